@@ -1,0 +1,279 @@
+//! Configuration from the environment: the variables of the TypeScript server this replaces,
+//! plus a few of our own. A bad value stops start-up with one line naming the variable.
+
+use crate::client::tls::{TlsSettings, parse_fingerprint, parse_pem_certs};
+use std::fmt;
+use std::time::Duration;
+
+/// Certificate checking (`PROXMOX_SSL_MODE`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SslMode {
+    /// The system's trusted CAs (plus `PROXMOX_SSL_CA_CERT`).
+    #[default]
+    Strict,
+    /// Proxmox's own certificates: `PROXMOX_SSL_CA_CERT` and/or `PROXMOX_SSL_FINGERPRINT`; with
+    /// neither, a self-signed certificate whose name and dates are right.
+    Verify,
+    /// Nothing checked. For a lab only.
+    Insecure,
+}
+
+/// A secret that never shows in `Debug` or `Display`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Everything the server needs to know.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub token_name: String,
+    pub token_value: Secret,
+    pub tls: TlsSettings,
+    pub allow_elevated: bool,
+    pub timeout: Duration,
+    /// Requests per second to Proxmox (0 = unlimited) and the burst allowed.
+    pub rate_limit: f64,
+    pub rate_burst: u32,
+}
+
+/// A configuration variable with a bad or missing value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError { variable: variable.into(), message: message.into() }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The variables, for `--help` and the README: (name, default, meaning).
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    ("PROXMOX_HOST", "(required)", "Proxmox host name or IP address"),
+    ("PROXMOX_USER", "root@pam", "user the API token belongs to, with realm"),
+    ("PROXMOX_TOKEN_NAME", "(required)", "API token name (the part after `!`)"),
+    ("PROXMOX_TOKEN_VALUE", "(required)", "API token secret"),
+    ("PROXMOX_SSL_MODE", "strict", "strict | verify | insecure"),
+    ("PROXMOX_ALLOW_ELEVATED", "false", "allow tools that change the cluster"),
+    ("PROXMOX_PORT", "8006", "Proxmox API port"),
+    ("PROXMOX_SSL_CA_CERT", "", "PEM file of a CA to trust (strict and verify modes)"),
+    ("PROXMOX_SSL_FINGERPRINT", "", "SHA-256 fingerprint of the host certificate to pin (AA:BB:… or hex)"),
+    ("PROXMOX_TIMEOUT", "30", "seconds to wait for Proxmox per request"),
+    ("PROXMOX_RATE_LIMIT", "20", "requests per second to Proxmox, 0 for no limit"),
+    ("PROXMOX_LOG_LEVEL", "info", "error | warn | info | debug | trace (or RUST_LOG)"),
+];
+
+impl Config {
+    /// Read the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Read variables through `lookup` (tests, or a config source of your own).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let required = |name: &str, what: &str| get(name).ok_or_else(|| ConfigError::new(name, format!("is required: {what}")));
+
+        let host = required("PROXMOX_HOST", "the Proxmox host name or IP address, e.g. pve.example.com")?;
+        if host.contains("://") || host.contains('/') || host.contains(char::is_whitespace) {
+            return Err(ConfigError::new(
+                "PROXMOX_HOST",
+                format!("takes a host name or IP address, not a URL (got \"{host}\"); the port goes in PROXMOX_PORT"),
+            ));
+        }
+        let port = match get("PROXMOX_PORT") {
+            None => 8006,
+            Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                ConfigError::new("PROXMOX_PORT", format!("must be a port number from 1 to 65535 (got \"{p}\")"))
+            })?,
+        };
+        let user = get("PROXMOX_USER").unwrap_or_else(|| "root@pam".to_string());
+        let valid_user = user.split_once('@').is_some_and(|(u, realm)| {
+            !u.is_empty() && !realm.is_empty() && !user.contains(['!', '=', ' ', ':']) && !user.contains(char::is_control)
+        });
+        if !valid_user {
+            return Err(ConfigError::new("PROXMOX_USER", format!("must be user@realm, e.g. root@pam (got \"{user}\")")));
+        }
+        let token_name = required("PROXMOX_TOKEN_NAME", "the API token's name, e.g. mcp (Datacenter → Permissions → API Tokens)")?;
+        let valid_token = token_name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && token_name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !valid_token {
+            return Err(ConfigError::new(
+                "PROXMOX_TOKEN_NAME",
+                format!("must start with a letter and use letters, digits, `.`, `_` and `-` only (got \"{token_name}\"); give the name only, not user!name"),
+            ));
+        }
+        // Never echo the secret, not even in an error.
+        let token_value = required("PROXMOX_TOKEN_VALUE", "the API token's secret")?;
+        if token_value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ConfigError::new("PROXMOX_TOKEN_VALUE", "contains spaces or control characters"));
+        }
+
+        let mode = match get("PROXMOX_SSL_MODE").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("strict") => SslMode::Strict,
+            Some("verify") => SslMode::Verify,
+            Some("insecure") => SslMode::Insecure,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "PROXMOX_SSL_MODE",
+                    format!("must be one of strict, verify, insecure (got \"{other}\")"),
+                ));
+            }
+        };
+        let ca_pem = match get("PROXMOX_SSL_CA_CERT") {
+            None => None,
+            Some(path) => {
+                let pem = std::fs::read(&path)
+                    .map_err(|e| ConfigError::new("PROXMOX_SSL_CA_CERT", format!("cannot read \"{path}\": {e}")))?;
+                parse_pem_certs(&pem).map_err(|e| ConfigError::new("PROXMOX_SSL_CA_CERT", format!("\"{path}\": {e}")))?;
+                Some(pem)
+            }
+        };
+        let fingerprint = match get("PROXMOX_SSL_FINGERPRINT") {
+            None => None,
+            Some(fp) => Some(parse_fingerprint(&fp).ok_or_else(|| {
+                ConfigError::new(
+                    "PROXMOX_SSL_FINGERPRINT",
+                    "must be a SHA-256 fingerprint: 32 bytes as AA:BB:… or 64 hex digits (Node → System → Certificates)",
+                )
+            })?),
+        };
+        let allow_elevated = boolean(get("PROXMOX_ALLOW_ELEVATED"), "PROXMOX_ALLOW_ELEVATED", false)?;
+        let timeout = match get("PROXMOX_TIMEOUT") {
+            None => Duration::from_secs(30),
+            Some(t) => t
+                .parse::<f64>()
+                .ok()
+                .filter(|t| t.is_finite() && *t > 0.0 && *t <= 3600.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| ConfigError::new("PROXMOX_TIMEOUT", format!("must be seconds, more than 0 and at most 3600 (got \"{t}\")")))?,
+        };
+        let rate_limit = match get("PROXMOX_RATE_LIMIT") {
+            None => 20.0,
+            Some(r) => r.parse::<f64>().ok().filter(|r| r.is_finite() && *r >= 0.0).ok_or_else(|| {
+                ConfigError::new("PROXMOX_RATE_LIMIT", format!("must be requests per second, 0 or more (got \"{r}\")"))
+            })?,
+        };
+        Ok(Config {
+            host,
+            port,
+            user,
+            token_name,
+            token_value: Secret::new(token_value),
+            tls: TlsSettings { mode, ca_pem, fingerprint },
+            allow_elevated,
+            timeout,
+            rate_limit,
+            rate_burst: (rate_limit * 2.0).clamp(1.0, 1000.0) as u32,
+        })
+    }
+
+    /// `https://HOST:PORT/api2/json`
+    pub fn base_url(&self) -> String {
+        if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("https://[{}]:{}/api2/json", self.host, self.port)
+        } else {
+            format!("https://{}:{}/api2/json", self.host, self.port)
+        }
+    }
+
+    /// The variable to blame for a TLS set-up problem.
+    pub(crate) fn tls_variable(&self) -> &'static str {
+        if self.tls.ca_pem.is_some() { "PROXMOX_SSL_CA_CERT" } else { "PROXMOX_SSL_MODE" }
+    }
+}
+
+fn boolean(value: Option<String>, name: &str, default: bool) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some("false" | "0" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::new(name, format!("must be true or false (got \"{other}\")"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut map: HashMap<String, String> =
+            [("PROXMOX_HOST", "pve.example.com"), ("PROXMOX_TOKEN_NAME", "mcp"), ("PROXMOX_TOKEN_VALUE", "s3cr3t-token")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        for (k, v) in vars {
+            map.insert(k.to_string(), v.to_string());
+        }
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_typescript_server() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.port, 8006);
+        assert_eq!(c.user, "root@pam");
+        assert_eq!(c.tls.mode, SslMode::Strict);
+        assert!(!c.allow_elevated);
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert_eq!(c.base_url(), "https://pve.example.com:8006/api2/json");
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (var, value) in [
+            ("PROXMOX_HOST", ""),
+            ("PROXMOX_HOST", "https://pve:8006"),
+            ("PROXMOX_PORT", "0"),
+            ("PROXMOX_PORT", "http"),
+            ("PROXMOX_USER", "root"),
+            ("PROXMOX_TOKEN_NAME", "root@pam!mcp"),
+            ("PROXMOX_TOKEN_VALUE", ""),
+            ("PROXMOX_SSL_MODE", "relaxed"),
+            ("PROXMOX_ALLOW_ELEVATED", "maybe"),
+            ("PROXMOX_SSL_FINGERPRINT", "AA:BB"),
+            ("PROXMOX_SSL_CA_CERT", "/nonexistent/ca.pem"),
+            ("PROXMOX_TIMEOUT", "-1"),
+            ("PROXMOX_RATE_LIMIT", "fast"),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert_eq!(err.variable, var, "{var}={value}: {err}");
+            assert!(!err.to_string().contains("s3cr3t"));
+        }
+        assert!(config(&[("PROXMOX_SSL_MODE", "VERIFY"), ("PROXMOX_ALLOW_ELEVATED", "TRUE")]).unwrap().allow_elevated);
+    }
+
+    #[test]
+    fn ipv6_hosts_are_bracketed() {
+        assert_eq!(config(&[("PROXMOX_HOST", "::1")]).unwrap().base_url(), "https://[::1]:8006/api2/json");
+    }
+}

@@ -1,0 +1,120 @@
+//! Text rendering shared by the tools: sizes, percentages, durations, status dots, fields.
+
+use serde_json::Value;
+use std::fmt::Write;
+
+/// `1.5 GiB`
+pub fn bytes(n: impl Into<f64>) -> String {
+    let mut v: f64 = n.into();
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{v:.0} B") } else { format!("{v:.2} {}", UNITS[unit]) }
+}
+
+/// `12.5%` of a fraction (Proxmox reports CPU as 0.125).
+pub fn percent(fraction: f64) -> String {
+    format!("{:.1}%", fraction * 100.0)
+}
+
+/// `used / total (p%)`
+pub fn usage(used: Option<u64>, total: Option<u64>) -> String {
+    match (used, total) {
+        (Some(u), Some(t)) if t > 0 => format!("{} / {} ({})", bytes(u as f64), bytes(t as f64), percent(u as f64 / t as f64)),
+        (Some(u), _) => bytes(u as f64),
+        _ => "N/A".to_string(),
+    }
+}
+
+/// `3d 4h 5m`
+pub fn uptime(seconds: u64) -> String {
+    let (d, h, m) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60);
+    match (d, h) {
+        (0, 0) => format!("{m}m"),
+        (0, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h {m}m"),
+    }
+}
+
+/// 🟢 for running/online/active, 🔴 for stopped/offline, 🟡 otherwise.
+pub fn dot(status: &str) -> &'static str {
+    match status {
+        "running" | "online" | "active" | "ok" | "OK" => "🟢",
+        "stopped" | "offline" | "inactive" | "error" | "dead" => "🔴",
+        _ => "🟡",
+    }
+}
+
+/// A JSON value shown inline: strings bare, numbers and booleans as written, `N/A` for null.
+pub fn value(v: &Value) -> String {
+    match v {
+        Value::Null => "N/A".into(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+        other => other.to_string(),
+    }
+}
+
+pub fn u64_field(obj: &Value, key: &str) -> Option<u64> {
+    obj.get(key).and_then(|v| v.as_u64().or_else(|| v.as_f64().map(|f| f as u64)).or_else(|| v.as_str()?.parse().ok()))
+}
+
+pub fn f64_field(obj: &Value, key: &str) -> Option<f64> {
+    obj.get(key).and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+}
+
+pub fn str_field<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
+    obj.get(key).and_then(Value::as_str)
+}
+
+/// A titled block of `• key: value` lines; absent values are left out.
+#[derive(Default)]
+pub struct Block {
+    text: String,
+}
+
+impl Block {
+    pub fn new(title: impl std::fmt::Display) -> Self {
+        Block { text: format!("{title}\n") }
+    }
+    /// `• label: value`
+    pub fn line(mut self, label: &str, value: impl std::fmt::Display) -> Self {
+        let _ = writeln!(self.text, "• {label}: {value}");
+        self
+    }
+    /// `• label: value`, only if there is a value.
+    pub fn opt(self, label: &str, value: Option<impl std::fmt::Display>) -> Self {
+        match value {
+            Some(v) => self.line(label, v),
+            None => self,
+        }
+    }
+    /// A free line.
+    pub fn raw(mut self, line: impl std::fmt::Display) -> Self {
+        let _ = writeln!(self.text, "{line}");
+        self
+    }
+    pub fn finish(self) -> String {
+        self.text.trim_end().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders() {
+        assert_eq!(bytes(512u32), "512 B");
+        assert_eq!(bytes(1536u32), "1.50 KiB");
+        assert_eq!(percent(0.125), "12.5%");
+        assert_eq!(uptime(90_061), "1d 1h 1m");
+        assert_eq!(uptime(59), "0m");
+        assert_eq!(usage(Some(1), Some(4)), "1 B / 4 B (25.0%)");
+        assert_eq!(usage(None, Some(4)), "N/A");
+        assert_eq!(Block::new("T").line("a", 1).opt("b", None::<u8>).finish(), "T\n• a: 1");
+    }
+}

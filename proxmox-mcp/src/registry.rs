@@ -1,0 +1,153 @@
+//! The set of tools a server offers: built in, filtered, extended.
+
+use crate::tool::{Origin, ToolDescriptor};
+use rmcp::model::{Tool, ToolAnnotations};
+use std::fmt;
+use std::sync::Arc;
+
+/// Two tools with one name.
+#[derive(Clone, Debug)]
+pub struct DuplicateTool {
+    pub name: &'static str,
+    pub first: Origin,
+    pub second: Origin,
+}
+
+impl fmt::Display for DuplicateTool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "tool `{}` is defined twice: in {} and in {}", self.name, self.first, self.second)
+    }
+}
+
+impl std::error::Error for DuplicateTool {}
+
+#[derive(Clone)]
+struct Entry {
+    descriptor: &'static ToolDescriptor,
+    tool: Tool,
+}
+
+/// An ordered set of tools with unique names.
+///
+/// ```
+/// use proxmox_mcp::Registry;
+/// let readers = Registry::builtin().filter(|t| !t.elevated);
+/// assert!(readers.get("proxmox_get_nodes").is_some());
+/// let two = Registry::builtin().only(&["proxmox_get_nodes", "proxmox_get_vms"]);
+/// assert_eq!(two.len(), 2);
+/// ```
+#[derive(Clone, Default)]
+pub struct Registry {
+    entries: Vec<Entry>,
+}
+
+impl Registry {
+    /// No tools.
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    /// Every tool this crate ships.
+    pub fn builtin() -> Self {
+        let mut registry = Registry::new();
+        for group in crate::tools::GROUPS {
+            for descriptor in *group {
+                registry.entries.push(Entry { descriptor, tool: mcp_tool(descriptor) });
+            }
+        }
+        debug_assert!(registry.check_unique().is_ok(), "built-in tool names are unique (tested)");
+        registry
+    }
+
+    /// Add one tool; a name already present is an error naming both definitions.
+    pub fn add(mut self, descriptor: &'static ToolDescriptor) -> Result<Self, DuplicateTool> {
+        if let Some(existing) = self.get(descriptor.name) {
+            return Err(DuplicateTool { name: descriptor.name, first: existing.origin, second: descriptor.origin });
+        }
+        self.entries.push(Entry { descriptor, tool: mcp_tool(descriptor) });
+        Ok(self)
+    }
+
+    /// Add several tools (see [`Registry::add`]).
+    pub fn extend<'a>(mut self, descriptors: impl IntoIterator<Item = &'a &'static ToolDescriptor>) -> Result<Self, DuplicateTool> {
+        for d in descriptors {
+            self = self.add(d)?;
+        }
+        Ok(self)
+    }
+
+    /// Keep the tools for which `keep` is true (by name, category, tier, method, path…).
+    pub fn filter(mut self, keep: impl Fn(&ToolDescriptor) -> bool) -> Self {
+        self.entries.retain(|e| keep(e.descriptor));
+        self
+    }
+
+    /// Keep only these names.
+    pub fn only(self, names: &[&str]) -> Self {
+        self.filter(|t| names.contains(&t.name))
+    }
+
+    /// Drop these names.
+    pub fn without(self, names: &[&str]) -> Self {
+        self.filter(|t| !names.contains(&t.name))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&'static ToolDescriptor> {
+        self.entries.iter().find(|e| e.descriptor.name == name).map(|e| e.descriptor)
+    }
+
+    /// The MCP definition of a tool (schema, annotations).
+    pub fn tool(&self, name: &str) -> Option<&Tool> {
+        self.entries.iter().find(|e| e.descriptor.name == name).map(|e| &e.tool)
+    }
+
+    /// The descriptors, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'static ToolDescriptor> + '_ {
+        self.entries.iter().map(|e| e.descriptor)
+    }
+
+    /// The MCP definitions, in order.
+    pub fn tools(&self) -> impl Iterator<Item = &Tool> + '_ {
+        self.entries.iter().map(|e| &e.tool)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn check_unique(&self) -> Result<(), DuplicateTool> {
+        for (i, a) in self.entries.iter().enumerate() {
+            if let Some(b) = self.entries[..i].iter().find(|b| b.descriptor.name == a.descriptor.name) {
+                return Err(DuplicateTool { name: a.descriptor.name, first: b.descriptor.origin, second: a.descriptor.origin });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.entries.iter().map(|e| e.descriptor.name)).finish()
+    }
+}
+
+/// The MCP tool definition of a descriptor: schema, title and the four hints.
+fn mcp_tool(d: &ToolDescriptor) -> Tool {
+    let annotations = ToolAnnotations::new()
+        .read_only(d.read_only())
+        .destructive(d.destructive())
+        .idempotent(d.idempotent())
+        .open_world(false);
+    let mut description = d.description.to_string();
+    if d.elevated {
+        description.push_str(" [elevated: needs PROXMOX_ALLOW_ELEVATED=true]");
+    }
+    Tool::new(d.name, description, Arc::new((d.schema)())).with_title(d.title).annotate(annotations)
+}
+
+/// Shared handle used by the server.
+pub(crate) type SharedRegistry = Arc<Registry>;

@@ -1,0 +1,149 @@
+//! The MCP server: rmcp's `ServerHandler`, written by hand over a [`Registry`].
+//!
+//! Tool failures (bad arguments, permission, Proxmox errors) are results with `isError: true`
+//! that the agent can read and act on; only an unknown tool is a JSON-RPC error.
+
+use crate::client::Client;
+use crate::config::Config;
+use crate::registry::{Registry, SharedRegistry};
+use crate::tool::{Context, ToolError, ToolResult};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// An MCP server for a registry of tools and a Proxmox client.
+#[derive(Clone)]
+pub struct ProxmoxServer {
+    registry: SharedRegistry,
+    ctx: Context,
+    instructions: String,
+}
+
+impl ProxmoxServer {
+    pub fn new(registry: Registry, client: Client, allow_elevated: bool) -> Self {
+        let instructions = format!(
+            "Tools for the Proxmox VE cluster at {}. Read tools (list, get, status) always work. Tools marked \
+             [elevated] change the cluster and are {}. Guests are addressed by node and vmid: use \
+             proxmox_get_vms to find them.",
+            client.describe(),
+            if allow_elevated { "enabled" } else { "disabled (PROXMOX_ALLOW_ELEVATED is not true)" }
+        );
+        ProxmoxServer { registry: Arc::new(registry), ctx: Context::new(client, allow_elevated), instructions }
+    }
+
+    /// Replace the instructions sent to the client at initialisation.
+    pub fn with_instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = instructions.into();
+        self
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Call a tool by name, as `tools/call` does. `None` if there is no such tool.
+    pub async fn call(&self, name: &str, arguments: serde_json::Map<String, Value>) -> Option<CallToolResult> {
+        let descriptor = self.registry.get(name)?;
+        let started = std::time::Instant::now();
+        let result = descriptor.call(self.ctx.clone(), arguments).await;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        match &result {
+            Ok(_) => tracing::info!(tool = name, ms, "tool call ok"),
+            Err(e) => tracing::info!(tool = name, ms, error = %e, "tool call failed"),
+        }
+        Some(render(result))
+    }
+}
+
+/// A tool result as MCP content: README-shaped text plus `structuredContent`.
+pub fn render(result: ToolResult) -> CallToolResult {
+    match result {
+        Ok(out) => {
+            let mut r = CallToolResult::success(vec![ContentBlock::text(out.text)]);
+            r.structured_content = Some(out.data);
+            r
+        }
+        Err(e) => {
+            let (text, data) = match &e {
+                ToolError::PermissionDenied(tool) => (
+                    format!("🚫 Permission Denied: {e}"),
+                    json!({ "error": { "kind": "permission_denied", "tool": tool, "message": e.to_string() } }),
+                ),
+                ToolError::InvalidArguments(list) => (
+                    format!("❌ Error: {e}"),
+                    json!({ "error": {
+                        "kind": "invalid_arguments",
+                        "message": e.to_string(),
+                        "arguments": list.iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
+                    } }),
+                ),
+                ToolError::Api(api) => {
+                    let mut err = json!({ "kind": "proxmox", "message": e.to_string() });
+                    if let Some(status) = api.status() {
+                        err["status"] = status.into();
+                    }
+                    if let crate::ApiError::BadRequest { errors, .. } = api {
+                        err["fields"] = json!(errors);
+                    }
+                    (format!("❌ Error: {e}"), json!({ "error": err }))
+                }
+                ToolError::Other(_) => (format!("❌ Error: {e}"), json!({ "error": { "kind": "other", "message": e.to_string() } })),
+            };
+            let mut r = CallToolResult::error(vec![ContentBlock::text(text)]);
+            r.structured_content = Some(data);
+            r
+        }
+    }
+}
+
+impl ServerHandler for ProxmoxServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("proxmox-mcp", env!("CARGO_PKG_VERSION")))
+            .with_instructions(self.instructions.clone())
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.registry.tools().cloned().collect()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.registry.tool(name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name.to_string();
+        match self.call(&name, request.arguments.unwrap_or_default()).await {
+            Some(result) => Ok(result.into()),
+            None => Err(ErrorData::invalid_params(format!("unknown tool: {name}"), None)),
+        }
+    }
+}
+
+/// Serve `registry` over stdio (stdin/stdout) until the client closes stdin.
+pub async fn serve_stdio(registry: Registry, config: &Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let client = Client::from_config(config)?;
+    serve(ProxmoxServer::new(registry, client, config.allow_elevated)).await
+}
+
+/// Serve a ready server over stdio.
+pub async fn serve(server: ProxmoxServer) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    tracing::info!(tools = server.registry.len(), "serving MCP over stdio");
+    let running = server.serve(rmcp::transport::stdio()).await?;
+    running.waiting().await?;
+    tracing::info!("stdin closed, exiting");
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! What a tool is: its descriptor, the context it runs in, and what it returns.
+
+use crate::__private::{BoxFuture, JsonObject};
+use crate::client::{ApiError, Client, Params};
+use crate::path::ApiPath;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::fmt;
+
+/// Request methods of the Proxmox API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a tool was defined, for messages such as a duplicate name.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin {
+    pub module: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}:{})", self.module, self.file, self.line)
+    }
+}
+
+/// A tool, as `#[pve_tool]` describes it. Register it with [`crate::Registry::add`].
+pub struct ToolDescriptor {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub category: &'static str,
+    pub method: Method,
+    /// The request path template (`/nodes/{node}/status`), if the tool has one fixed path.
+    pub path: Option<&'static str>,
+    pub elevated: bool,
+    /// Overrides of the hints the method implies.
+    pub destructive: Option<bool>,
+    pub idempotent: Option<bool>,
+    pub origin: Origin,
+    #[doc(hidden)]
+    pub schema: fn() -> JsonObject,
+    #[doc(hidden)]
+    pub call: fn(Context, JsonObject) -> BoxFuture<ToolResult>,
+}
+
+impl ToolDescriptor {
+    /// Reads only: `GET` tools.
+    pub fn read_only(&self) -> bool {
+        self.method == Method::Get
+    }
+    /// May destroy data: `DELETE` tools unless overridden.
+    pub fn destructive(&self) -> bool {
+        self.destructive.unwrap_or(self.method == Method::Delete)
+    }
+    /// Calling twice has the effect of calling once: `GET`, `PUT`, `DELETE` unless overridden.
+    pub fn idempotent(&self) -> bool {
+        self.idempotent.unwrap_or(self.method != Method::Post)
+    }
+    /// Run the tool: check its tier, parse the arguments, make the requests.
+    pub async fn call(&self, ctx: Context, args: JsonObject) -> ToolResult {
+        (self.call)(ctx, args).await
+    }
+}
+
+impl fmt::Debug for ToolDescriptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToolDescriptor")
+            .field("name", &self.name)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("elevated", &self.elevated)
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What every tool call runs with: the Proxmox client and the permission setting.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub client: Client,
+    pub allow_elevated: bool,
+}
+
+impl Context {
+    pub fn new(client: Client, allow_elevated: bool) -> Self {
+        Context { client, allow_elevated }
+    }
+
+    /// Refuse an elevated tool unless elevated operations are allowed.
+    pub fn require(&self, tool: &ToolDescriptor) -> Result<(), ToolError> {
+        if tool.elevated && !self.allow_elevated {
+            return Err(ToolError::PermissionDenied(tool.name.to_string()));
+        }
+        Ok(())
+    }
+}
+
+/// The request context a tool function receives: the client, plus the tool's own method and
+/// path, already built from validated arguments.
+pub struct Api {
+    ctx: Context,
+    method: Method,
+    path: Option<ApiPath>,
+}
+
+impl Api {
+    pub fn new(ctx: Context, method: Method, path: Option<ApiPath>) -> Self {
+        Api { ctx, method, path }
+    }
+
+    /// Send the tool's own request with these parameters (`()` for none; any `Serialize`
+    /// struct or map; `None` fields are left out, booleans go as `0`/`1`).
+    pub async fn send<T: DeserializeOwned>(&self, params: impl Serialize) -> Result<T, ToolError> {
+        let Some(path) = &self.path else {
+            return Err(ToolError::Other("this tool has no `path` of its own: use api.get(path, ..) and friends".into()));
+        };
+        self.request(self.method, path, params).await
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &ApiPath, params: impl Serialize) -> Result<T, ToolError> {
+        self.request(Method::Get, path, params).await
+    }
+    pub async fn post<T: DeserializeOwned>(&self, path: &ApiPath, params: impl Serialize) -> Result<T, ToolError> {
+        self.request(Method::Post, path, params).await
+    }
+    pub async fn put<T: DeserializeOwned>(&self, path: &ApiPath, params: impl Serialize) -> Result<T, ToolError> {
+        self.request(Method::Put, path, params).await
+    }
+    pub async fn delete<T: DeserializeOwned>(&self, path: &ApiPath, params: impl Serialize) -> Result<T, ToolError> {
+        self.request(Method::Delete, path, params).await
+    }
+
+    async fn request<T: DeserializeOwned>(&self, method: Method, path: &ApiPath, params: impl Serialize) -> Result<T, ToolError> {
+        let params = Params::from_serialize(&params).map_err(ToolError::Other)?;
+        let value = self.ctx.client.request(method, path, params).await?;
+        serde_json::from_value(value).map_err(|e| {
+            ToolError::Api(ApiError::Decode(format!("unexpected response shape from {method} {path}: {e}")))
+        })
+    }
+
+    /// The tool's own path, if it has one.
+    pub fn path(&self) -> Option<&ApiPath> {
+        self.path.as_ref()
+    }
+    pub fn client(&self) -> &Client {
+        &self.ctx.client
+    }
+    pub fn allow_elevated(&self) -> bool {
+        self.ctx.allow_elevated
+    }
+}
+
+/// A tool's result: text for people and models, plus the data as `structuredContent`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolOutput {
+    pub text: String,
+    pub data: Value,
+}
+
+/// How many list items a result carries at most; the rest is counted, not shown.
+pub const MAX_ITEMS: usize = 500;
+/// How long a text result may be, in bytes.
+pub const MAX_TEXT: usize = 64 * 1024;
+
+impl ToolOutput {
+    /// A result with this text and this data (anything that serialises; arrays and scalars are
+    /// wrapped in an object, long arrays cut to [`MAX_ITEMS`] with the cut said).
+    pub fn new(text: impl Into<String>, data: impl Serialize) -> Self {
+        let data = serde_json::to_value(data).unwrap_or(Value::Null);
+        ToolOutput { text: bound_text(text.into()), data: bound_data(data) }
+    }
+
+    /// A task started by Proxmox: its UPID and node are in the data.
+    pub fn task(text: impl fmt::Display, node: impl fmt::Display, upid: impl Into<String>) -> Self {
+        let upid = upid.into();
+        ToolOutput::new(
+            format!("✅ {text}\n\n• Node: {node}\n• Task: {upid}"),
+            serde_json::json!({ "upid": upid, "node": node.to_string() }),
+        )
+    }
+}
+
+fn bound_text(mut text: String) -> String {
+    if text.len() > MAX_TEXT {
+        let mut cut = MAX_TEXT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let total = text.len();
+        text.truncate(cut);
+        text.push_str(&format!("\n\n… (cut: {total} bytes in all, {cut} shown)"));
+    }
+    text
+}
+
+fn bound_data(data: Value) -> Value {
+    match data {
+        Value::Object(_) => data,
+        Value::Array(mut items) => {
+            let total = items.len();
+            if total > MAX_ITEMS {
+                items.truncate(MAX_ITEMS);
+                serde_json::json!({ "items": items, "total": total, "truncated": true })
+            } else {
+                serde_json::json!({ "items": items, "total": total })
+            }
+        }
+        Value::Null => Value::Object(Default::default()),
+        other => serde_json::json!({ "value": other }),
+    }
+}
+
+/// Why a tool call failed. Each is shown to the agent as an error result it can act on.
+#[derive(Debug)]
+pub enum ToolError {
+    /// Arguments that break the tool's rules: (argument, what is wrong), never sent to Proxmox.
+    InvalidArguments(Vec<(String, String)>),
+    /// An elevated tool while `PROXMOX_ALLOW_ELEVATED` is not true (the tool's name).
+    PermissionDenied(String),
+    /// Proxmox, or the way to it, answered with an error.
+    Api(ApiError),
+    /// Anything else, said plainly.
+    Other(String),
+}
+
+impl ToolError {
+    /// One invalid argument.
+    pub fn invalid(arg: impl Into<String>, rule: impl Into<String>) -> Self {
+        ToolError::InvalidArguments(vec![(arg.into(), rule.into())])
+    }
+}
+
+impl From<ApiError> for ToolError {
+    fn from(e: ApiError) -> Self {
+        ToolError::Api(e)
+    }
+}
+
+impl fmt::Display for ToolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ToolError::InvalidArguments(list) => {
+                f.write_str("invalid arguments")?;
+                for (arg, msg) in list {
+                    write!(f, "\n• `{arg}` {msg}")?;
+                }
+                Ok(())
+            }
+            ToolError::PermissionDenied(tool) => write!(
+                f,
+                "`{tool}` is an elevated operation (it changes the cluster) and elevated operations are off. \
+                 Set PROXMOX_ALLOW_ELEVATED=true to enable it."
+            ),
+            ToolError::Api(e) => e.fmt(f),
+            ToolError::Other(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for ToolError {}
+
+pub type ToolResult = Result<ToolOutput, ToolError>;
+
+/// The schema of a parameter struct: draft 2020-12, every subschema inlined, no `$ref`/`$defs`,
+/// root `type: object` with `properties` and `additionalProperties: false`, no root title.
+pub fn input_schema<T: schemars::JsonSchema>() -> JsonObject {
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+    settings.inline_subschemas = true;
+    settings.meta_schema = None;
+    let schema = settings.into_generator().into_root_schema_for::<T>();
+    let mut obj = match schema.to_value() {
+        Value::Object(o) => o,
+        _ => JsonObject::new(),
+    };
+    obj.remove("title");
+    obj.remove("description");
+    obj.remove("$schema");
+    obj.insert("type".into(), "object".into());
+    obj.entry("properties").or_insert_with(|| Value::Object(JsonObject::new()));
+    obj.insert("additionalProperties".into(), false.into());
+    obj
+}
+
+/// serde's messages, made readable for an agent.
+pub(crate) fn clean_serde_message(msg: &str) -> String {
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    if let Some(field) = unknown_field(msg) {
+        return format!("`{field}` is not a parameter of this tool");
+    }
+    msg.replace("invalid type: ", "has the wrong type: got ")
+}
+
+pub(crate) fn unknown_field(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("unknown field `")?;
+    Some(rest.split('`').next()?.to_string())
+}

@@ -1,0 +1,36 @@
+//! The built-in tools, one file per area of the Proxmox API. Each file lists its tools in a
+//! `TOOLS` slice; [`GROUPS`] joins them for [`crate::Registry::builtin`].
+
+use crate::ToolDescriptor;
+
+pub mod cluster;
+pub mod vm_query;
+
+/// Every built-in tool, by area, in catalog order.
+pub static GROUPS: &[&[&ToolDescriptor]] = &[cluster::TOOLS, vm_query::TOOLS];
+
+/// The tools reference in Markdown: one table per category, with tier and request. The README's
+/// reference is this text (a test keeps them equal).
+pub fn reference(registry: &crate::Registry) -> String {
+    let mut out = String::new();
+    let mut categories: Vec<&str> = Vec::new();
+    for t in registry.iter() {
+        if !categories.contains(&t.category) {
+            categories.push(t.category);
+        }
+    }
+    out.push_str(&format!("{} tools. 🔒 = elevated: refused unless `PROXMOX_ALLOW_ELEVATED=true`.\n", registry.len()));
+    for category in categories {
+        let tools: Vec<_> = registry.iter().filter(|t| t.category == category).collect();
+        out.push_str(&format!("\n### {category} ({})\n\n| Tool | Tier | Request | Description |\n|---|---|---|---|\n", tools.len()));
+        for t in tools {
+            let request = match t.path {
+                Some(p) => format!("`{} {p}`", t.method),
+                None => "several".to_string(),
+            };
+            let tier = if t.elevated { "🔒 elevated" } else { "basic" };
+            out.push_str(&format!("| `{}` | {tier} | {request} | {} |\n", t.name, t.description.replace('\n', " ")));
+        }
+    }
+    out
+}

@@ -1,0 +1,397 @@
+//! Validated Proxmox identifiers: the argument types of tools.
+//!
+//! Each type checks its value against the Proxmox format of the same name (`pve-node`,
+//! `pve-vmid`, `pve-storage-id`, ...) when it is parsed or deserialised, so an invalid value is
+//! refused with a clear message before any request is made, and every value that reaches a path
+//! is a safe segment. Their JSON schemas carry the same rules (`pattern`, `maxLength`, limits).
+
+use crate::path::PathSegment;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+/// Why a value is not a valid identifier of its kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidValue(pub String);
+
+impl fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for InvalidValue {}
+
+/// Shown instead of a value in messages: short, printable, no control characters.
+fn shown(value: &str) -> String {
+    let mut s: String = value.chars().take(40).flat_map(char::escape_default).collect();
+    if value.chars().count() > 40 {
+        s.push('…');
+    }
+    s
+}
+
+/// Declares a validated string identifier type.
+macro_rules! string_id {
+    (
+        $(#[$meta:meta])*
+        $name:ident, kind = $kind:literal, pattern = $pattern:literal, max = $max:literal,
+        rule = $rule:literal, check = $check:expr
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The regular expression the value must match (as in the JSON schema).
+            pub const PATTERN: &'static str = $pattern;
+            /// The longest value accepted.
+            pub const MAX_LEN: usize = $max;
+
+            pub fn new(value: impl Into<String>) -> Result<Self, InvalidValue> {
+                let value = value.into();
+                let check: fn(&str) -> bool = $check;
+                if value.is_empty() {
+                    return Err(InvalidValue(format!("must not be empty: a {} is {}", $kind, $rule)));
+                }
+                if value.len() > $max {
+                    return Err(InvalidValue(format!(
+                        "is too long ({} characters; a {} has at most {})", value.len(), $kind, $max
+                    )));
+                }
+                if value.chars().any(char::is_control) || !check(&value) {
+                    return Err(InvalidValue(format!(
+                        "\"{}\" is not a valid {}: {}", shown(&value), $kind, $rule
+                    )));
+                }
+                Ok($name(value))
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidValue;
+            fn from_str(s: &str) -> Result<Self, InvalidValue> {
+                Self::new(s)
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::new(s).map_err(serde::de::Error::custom)
+            }
+        }
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                let description = concat!("A ", $kind, ": ", $rule, ".");
+                json_schema!({
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": $max,
+                    "pattern": $pattern,
+                    "description": description,
+                })
+            }
+        }
+    };
+}
+
+fn is_alnum(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+}
+
+/// `[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?`: a DNS label, as Proxmox node names are.
+fn hostname_label(s: &str) -> bool {
+    s.chars().all(|c| is_alnum(c) || c == '-') && !s.starts_with('-') && !s.ends_with('-')
+}
+
+string_id! {
+    /// A cluster node name (Proxmox format `pve-node`), e.g. `pve1`.
+    Node, kind = "node name", pattern = "^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$", max = 63,
+    rule = "letters, digits and inner `-`, as a host name",
+    check = hostname_label
+}
+
+string_id! {
+    /// A storage id (Proxmox format `pve-storage-id`), e.g. `local-lvm`.
+    StorageId, kind = "storage id", pattern = "^[a-z][a-z0-9_.-]*[a-z0-9]$", max = 64,
+    rule = "lower-case letters, digits, `-`, `_` and `.`, starting with a letter",
+    check = |s| {
+        s.len() >= 2
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
+    }
+}
+
+string_id! {
+    /// A network interface name (Proxmox format `pve-iface`), e.g. `vmbr0`, `eno1.100`.
+    Iface, kind = "network interface name", pattern = "^[a-zA-Z][a-zA-Z0-9_]{1,20}([:.][0-9]+)?$", max = 32,
+    rule = "a letter, then 1 to 20 letters, digits or `_`, optionally `.VLAN` or `:N`",
+    check = |s| {
+        let (base, suffix) = match s.find([':', '.']) {
+            Some(i) => (&s[..i], Some(&s[i + 1..])),
+            None => (s, None),
+        };
+        (2..=21).contains(&base.len())
+            && base.starts_with(|c: char| c.is_ascii_alphabetic())
+            && base.chars().all(|c| is_alnum(c) || c == '_')
+            && suffix.is_none_or(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+    }
+}
+
+string_id! {
+    /// A snapshot name (Proxmox format `pve-configid`, 40 characters at most), e.g. `before-upgrade`.
+    SnapshotName, kind = "snapshot name", pattern = "^[a-zA-Z][a-zA-Z0-9_-]*$", max = 40,
+    rule = "a letter, then letters, digits, `-` and `_`",
+    check = |s| s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| is_alnum(c) || "-_".contains(c))
+}
+
+string_id! {
+    /// A task id (UPID), e.g. `UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mcp:`.
+    Upid, kind = "task id (UPID)", pattern = "^UPID:[a-zA-Z0-9][a-zA-Z0-9-]*:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:/\\s]+:[^:/\\s]*:[^:/\\s]+:$", max = 256,
+    rule = "UPID:node:pid:pstart:starttime:type:id:user: as Proxmox returns it",
+    check = |s| {
+        let Some(rest) = s.strip_prefix("UPID:") else { return false };
+        let parts: Vec<&str> = rest.split(':').collect();
+        let hex = |p: &str, lens: &[usize]| lens.contains(&p.len()) && p.chars().all(|c| c.is_ascii_hexdigit());
+        let field = |p: &str| !p.contains('/') && !p.chars().any(char::is_whitespace);
+        parts.len() == 8
+            && parts[7].is_empty()
+            && !parts[0].is_empty()
+            && hostname_label(parts[0])
+            && hex(parts[1], &[8])
+            && hex(parts[2], &[8, 9])
+            && hex(parts[3], &[8])
+            && !parts[4].is_empty()
+            && field(parts[4])
+            && field(parts[5])
+            && !parts[6].is_empty()
+            && field(parts[6])
+    }
+}
+
+string_id! {
+    /// A volume id, `storage:name`, e.g. `local:iso/debian-12.iso`. The one path value that may
+    /// hold `/`; no `.`/`..` component.
+    Volume, kind = "volume id", pattern = "^[a-z][a-z0-9_.-]*[a-z0-9]:[A-Za-z0-9_.+=@,~:/-]+$", max = 512,
+    rule = "storage:name, e.g. local:iso/debian-12.iso (letters, digits and `_.+=@,~:/-`; no `.` or `..` component)",
+    check = |s| {
+        let Some((storage, name)) = s.split_once(':') else { return false };
+        StorageId::new(storage).is_ok()
+            && !name.is_empty()
+            && name.chars().all(|c| is_alnum(c) || "_.+=@,~:/-".contains(c))
+            && name.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+    }
+}
+
+impl PathSegment for Volume {
+    const TAIL: bool = true;
+    fn segment(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.0)
+    }
+}
+
+macro_rules! path_segment_str {
+    ($($t:ty),*) => {$(
+        impl PathSegment for $t {
+            fn segment(&self) -> Cow<'_, str> {
+                Cow::Borrowed(&self.0)
+            }
+        }
+    )*};
+}
+path_segment_str!(Node, StorageId, Iface, SnapshotName, Upid);
+
+/// A guest id (Proxmox format `pve-vmid`): 100 to 999999999.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct VmId(u32);
+
+impl VmId {
+    pub const MIN: u32 = 100;
+    pub const MAX: u32 = 999_999_999;
+
+    pub fn new(id: u32) -> Result<Self, InvalidValue> {
+        if (Self::MIN..=Self::MAX).contains(&id) {
+            Ok(VmId(id))
+        } else {
+            Err(InvalidValue(format!("{id} is not a guest id: it must be from 100 to 999999999")))
+        }
+    }
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for VmId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for VmId {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let id = s
+            .parse::<u32>()
+            .map_err(|_| InvalidValue(format!("\"{}\" is not a guest id: it must be a number from 100 to 999999999", shown(s))))?;
+        VmId::new(id)
+    }
+}
+
+impl<'de> Deserialize<'de> for VmId {
+    /// A number, or a string of digits (some clients send numbers as strings).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(i64),
+            Str(String),
+            Other(serde_json::Value),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(i) => u32::try_from(i)
+                .map_err(|_| InvalidValue(format!("{i} is not a guest id: it must be from 100 to 999999999")))
+                .and_then(VmId::new),
+            Raw::Str(s) => s.parse(),
+            Raw::Other(v) => Err(InvalidValue(format!("{v} is not a guest id: it must be a number from 100 to 999999999"))),
+        }
+        .map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for VmId {
+    fn schema_name() -> Cow<'static, str> {
+        "VmId".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "integer",
+            "minimum": 100,
+            "maximum": 999_999_999,
+            "description": "A guest id (VM or container), 100 to 999999999.",
+        })
+    }
+}
+
+impl PathSegment for VmId {
+    fn segment(&self) -> Cow<'_, str> {
+        Cow::Owned(self.0.to_string())
+    }
+}
+
+/// The kind of guest: a QEMU virtual machine or an LXC container. Fills the `{type}` segment of
+/// `/nodes/{node}/{type}/{vmid}/...`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GuestType {
+    /// A QEMU virtual machine.
+    #[default]
+    Qemu,
+    /// An LXC container.
+    Lxc,
+}
+
+impl GuestType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuestType::Qemu => "qemu",
+            GuestType::Lxc => "lxc",
+        }
+    }
+    /// "VM" or "container", for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            GuestType::Qemu => "VM",
+            GuestType::Lxc => "container",
+        }
+    }
+}
+
+impl fmt::Display for GuestType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PathSegment for GuestType {
+    fn segment(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names() {
+        for ok in ["pve1", "a", "pve-node-01", "X9"] {
+            assert!(Node::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "a/b", "-a", "a-", "a_b", "a.b", "pve%2F", "a\nb", &"n".repeat(64)] {
+            assert!(Node::new(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn vmids() {
+        assert_eq!(serde_json::from_str::<VmId>("100").unwrap().get(), 100);
+        assert_eq!(serde_json::from_str::<VmId>("\"101\"").unwrap().get(), 101);
+        for bad in ["99", "1000000000", "-1", "\"1e3\"", "1.5", "null", "\"\"", "\"100/..\""] {
+            assert!(serde_json::from_str::<VmId>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn upids() {
+        let ok = "UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mcp:";
+        assert!(Upid::new(ok).is_ok());
+        assert!(Upid::new("UPID:pve1:0000ABCD:00001234:65F0A1B2:vzdump::root@pam:").is_ok());
+        for bad in ["UPID:pve1:x", "UPID:pve1:0000ABCD:00001234:65F0A1B2:qm/start:100:root@pam:", "../UPID"] {
+            assert!(Upid::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn volumes() {
+        for ok in ["local:iso/debian-12.iso", "local-lvm:vm-100-disk-0", "pbs:backup/vm/100/2024-01-01T00:00:00Z"] {
+            assert!(Volume::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["local:../etc/passwd", "local:iso/../../x", "local:./x", "noco", "local:", "local:a//b", "local:a%2e%2e", "local:a b"] {
+            assert!(Volume::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ifaces() {
+        for ok in ["vmbr0", "eno1.100", "bond0", "eth0:1"] {
+            assert!(Iface::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["e", "0eth", "eth0..1", "eth0.", "a/b", "eth0.1a"] {
+            assert!(Iface::new(bad).is_err(), "{bad}");
+        }
+    }
+}
