@@ -73,8 +73,13 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
         let pushes = path_segments.iter().map(|seg| match seg {
             Segment::Lit(lit) => quote!(__path.push_lit(#lit);),
             Segment::Param(name) => {
-                let var = find_arg(tool, name).map(|(i, _)| &vars[i]);
-                quote!(__path.push(&#var);)
+                match find_arg(tool, name) {
+                    Some((i, arg)) => {
+                        let var = &vars[i];
+                        quote_spanned!(arg.ty.span()=> __path.push(&#var);)
+                    }
+                    None => quote!(),
+                }
             }
         });
         quote!({

@@ -43,6 +43,8 @@ pub enum Method {
 pub struct Attrs {
     pub path: Option<LitStr>,
     pub method: Option<(Method, Ident)>,
+    /// `method = ...` was written, even if its value was not understood.
+    pub method_given: bool,
     pub elevated: Option<Ident>,
     pub name: Option<LitStr>,
     pub category: Option<LitStr>,
@@ -82,6 +84,7 @@ pub fn attributes(attr: TokenStream, errors: &mut Errors) -> Attrs {
                 a.elevated = Some(key);
             }
             "method" => {
+                a.method_given = true;
                 let Some(ident) = errors.ok(meta.value().and_then(|v| v.parse::<Ident>())) else {
                     return Ok(());
                 };

@@ -57,7 +57,7 @@ pub fn tool(tool: &Tool, errors: &mut Errors) {
     if !tool.asyncness {
         errors.at(tool.fn_token, "a #[pve_tool] must be an `async fn`");
     }
-    if tool.attrs.method.is_none() {
+    if !tool.attrs.method_given {
         errors.at(tool.attr_span, "missing `method = GET|POST|PUT|DELETE` in #[pve_tool(...)]");
     }
     match &tool.attrs.name {
