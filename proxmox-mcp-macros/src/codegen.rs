@@ -13,7 +13,8 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
     let private = quote!(#krate::__private);
     let fn_ident = &tool.fn_ident;
     let vis = &func.vis;
-    let static_ident = format_ident!("{}", fn_ident.to_string().trim_start_matches("r#").to_uppercase(), span = fn_ident.span());
+    let static_ident =
+        format_ident!("{}", fn_ident.to_string().trim_start_matches("r#").to_uppercase(), span = fn_ident.span());
     let name = tool.attrs.name.as_ref().map_or_else(|| fn_ident.to_string(), |l| l.value());
     let title = tool.attrs.title.as_ref().map_or_else(|| title_from_name(&name), |l| l.value());
     let category = tool.attrs.category.as_ref().map_or_else(|| "Custom".to_string(), |l| l.value());
@@ -72,15 +73,13 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
     let path = if tool.attrs.path.is_some() {
         let pushes = path_segments.iter().map(|seg| match seg {
             Segment::Lit(lit) => quote!(__path.push_lit(#lit);),
-            Segment::Param(name) => {
-                match find_arg(tool, name) {
-                    Some((i, arg)) => {
-                        let var = &vars[i];
-                        quote_spanned!(arg.ty.span()=> __path.push(&#var);)
-                    }
-                    None => quote!(),
+            Segment::Param(name) => match find_arg(tool, name) {
+                Some((i, arg)) => {
+                    let var = &vars[i];
+                    quote_spanned!(arg.ty.span()=> __path.push(&#var);)
                 }
-            }
+                None => quote!(),
+            },
         });
         quote!({
             let mut __path = #krate::ApiPath::root();
@@ -107,6 +106,10 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
             };
         }
     };
+
+    // A tool's arguments are its parameters: there may be many.
+    let mut func = func.clone();
+    func.attrs.push(syn::parse_quote!(#[allow(clippy::too_many_arguments)]));
 
     quote! {
         #func
@@ -162,8 +165,8 @@ fn find_arg<'a>(tool: &'a Tool, name: &str) -> Option<(usize, &'a Arg)> {
 /// `proxmox_get_vm_status` → "Get VM status".
 fn title_from_name(name: &str) -> String {
     const UPPER: &[&str] = &[
-        "vm", "vms", "lxc", "dns", "ha", "cpu", "id", "vmid", "upid", "rrd", "smart", "iso", "api", "ip", "lvm",
-        "zfs", "ceph", "sdn", "acl", "url", "ct",
+        "vm", "vms", "lxc", "dns", "ha", "cpu", "id", "vmid", "upid", "rrd", "smart", "iso", "api", "ip", "lvm", "zfs",
+        "ceph", "sdn", "acl", "url", "ct",
     ];
     let words: Vec<String> = name
         .trim_start_matches("proxmox_")

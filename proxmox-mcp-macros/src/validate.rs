@@ -33,7 +33,8 @@ pub fn segments(path: &str) -> Result<Vec<Segment>, String> {
                 Err(format!("malformed path parameter in `{seg}`: a parameter is a whole segment, `<name>`"))
             } else if seg.is_empty() {
                 Err("empty segment in path (`//` or a trailing `/`)".to_string())
-            } else if seg == "." || seg == ".." || !seg.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            } else if seg == "." || seg == ".." || !seg.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
                 Err(format!("invalid path segment `{seg}`: literal segments use letters, digits, `-`, `_` and `.`"))
             } else {
                 Ok(Segment::Lit(seg.to_string()))
@@ -72,10 +73,9 @@ pub fn tool(tool: &Tool, errors: &mut Errors) {
         _ => {}
     }
     match &tool.context {
-        None => errors.at(
-            tool.fn_token,
-            "a #[pve_tool] takes the request context first: `async fn my_tool(api: Api, ...)`",
-        ),
+        None => {
+            errors.at(tool.fn_token, "a #[pve_tool] takes the request context first: `async fn my_tool(api: Api, ...)`")
+        }
         Some(ty) if !is_api_type(ty) => {
             errors.spanned(ty, "the first argument of a #[pve_tool] is the request context, of type `Api`")
         }
@@ -104,10 +104,9 @@ pub fn tool(tool: &Tool, errors: &mut Errors) {
         }
         seen.push(name);
         match tool.args.iter().find(|a| a.ident.to_string().trim_start_matches("r#") == name) {
-            None => errors.spanned(
-                path,
-                format!("path parameter `<{name}>` has no matching function argument `{name}`"),
-            ),
+            None => {
+                errors.spanned(path, format!("path parameter `<{name}>` has no matching function argument `{name}`"))
+            }
             Some(arg) if arg.flatten.is_some() => {
                 errors.spanned(&arg.ident, format!("`{name}` fills a path segment and cannot be `#[flatten]`"))
             }

@@ -111,10 +111,6 @@ impl Args {
                 self.errors.push((key.clone(), "is not a parameter of this tool".to_string()));
             }
         }
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ToolError::InvalidArguments(std::mem::take(&mut self.errors)))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(ToolError::InvalidArguments(std::mem::take(&mut self.errors))) }
     }
 }

@@ -91,6 +91,23 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
 ];
 
 impl Config {
+    /// A configuration in code, with the defaults of the environment variables (strict TLS,
+    /// elevated operations off, 30 s timeout, 20 requests a second).
+    pub fn new(host: impl Into<String>, token_name: impl Into<String>, token_value: impl Into<String>) -> Config {
+        Config {
+            host: host.into(),
+            port: 8006,
+            user: "root@pam".into(),
+            token_name: token_name.into(),
+            token_value: Secret::new(token_value),
+            tls: TlsSettings::default(),
+            allow_elevated: false,
+            timeout: Duration::from_secs(30),
+            rate_limit: 20.0,
+            rate_burst: 40,
+        }
+    }
+
     /// Read the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
@@ -99,7 +116,8 @@ impl Config {
     /// Read variables through `lookup` (tests, or a config source of your own).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let required = |name: &str, what: &str| get(name).ok_or_else(|| ConfigError::new(name, format!("is required: {what}")));
+        let required =
+            |name: &str, what: &str| get(name).ok_or_else(|| ConfigError::new(name, format!("is required: {what}")));
 
         let host = required("PROXMOX_HOST", "the Proxmox host name or IP address, e.g. pve.example.com")?;
         if host.contains("://") || host.contains('/') || host.contains(char::is_whitespace) {
@@ -116,18 +134,27 @@ impl Config {
         };
         let user = get("PROXMOX_USER").unwrap_or_else(|| "root@pam".to_string());
         let valid_user = user.split_once('@').is_some_and(|(u, realm)| {
-            !u.is_empty() && !realm.is_empty() && !user.contains(['!', '=', ' ', ':']) && !user.contains(char::is_control)
+            !u.is_empty()
+                && !realm.is_empty()
+                && !user.contains(['!', '=', ' ', ':'])
+                && !user.contains(char::is_control)
         });
         if !valid_user {
-            return Err(ConfigError::new("PROXMOX_USER", format!("must be user@realm, e.g. root@pam (got \"{user}\")")));
+            return Err(ConfigError::new(
+                "PROXMOX_USER",
+                format!("must be user@realm, e.g. root@pam (got \"{user}\")"),
+            ));
         }
-        let token_name = required("PROXMOX_TOKEN_NAME", "the API token's name, e.g. mcp (Datacenter → Permissions → API Tokens)")?;
+        let token_name =
+            required("PROXMOX_TOKEN_NAME", "the API token's name, e.g. mcp (Datacenter → Permissions → API Tokens)")?;
         let valid_token = token_name.starts_with(|c: char| c.is_ascii_alphabetic())
             && token_name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
         if !valid_token {
             return Err(ConfigError::new(
                 "PROXMOX_TOKEN_NAME",
-                format!("must start with a letter and use letters, digits, `.`, `_` and `-` only (got \"{token_name}\"); give the name only, not user!name"),
+                format!(
+                    "must start with a letter and use letters, digits, `.`, `_` and `-` only (got \"{token_name}\"); give the name only, not user!name"
+                ),
             ));
         }
         // Never echo the secret, not even in an error.
@@ -152,7 +179,8 @@ impl Config {
             Some(path) => {
                 let pem = std::fs::read(&path)
                     .map_err(|e| ConfigError::new("PROXMOX_SSL_CA_CERT", format!("cannot read \"{path}\": {e}")))?;
-                parse_pem_certs(&pem).map_err(|e| ConfigError::new("PROXMOX_SSL_CA_CERT", format!("\"{path}\": {e}")))?;
+                parse_pem_certs(&pem)
+                    .map_err(|e| ConfigError::new("PROXMOX_SSL_CA_CERT", format!("\"{path}\": {e}")))?;
                 Some(pem)
             }
         };
@@ -173,7 +201,12 @@ impl Config {
                 .ok()
                 .filter(|t| t.is_finite() && *t > 0.0 && *t <= 3600.0)
                 .map(Duration::from_secs_f64)
-                .ok_or_else(|| ConfigError::new("PROXMOX_TIMEOUT", format!("must be seconds, more than 0 and at most 3600 (got \"{t}\")")))?,
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "PROXMOX_TIMEOUT",
+                        format!("must be seconds, more than 0 and at most 3600 (got \"{t}\")"),
+                    )
+                })?,
         };
         let rate_limit = match get("PROXMOX_RATE_LIMIT") {
             None => 20.0,
@@ -225,11 +258,14 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let mut map: HashMap<String, String> =
-            [("PROXMOX_HOST", "pve.example.com"), ("PROXMOX_TOKEN_NAME", "mcp"), ("PROXMOX_TOKEN_VALUE", "s3cr3t-token")]
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
+        let mut map: HashMap<String, String> = [
+            ("PROXMOX_HOST", "pve.example.com"),
+            ("PROXMOX_TOKEN_NAME", "mcp"),
+            ("PROXMOX_TOKEN_VALUE", "s3cr3t-token"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         for (k, v) in vars {
             map.insert(k.to_string(), v.to_string());
         }

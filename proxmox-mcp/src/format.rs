@@ -23,7 +23,9 @@ pub fn percent(fraction: f64) -> String {
 /// `used / total (p%)`
 pub fn usage(used: Option<u64>, total: Option<u64>) -> String {
     match (used, total) {
-        (Some(u), Some(t)) if t > 0 => format!("{} / {} ({})", bytes(u as f64), bytes(t as f64), percent(u as f64 / t as f64)),
+        (Some(u), Some(t)) if t > 0 => {
+            format!("{} / {} ({})", bytes(u as f64), bytes(t as f64), percent(u as f64 / t as f64))
+        }
         (Some(u), _) => bytes(u as f64),
         _ => "N/A".to_string(),
     }

@@ -8,7 +8,7 @@
 //! ```no_run
 //! use proxmox_mcp::{Config, Registry};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! let config = Config::from_env()?;
 //! let registry = Registry::builtin().filter(|t| !t.elevated);
 //! proxmox_mcp::server::serve_stdio(registry, &config).await?;

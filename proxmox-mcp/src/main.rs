@@ -16,7 +16,10 @@ fn usage() -> String {
         env!("CARGO_PKG_VERSION")
     );
     for (name, default, meaning) in VARIABLES {
-        s.push_str(&format!("  {name:<26} {meaning}{}\n", if default.is_empty() { String::new() } else { format!(" [default: {default}]") }));
+        s.push_str(&format!(
+            "  {name:<26} {meaning}{}\n",
+            if default.is_empty() { String::new() } else { format!(" [default: {default}]") }
+        ));
     }
     s.push_str("\nOptions:\n  --list-tools   print the tools reference (Markdown) and exit\n  --help         this text\n  --version      the version\n");
     s
@@ -38,7 +41,9 @@ fn init_logging() {
         .or_else(|| std::env::var("RUST_LOG").ok())
         .unwrap_or_else(|| "info".into());
     let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| {
-        eprintln!("proxmox-mcp: PROXMOX_LOG_LEVEL: \"{filter}\" is not a level (error, warn, info, debug, trace); using info");
+        eprintln!(
+            "proxmox-mcp: PROXMOX_LOG_LEVEL: \"{filter}\" is not a level (error, warn, info, debug, trace); using info"
+        );
         tracing_subscriber::EnvFilter::new("info")
     });
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).with_env_filter(filter).init();
@@ -82,7 +87,9 @@ fn main() -> ExitCode {
         "starting proxmox-mcp"
     );
     if config.tls.mode == proxmox_mcp::SslMode::Insecure {
-        tracing::warn!("PROXMOX_SSL_MODE=insecure: the Proxmox certificate is not checked; anyone on the path can read the API token");
+        tracing::warn!(
+            "PROXMOX_SSL_MODE=insecure: the Proxmox certificate is not checked; anyone on the path can read the API token"
+        );
     }
     match runtime.block_on(proxmox_mcp::server::serve_stdio(Registry::builtin(), &config)) {
         Ok(()) => ExitCode::SUCCESS,

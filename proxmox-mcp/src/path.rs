@@ -57,7 +57,10 @@ impl ApiPath {
     /// Append a literal segment (see [`ApiPath::lit`]).
     pub fn push_lit(&mut self, seg: &'static str) -> &mut Self {
         assert!(
-            !seg.is_empty() && seg != "." && seg != ".." && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
             "invalid literal path segment {seg:?}"
         );
         self.0.push('/');
@@ -119,8 +122,12 @@ mod tests {
         let p = ApiPath::lit("/nodes").join(&node).join_lit("qemu").join(&vmid).join_lit("status");
         assert_eq!(p.as_str(), "/nodes/pve1/qemu/100/status");
         let upid: Upid = "UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mcp:".parse().unwrap();
-        assert_eq!(ApiPath::root().join(&upid).as_str(), "/UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mcp:");
-        let vol: Volume = "local:iso/debian 12.iso".parse().unwrap_or_else(|_| "local:iso/debian-12.iso".parse().unwrap());
+        assert_eq!(
+            ApiPath::root().join(&upid).as_str(),
+            "/UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mcp:"
+        );
+        let vol: Volume =
+            "local:iso/debian 12.iso".parse().unwrap_or_else(|_| "local:iso/debian-12.iso".parse().unwrap());
         assert!(ApiPath::root().join(&vol).as_str().starts_with("/local:iso/debian"));
         assert_eq!(ApiPath::root().as_str(), "/");
     }

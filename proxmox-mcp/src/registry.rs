@@ -60,6 +60,7 @@ impl Registry {
     }
 
     /// Add one tool; a name already present is an error naming both definitions.
+    #[allow(clippy::should_implement_trait)] // `add` is the registry verb, not arithmetic
     pub fn add(mut self, descriptor: &'static ToolDescriptor) -> Result<Self, DuplicateTool> {
         if let Some(existing) = self.get(descriptor.name) {
             return Err(DuplicateTool { name: descriptor.name, first: existing.origin, second: descriptor.origin });
@@ -69,7 +70,10 @@ impl Registry {
     }
 
     /// Add several tools (see [`Registry::add`]).
-    pub fn extend<'a>(mut self, descriptors: impl IntoIterator<Item = &'a &'static ToolDescriptor>) -> Result<Self, DuplicateTool> {
+    pub fn extend<'a>(
+        mut self,
+        descriptors: impl IntoIterator<Item = &'a &'static ToolDescriptor>,
+    ) -> Result<Self, DuplicateTool> {
         for d in descriptors {
             self = self.add(d)?;
         }
@@ -122,7 +126,11 @@ impl Registry {
     fn check_unique(&self) -> Result<(), DuplicateTool> {
         for (i, a) in self.entries.iter().enumerate() {
             if let Some(b) = self.entries[..i].iter().find(|b| b.descriptor.name == a.descriptor.name) {
-                return Err(DuplicateTool { name: a.descriptor.name, first: b.descriptor.origin, second: a.descriptor.origin });
+                return Err(DuplicateTool {
+                    name: a.descriptor.name,
+                    first: b.descriptor.origin,
+                    second: a.descriptor.origin,
+                });
             }
         }
         Ok(())

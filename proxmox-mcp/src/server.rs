@@ -92,7 +92,9 @@ pub fn render(result: ToolResult) -> CallToolResult {
                     }
                     (format!("❌ Error: {e}"), json!({ "error": err }))
                 }
-                ToolError::Other(_) => (format!("❌ Error: {e}"), json!({ "error": { "kind": "other", "message": e.to_string() } })),
+                ToolError::Other(_) => {
+                    (format!("❌ Error: {e}"), json!({ "error": { "kind": "other", "message": e.to_string() } }))
+                }
             };
             let mut r = CallToolResult::error(vec![ContentBlock::text(text)]);
             r.structured_content = Some(data);

@@ -137,7 +137,9 @@ impl Api {
     /// struct or map; `None` fields are left out, booleans go as `0`/`1`).
     pub async fn send<T: DeserializeOwned>(&self, params: impl Serialize) -> Result<T, ToolError> {
         let Some(path) = &self.path else {
-            return Err(ToolError::Other("this tool has no `path` of its own: use api.get(path, ..) and friends".into()));
+            return Err(ToolError::Other(
+                "this tool has no `path` of its own: use api.get(path, ..) and friends".into(),
+            ));
         };
         self.request(self.method, path, params).await
     }
@@ -155,7 +157,12 @@ impl Api {
         self.request(Method::Delete, path, params).await
     }
 
-    async fn request<T: DeserializeOwned>(&self, method: Method, path: &ApiPath, params: impl Serialize) -> Result<T, ToolError> {
+    async fn request<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &ApiPath,
+        params: impl Serialize,
+    ) -> Result<T, ToolError> {
         let params = Params::from_serialize(&params).map_err(ToolError::Other)?;
         let value = self.ctx.client.request(method, path, params).await?;
         serde_json::from_value(value).map_err(|e| {
@@ -300,10 +307,53 @@ pub fn input_schema<T: schemars::JsonSchema>() -> JsonObject {
     obj.remove("title");
     obj.remove("description");
     obj.remove("$schema");
+    if let Some(Value::Object(props)) = obj.get_mut("properties") {
+        for prop in props.values_mut() {
+            simplify(prop);
+        }
+    }
     obj.insert("type".into(), "object".into());
     obj.entry("properties").or_insert_with(|| Value::Object(JsonObject::new()));
     obj.insert("additionalProperties".into(), false.into());
     obj
+}
+
+/// Make a property schema plain for every client: a `oneOf` of string constants becomes an
+/// `enum`, and optional values lose their `null` alternative (leaving a parameter out is how it
+/// is omitted; `null` is still accepted).
+fn simplify(schema: &mut Value) {
+    let Value::Object(obj) = schema else { return };
+    if let Some(Value::Array(variants)) = obj.get("oneOf").or_else(|| obj.get("anyOf")) {
+        let consts: Option<Vec<Value>> = variants
+            .iter()
+            .filter(|v| v.get("type") != Some(&Value::from("null")))
+            .map(|v| v.get("const").filter(|c| c.is_string()).cloned())
+            .collect();
+        if let Some(consts) = consts {
+            obj.remove("oneOf");
+            obj.remove("anyOf");
+            obj.insert("type".into(), "string".into());
+            obj.insert("enum".into(), Value::Array(consts));
+        }
+    }
+    if let Some(Value::Array(types)) = obj.get("type") {
+        let non_null: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        let single = if non_null.len() == 1 { non_null[0].clone() } else { Value::Array(non_null) };
+        obj.insert("type".into(), single);
+    }
+    if let Some(Value::Array(values)) = obj.get_mut("enum") {
+        values.retain(|v| !v.is_null());
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = obj.get_mut(key) {
+            simplify(inner);
+        }
+    }
+    if let Some(Value::Object(props)) = obj.get_mut("properties") {
+        for prop in props.values_mut() {
+            simplify(prop);
+        }
+    }
 }
 
 /// serde's messages, made readable for an agent.

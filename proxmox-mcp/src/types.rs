@@ -254,9 +254,9 @@ impl fmt::Display for VmId {
 impl FromStr for VmId {
     type Err = InvalidValue;
     fn from_str(s: &str) -> Result<Self, InvalidValue> {
-        let id = s
-            .parse::<u32>()
-            .map_err(|_| InvalidValue(format!("\"{}\" is not a guest id: it must be a number from 100 to 999999999", shown(s))))?;
+        let id = s.parse::<u32>().map_err(|_| {
+            InvalidValue(format!("\"{}\" is not a guest id: it must be a number from 100 to 999999999", shown(s)))
+        })?;
         VmId::new(id)
     }
 }
@@ -276,7 +276,9 @@ impl<'de> Deserialize<'de> for VmId {
                 .map_err(|_| InvalidValue(format!("{i} is not a guest id: it must be from 100 to 999999999")))
                 .and_then(VmId::new),
             Raw::Str(s) => s.parse(),
-            Raw::Other(v) => Err(InvalidValue(format!("{v} is not a guest id: it must be a number from 100 to 999999999"))),
+            Raw::Other(v) => {
+                Err(InvalidValue(format!("{v} is not a guest id: it must be a number from 100 to 999999999")))
+            }
         }
         .map_err(serde::de::Error::custom)
     }
@@ -380,7 +382,16 @@ mod tests {
         for ok in ["local:iso/debian-12.iso", "local-lvm:vm-100-disk-0", "pbs:backup/vm/100/2024-01-01T00:00:00Z"] {
             assert!(Volume::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["local:../etc/passwd", "local:iso/../../x", "local:./x", "noco", "local:", "local:a//b", "local:a%2e%2e", "local:a b"] {
+        for bad in [
+            "local:../etc/passwd",
+            "local:iso/../../x",
+            "local:./x",
+            "noco",
+            "local:",
+            "local:a//b",
+            "local:a%2e%2e",
+            "local:a b",
+        ] {
             assert!(Volume::new(bad).is_err(), "{bad}");
         }
     }

@@ -21,7 +21,11 @@ async fn get_nodes_lists_every_node() {
         .await;
     let out = pve.ok("proxmox_get_nodes", json!({})).await;
     m.assert_async().await;
-    assert!(out.text.contains("🟢 **pve1** (online) — uptime 1d 2h 3m, CPU 12.5%, memory 4.00 GiB / 16.00 GiB (25.0%)"), "{}", out.text);
+    assert!(
+        out.text.contains("🟢 **pve1** (online) — uptime 1d 2h 3m, CPU 12.5%, memory 4.00 GiB / 16.00 GiB (25.0%)"),
+        "{}",
+        out.text
+    );
     assert!(out.text.contains("🔴 **pve2** (offline)"), "{}", out.text);
     assert!(out.text.find("pve1") < out.text.find("pve2"), "sorted by name");
     assert_eq!(out.data["total"], 2);
@@ -47,7 +51,16 @@ async fn get_node_status_reads_the_node() {
     // Basic tier: works without PROXMOX_ALLOW_ELEVATED (the old server wrongly required it).
     let out = pve.call_with("proxmox_get_node_status", json!({ "node": "pve1" }), false).await.unwrap();
     m.assert_async().await;
-    for expected in ["**Node pve1**", "Uptime: 1h 0m", "Load average: 0.10, 0.20, 0.30", "CPU: 5.0%", "Memory: 1.00 GiB / 4.00 GiB (25.0%)", "Root disk: 5.00 GiB / 20.00 GiB (25.0%)", "pve-manager/9.1.2", "6.14.8-2-pve"] {
+    for expected in [
+        "**Node pve1**",
+        "Uptime: 1h 0m",
+        "Load average: 0.10, 0.20, 0.30",
+        "CPU: 5.0%",
+        "Memory: 1.00 GiB / 4.00 GiB (25.0%)",
+        "Root disk: 5.00 GiB / 20.00 GiB (25.0%)",
+        "pve-manager/9.1.2",
+        "6.14.8-2-pve",
+    ] {
         assert!(out.text.contains(expected), "missing {expected:?} in {}", out.text);
     }
     assert_eq!(out.data["cpuinfo"]["model"], "AMD EPYC");
@@ -91,7 +104,8 @@ async fn get_node_dns_shows_resolvers() {
         .server
         .mock_async(|when, then| {
             when.method(GET).path(api("/nodes/pve1/dns")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": { "search": "example.com", "dns1": "192.0.2.53", "dns2": "192.0.2.54" } }));
+            then.status(200)
+                .json_body(json!({ "data": { "search": "example.com", "dns1": "192.0.2.53", "dns2": "192.0.2.54" } }));
         })
         .await;
     let out = pve.ok("proxmox_get_node_dns", json!({ "node": "pve1" })).await;
@@ -143,7 +157,15 @@ async fn get_cluster_status_combines_nodes_and_quorum() {
     let out = pve.call_with("proxmox_get_cluster_status", json!({}), false).await.unwrap();
     nodes.assert_async().await;
     status.assert_async().await;
-    for expected in ["Health: 🟡 Warning", "Cluster: lab", "Quorate: yes", "Nodes online: 2/3", "CPU: 25.0% of 8 cores", "Memory: 4.00 GiB / 16.00 GiB (25.0%)", "🔴 **pve3** (offline)"] {
+    for expected in [
+        "Health: 🟡 Warning",
+        "Cluster: lab",
+        "Quorate: yes",
+        "Nodes online: 2/3",
+        "CPU: 25.0% of 8 cores",
+        "Memory: 4.00 GiB / 16.00 GiB (25.0%)",
+        "🔴 **pve3** (offline)",
+    ] {
         assert!(out.text.contains(expected), "missing {expected:?} in {}", out.text);
     }
     assert_eq!(out.data["healthy"], false);

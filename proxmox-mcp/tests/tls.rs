@@ -1,7 +1,6 @@
 //! The SSL modes against real TLS servers on 127.0.0.1 (rcgen certificates, tokio-rustls).
 
 use proxmox_mcp::client::tls::{TlsSettings, format_fingerprint, sha256};
-use proxmox_mcp::config::Secret;
 use proxmox_mcp::{ApiError, ApiPath, Client, Config, Method, SslMode};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -33,7 +32,11 @@ async fn serve(names: &[&str], self_signed: bool, expired: bool) -> Server {
         params.not_before = rcgen::date_time_ymd(2020, 1, 1);
         params.not_after = rcgen::date_time_ymd(2021, 1, 1);
     }
-    let leaf = if self_signed { params.self_signed(&leaf_key).unwrap() } else { params.signed_by(&leaf_key, &issuer).unwrap() };
+    let leaf = if self_signed {
+        params.self_signed(&leaf_key).unwrap()
+    } else {
+        params.signed_by(&leaf_key, &issuer).unwrap()
+    };
     let ca_pem = if self_signed { leaf.pem() } else { ca_cert.pem() };
     let fingerprint = format_fingerprint(&sha256(leaf.der()));
 
@@ -75,20 +78,14 @@ async fn serve(names: &[&str], self_signed: bool, expired: bool) -> Server {
 
 fn client(port: u16, mode: SslMode, ca_pem: Option<&str>, fingerprint: Option<&str>) -> Client {
     let config = Config {
-        host: "127.0.0.1".into(),
         port,
-        user: "root@pam".into(),
-        token_name: "mcp".into(),
-        token_value: Secret::new("not-used-here"),
         tls: TlsSettings {
             mode,
             ca_pem: ca_pem.map(|p| p.as_bytes().to_vec()),
             fingerprint: fingerprint.map(|f| proxmox_mcp::client::tls::parse_fingerprint(f).unwrap()),
         },
-        allow_elevated: false,
         timeout: Duration::from_secs(5),
-        rate_limit: 0.0,
-        rate_burst: 1,
+        ..Config::new("127.0.0.1", "mcp", "not-used-here")
     };
     Client::from_config(&config).unwrap()
 }

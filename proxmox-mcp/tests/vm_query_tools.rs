@@ -54,10 +54,13 @@ async fn get_vms_walks_online_nodes_and_reports_offline_ones() {
             then.status(595).body("{\"data\":null}");
         })
         .await;
-    let never = pve.server.mock_async(|when, then| {
-        when.path_includes("/pve3/");
-        then.status(500);
-    }).await;
+    let never = pve
+        .server
+        .mock_async(|when, then| {
+            when.path_includes("/pve3/");
+            then.status(500);
+        })
+        .await;
     let out = pve.ok("proxmox_get_vms", json!({})).await;
     nodes.assert_async().await;
     q1.assert_async().await;
@@ -66,7 +69,11 @@ async fn get_vms_walks_online_nodes_and_reports_offline_ones() {
     l2.assert_async().await;
     assert_eq!(never.calls_async().await, 0, "offline nodes are not asked");
     // CPU is the `cpu` field (the old server showed mem/maxmem there).
-    assert!(out.text.contains("🟢 🖥️ **db** (101) on pve1 — running, up 2m, CPU 25.0%, memory 1.00 GiB / 2.00 GiB (50.0%)"), "{}", out.text);
+    assert!(
+        out.text.contains("🟢 🖥️ **db** (101) on pve1 — running, up 2m, CPU 25.0%, memory 1.00 GiB / 2.00 GiB (50.0%)"),
+        "{}",
+        out.text
+    );
     assert!(out.text.contains("🔴 🖥️ **web** (100) on pve1 — stopped"), "{}", out.text);
     assert!(out.text.contains("📦 **dns** (200)"), "{}", out.text);
     assert!(out.text.find("(100)") < out.text.find("(101)"), "sorted by vmid");
@@ -86,10 +93,13 @@ async fn get_vms_on_one_node_and_one_type() {
             then.status(200).json_body(json!({ "data": [ { "vmid": 300, "status": "stopped" } ]}));
         })
         .await;
-    let other = pve.server.mock_async(|when, then| {
-        when.path_excludes("/nodes/pve2/lxc");
-        then.status(500);
-    }).await;
+    let other = pve
+        .server
+        .mock_async(|when, then| {
+            when.path_excludes("/nodes/pve2/lxc");
+            then.status(500);
+        })
+        .await;
     let out = pve.ok("proxmox_get_vms", json!({ "node": "pve2", "type": "lxc" })).await;
     lxc.assert_async().await;
     assert_eq!(other.calls_async().await, 0);
@@ -111,7 +121,16 @@ async fn get_vm_status_uses_the_guest_type() {
         .await;
     let out = pve.ok("proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 100 })).await;
     qemu.assert_async().await;
-    for expected in ["🟢 **web (100)**", "Node: pve1", "Type: qemu", "Uptime: 2h 0m", "CPU: 50.0% of 2 cores", "Memory: 512.00 MiB / 1.00 GiB (50.0%)", "Disk read/write: 1.00 KiB / 2.00 KiB", "Network in/out: 4.00 KiB / 8.00 KiB"] {
+    for expected in [
+        "🟢 **web (100)**",
+        "Node: pve1",
+        "Type: qemu",
+        "Uptime: 2h 0m",
+        "CPU: 50.0% of 2 cores",
+        "Memory: 512.00 MiB / 1.00 GiB (50.0%)",
+        "Disk read/write: 1.00 KiB / 2.00 KiB",
+        "Network in/out: 4.00 KiB / 8.00 KiB",
+    ] {
         assert!(out.text.contains(expected), "missing {expected:?} in {}", out.text);
     }
     let lxc = pve
@@ -145,7 +164,8 @@ async fn get_vm_config_lists_disks_and_nics_in_order() {
     let out = pve.ok("proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 100 })).await;
     m.assert_async().await;
     assert!(out.text.contains("• Memory: 2048 MiB\n• Cores: 2\n• Sockets: 1"), "{}", out.text);
-    let (s0, s2, s10) = (out.text.find("scsi0:").unwrap(), out.text.find("scsi2:").unwrap(), out.text.find("scsi10:").unwrap());
+    let (s0, s2, s10) =
+        (out.text.find("scsi0:").unwrap(), out.text.find("scsi2:").unwrap(), out.text.find("scsi10:").unwrap());
     assert!(s0 < s2 && s2 < s10, "numeric order: {}", out.text);
     assert!(!out.text.contains("scsihw:"), "only numbered devices: {}", out.text);
     assert!(out.text.contains("• net0: virtio=BC:24:11:00:00:01,bridge=vmbr0"));
@@ -167,7 +187,14 @@ async fn get_lxc_config_shows_mount_points() {
         .await;
     let out = pve.ok("proxmox_get_lxc_config", json!({ "node": "pve1", "vmid": 200 })).await;
     m.assert_async().await;
-    for expected in ["• Hostname: dns", "• Swap: 0 MiB", "• Cores: unlimited", "• Root disk: local-lvm:vm-200-disk-0,size=8G", "• mp0: local-lvm:vm-200-disk-1,mp=/srv,size=4G", "• net0: name=eth0"] {
+    for expected in [
+        "• Hostname: dns",
+        "• Swap: 0 MiB",
+        "• Cores: unlimited",
+        "• Root disk: local-lvm:vm-200-disk-0,size=8G",
+        "• mp0: local-lvm:vm-200-disk-1,mp=/srv,size=4G",
+        "• net0: name=eth0",
+    ] {
         assert!(out.text.contains(expected), "missing {expected:?} in {}", out.text);
     }
 }
@@ -204,6 +231,10 @@ async fn get_storage_deduplicates_shared_storage() {
     assert_eq!(out.text.matches("**ceph**").count(), 1, "{}", out.text);
     assert!(out.text.contains("🟢 **ceph** (rbd) on pve1 — images; 0 B / 1.00 KiB (0.0%), shared"), "{}", out.text);
     assert!(out.text.contains("🔴 **backup** (pbs) on pve2"), "{}", out.text);
-    assert!(out.text.contains("🟢 **local** (dir) on pve1 — iso,vztmpl,backup; 1.00 GiB / 4.00 GiB (25.0%)"), "{}", out.text);
+    assert!(
+        out.text.contains("🟢 **local** (dir) on pve1 — iso,vztmpl,backup; 1.00 GiB / 4.00 GiB (25.0%)"),
+        "{}",
+        out.text
+    );
     assert!(out.text.contains("pve3"), "offline node named: {}", out.text);
 }

@@ -95,7 +95,11 @@ impl fmt::Display for ApiError {
                 or(m, "Proxmox has no such object")
             ),
             ApiError::NotImplemented(m) => {
-                write!(f, "Proxmox has no such API method (501): {}. This Proxmox version may not support it.", or(m, "not implemented"))
+                write!(
+                    f,
+                    "Proxmox has no such API method (501): {}. This Proxmox version may not support it.",
+                    or(m, "not implemented")
+                )
             }
             ApiError::NodeUnreachable(m) => write!(
                 f,

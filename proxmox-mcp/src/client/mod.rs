@@ -116,7 +116,8 @@ impl Client {
     /// A client for the Proxmox host of this configuration.
     pub fn from_config(config: &Config) -> Result<Client, crate::ConfigError> {
         let transport = HttpTransport::new(config)?;
-        let limiter = (config.rate_limit > 0.0).then(|| Arc::new(RateLimiter::new(config.rate_limit, config.rate_burst)));
+        let limiter =
+            (config.rate_limit > 0.0).then(|| Arc::new(RateLimiter::new(config.rate_limit, config.rate_burst)));
         Ok(Client { transport: Arc::new(transport), limiter })
     }
 
@@ -144,7 +145,9 @@ impl Client {
         let started = std::time::Instant::now();
         let response = self.transport.send(Request { method, path: path.clone(), params }).await;
         match &response {
-            Ok(r) => tracing::debug!(%method, %path, status = r.status, ms = started.elapsed().as_millis() as u64, "proxmox answered"),
+            Ok(r) => {
+                tracing::debug!(%method, %path, status = r.status, ms = started.elapsed().as_millis() as u64, "proxmox answered")
+            }
             Err(e) => tracing::debug!(%method, %path, error = %e, "proxmox request failed"),
         }
         interpret(response?)
@@ -288,7 +291,8 @@ mod tests {
             name: Option<String>,
             command: Vec<&'static str>,
         }
-        let p = Params::from_serialize(&P { full: true, off: false, vmid: 100, name: None, command: vec!["ls", "-l"] }).unwrap();
+        let p = Params::from_serialize(&P { full: true, off: false, vmid: 100, name: None, command: vec!["ls", "-l"] })
+            .unwrap();
         assert_eq!(
             p.0,
             vec![
@@ -315,9 +319,17 @@ mod tests {
         let e = interpret(bad).unwrap_err();
         assert_eq!(e.status(), Some(400));
         assert!(e.to_string().contains("`vmid`: value must be at least 100"), "{e}");
-        let gone = RawResponse { status: 500, reason: Some("Configuration file 'nodes/pve1/qemu-server/103.conf' does not exist".into()), body: b"{\"data\":null}".to_vec() };
+        let gone = RawResponse {
+            status: 500,
+            reason: Some("Configuration file 'nodes/pve1/qemu-server/103.conf' does not exist".into()),
+            body: b"{\"data\":null}".to_vec(),
+        };
         assert!(matches!(interpret(gone).unwrap_err(), ApiError::NotFound(_)));
-        let forbidden = RawResponse { status: 403, reason: Some("Permission check failed (/vms/100, VM.PowerMgmt)".into()), body: vec![] };
+        let forbidden = RawResponse {
+            status: 403,
+            reason: Some("Permission check failed (/vms/100, VM.PowerMgmt)".into()),
+            body: vec![],
+        };
         let e = interpret(forbidden).unwrap_err().to_string();
         assert!(e.contains("VM.PowerMgmt") && e.contains("privilege separation"), "{e}");
         let garbage = RawResponse { status: 200, reason: None, body: b"<html>".to_vec() };

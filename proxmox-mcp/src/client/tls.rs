@@ -62,7 +62,8 @@ pub fn sha256(der: &[u8]) -> [u8; 32] {
 /// Read PEM certificates; an error names what is wrong.
 pub fn parse_pem_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     use rustls::pki_types::pem::PemObject;
-    let certs: Vec<_> = CertificateDer::pem_slice_iter(pem).collect::<Result<_, _>>().map_err(|e| format!("not valid PEM: {e}"))?;
+    let certs: Vec<_> =
+        CertificateDer::pem_slice_iter(pem).collect::<Result<_, _>>().map_err(|e| format!("not valid PEM: {e}"))?;
     if certs.is_empty() {
         return Err("no certificate found (expected PEM, `-----BEGIN CERTIFICATE-----`)".into());
     }
@@ -121,7 +122,8 @@ pub fn client_config(settings: &TlsSettings) -> Result<(ClientConfig, SeenCert),
     };
     let pin = if settings.mode == SslMode::Insecure { None } else { settings.fingerprint };
     let seen = SeenCert::default();
-    let verifier = Verifier { trust, pin, seen: seen.clone(), provider: provider.clone(), warned: AtomicBool::new(false) };
+    let verifier =
+        Verifier { trust, pin, seen: seen.clone(), provider: provider.clone(), warned: AtomicBool::new(false) };
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
@@ -165,9 +167,10 @@ impl ServerCertVerifier for Verifier {
                 for cert in std::iter::once(end_entity).chain(intermediates) {
                     let _ = roots.add(cert.clone().into_owned());
                 }
-                let own = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), self.provider.clone())
-                    .build()
-                    .map_err(|e| Error::General(e.to_string()))?;
+                let own =
+                    rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), self.provider.clone())
+                        .build()
+                        .map_err(|e| Error::General(e.to_string()))?;
                 match own.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
                     Ok(v) => {
                         if !self.warned.swap(true, Ordering::Relaxed) {

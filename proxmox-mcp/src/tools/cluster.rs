@@ -53,14 +53,27 @@ async fn proxmox_get_node_status(
     node: Node,
 ) -> ToolResult {
     let s: Value = api.send(()).await?;
-    let load = s.get("loadavg").and_then(Value::as_array).map(|l| l.iter().map(format::value).collect::<Vec<_>>().join(", "));
+    let load =
+        s.get("loadavg").and_then(Value::as_array).map(|l| l.iter().map(format::value).collect::<Vec<_>>().join(", "));
     let text = Block::new(format!("🖥️ **Node {node}**"))
         .opt("Uptime", u64_field(&s, "uptime").map(format::uptime))
         .opt("Load average", load)
         .opt("CPU", f64_field(&s, "cpu").map(format::percent))
         .opt("CPU model", s.pointer("/cpuinfo/model").map(format::value))
-        .line("Memory", format::usage(s.pointer("/memory/used").and_then(Value::as_u64), s.pointer("/memory/total").and_then(Value::as_u64)))
-        .line("Root disk", format::usage(s.pointer("/rootfs/used").and_then(Value::as_u64), s.pointer("/rootfs/total").and_then(Value::as_u64)))
+        .line(
+            "Memory",
+            format::usage(
+                s.pointer("/memory/used").and_then(Value::as_u64),
+                s.pointer("/memory/total").and_then(Value::as_u64),
+            ),
+        )
+        .line(
+            "Root disk",
+            format::usage(
+                s.pointer("/rootfs/used").and_then(Value::as_u64),
+                s.pointer("/rootfs/total").and_then(Value::as_u64),
+            ),
+        )
         .opt("Version", str_field(&s, "pveversion"))
         .opt("Kernel", s.pointer("/current-kernel/release").map(format::value))
         .finish();
@@ -161,9 +174,27 @@ async fn proxmox_get_network_iface(
     let cfg: Value = api.send(()).await?;
     let mut block = Block::new(format!("🌐 **{iface} on {node}**"));
     for key in [
-        "type", "method", "cidr", "address", "netmask", "gateway", "method6", "cidr6", "gateway6", "bridge_ports",
-        "bridge_stp", "bridge_fd", "bridge_vlan_aware", "bond_mode", "slaves", "vlan-raw-device", "mtu", "autostart",
-        "families", "priority", "comments",
+        "type",
+        "method",
+        "cidr",
+        "address",
+        "netmask",
+        "gateway",
+        "method6",
+        "cidr6",
+        "gateway6",
+        "bridge_ports",
+        "bridge_stp",
+        "bridge_fd",
+        "bridge_vlan_aware",
+        "bond_mode",
+        "slaves",
+        "vlan-raw-device",
+        "mtu",
+        "autostart",
+        "families",
+        "priority",
+        "comments",
     ] {
         if let Some(v) = cfg.get(key).filter(|v| !v.is_null()) {
             block = block.line(key, format::value(v));
@@ -193,7 +224,14 @@ async fn proxmox_get_cluster_status(api: Api) -> ToolResult {
         .opt("Cluster", cluster.and_then(|c| str_field(c, "name")))
         .opt("Quorate", quorate.map(|q| if q { "yes" } else { "NO" }))
         .line("Nodes online", format!("{}/{}", online.len(), nodes.len()))
-        .line("CPU", if cpu_total > 0.0 { format!("{} of {cpu_total} cores", format::percent(cpu_used / cpu_total)) } else { "N/A".into() })
+        .line(
+            "CPU",
+            if cpu_total > 0.0 {
+                format!("{} of {cpu_total} cores", format::percent(cpu_used / cpu_total))
+            } else {
+                "N/A".into()
+            },
+        )
         .line("Memory", format::usage(Some(mem_used), Some(mem_total)))
         .raw("")
         .raw("Nodes:");

@@ -22,7 +22,10 @@ pub fn reference(registry: &crate::Registry) -> String {
     out.push_str(&format!("{} tools. 🔒 = elevated: refused unless `PROXMOX_ALLOW_ELEVATED=true`.\n", registry.len()));
     for category in categories {
         let tools: Vec<_> = registry.iter().filter(|t| t.category == category).collect();
-        out.push_str(&format!("\n### {category} ({})\n\n| Tool | Tier | Request | Description |\n|---|---|---|---|\n", tools.len()));
+        out.push_str(&format!(
+            "\n### {category} ({})\n\n| Tool | Tier | Request | Description |\n|---|---|---|---|\n",
+            tools.len()
+        ));
         for t in tools {
             let request = match t.path {
                 Some(p) => format!("`{} {p}`", t.method),

@@ -7,13 +7,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-pub static TOOLS: &[&ToolDescriptor] = &[
-    &PROXMOX_GET_VMS,
-    &PROXMOX_GET_VM_STATUS,
-    &PROXMOX_GET_VM_CONFIG,
-    &PROXMOX_GET_LXC_CONFIG,
-    &PROXMOX_GET_STORAGE,
-];
+pub static TOOLS: &[&ToolDescriptor] =
+    &[&PROXMOX_GET_VMS, &PROXMOX_GET_VM_STATUS, &PROXMOX_GET_VM_CONFIG, &PROXMOX_GET_LXC_CONFIG, &PROXMOX_GET_STORAGE];
 
 /// Which guests to list.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -138,10 +133,32 @@ async fn proxmox_get_vm_status(
     if status == "running" {
         block = block
             .opt("Uptime", u64_field(&s, "uptime").map(format::uptime))
-            .opt("CPU", f64_field(&s, "cpu").map(|c| format!("{} of {} cores", format::percent(c), f64_field(&s, "cpus").unwrap_or(0.0))))
+            .opt(
+                "CPU",
+                f64_field(&s, "cpu")
+                    .map(|c| format!("{} of {} cores", format::percent(c), f64_field(&s, "cpus").unwrap_or(0.0))),
+            )
             .line("Memory", format::usage(u64_field(&s, "mem"), u64_field(&s, "maxmem")))
-            .opt("Disk read/write", u64_field(&s, "diskread").map(|r| format!("{} / {}", format::bytes(r as f64), format::bytes(u64_field(&s, "diskwrite").unwrap_or(0) as f64))))
-            .opt("Network in/out", u64_field(&s, "netin").map(|i| format!("{} / {}", format::bytes(i as f64), format::bytes(u64_field(&s, "netout").unwrap_or(0) as f64))));
+            .opt(
+                "Disk read/write",
+                u64_field(&s, "diskread").map(|r| {
+                    format!(
+                        "{} / {}",
+                        format::bytes(r as f64),
+                        format::bytes(u64_field(&s, "diskwrite").unwrap_or(0) as f64)
+                    )
+                }),
+            )
+            .opt(
+                "Network in/out",
+                u64_field(&s, "netin").map(|i| {
+                    format!(
+                        "{} / {}",
+                        format::bytes(i as f64),
+                        format::bytes(u64_field(&s, "netout").unwrap_or(0) as f64)
+                    )
+                }),
+            );
     }
     Ok(ToolOutput::new(block.finish(), s))
 }
@@ -152,7 +169,9 @@ fn numbered<'a>(cfg: &'a Value, prefixes: &[&str]) -> Vec<(&'a str, &'a Value)> 
     let mut out: Vec<(&str, &Value)> = obj
         .iter()
         .filter(|(k, _)| {
-            prefixes.iter().any(|p| k.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())))
+            prefixes
+                .iter()
+                .any(|p| k.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())))
         })
         .map(|(k, v)| (k.as_str(), v))
         .collect();
@@ -243,9 +262,14 @@ async fn proxmox_get_storage(
         }
     }
     storages.sort_by(|a, b| str_field(a, "storage").cmp(&str_field(b, "storage")));
-    let mut text = if storages.is_empty() { "No storage found.".to_string() } else { format!("💾 **Storage** ({})\n", storages.len()) };
+    let mut text = if storages.is_empty() {
+        "No storage found.".to_string()
+    } else {
+        format!("💾 **Storage** ({})\n", storages.len())
+    };
     for s in &storages {
-        let enabled = s.get("enabled").and_then(Value::as_u64).unwrap_or(1) != 0 && s.get("active").and_then(Value::as_u64) != Some(0);
+        let enabled = s.get("enabled").and_then(Value::as_u64).unwrap_or(1) != 0
+            && s.get("active").and_then(Value::as_u64) != Some(0);
         text.push_str(&format!(
             "\n• {} **{}** ({}) on {} — {}; {}{}",
             if enabled { "🟢" } else { "🔴" },
@@ -260,5 +284,8 @@ async fn proxmox_get_storage(
     if !unreachable.is_empty() {
         text.push_str(&format!("\n\n⚠️ Not listed (node offline or unreachable): {}", unreachable.join(", ")));
     }
-    Ok(ToolOutput::new(text, json!({ "storages": storages, "total": storages.len(), "unreachable_nodes": unreachable })))
+    Ok(ToolOutput::new(
+        text,
+        json!({ "storages": storages, "total": storages.len(), "unreachable_nodes": unreachable }),
+    ))
 }

@@ -3,7 +3,6 @@
 
 use httpmock::MockServer;
 use proxmox_mcp::client::tls::TlsSettings;
-use proxmox_mcp::config::Secret;
 use proxmox_mcp::{Client, Config, Context, Registry, SslMode, ToolOutput, ToolResult};
 use serde_json::Value;
 use std::time::Duration;
@@ -24,11 +23,7 @@ impl Pve {
     /// A configuration pointing at the mock, trusting its CA (no insecure mode).
     pub fn config(&self, allow_elevated: bool) -> Config {
         Config {
-            host: "127.0.0.1".into(),
             port: self.server.port(),
-            user: "root@pam".into(),
-            token_name: "mcp".into(),
-            token_value: Secret::new(TOKEN_SECRET),
             tls: TlsSettings {
                 mode: SslMode::Verify,
                 ca_pem: Some(httpmock::server::DEFAULT_CA_CERTIFICATE.as_bytes().to_vec()),
@@ -37,7 +32,7 @@ impl Pve {
             allow_elevated,
             timeout: Duration::from_secs(5),
             rate_limit: 0.0,
-            rate_burst: 1,
+            ..Config::new("127.0.0.1", "mcp", TOKEN_SECRET)
         }
     }
 

@@ -1,0 +1,226 @@
+//! The built binary end to end: a real MCP client handshake over stdio against a mock Proxmox
+//! over HTTPS, stdout carrying nothing but JSON-RPC, secrets never in the logs; and start-up
+//! configuration errors.
+
+mod common;
+
+use common::{AUTH, Pve, TOKEN_SECRET, api};
+use httpmock::Method::GET;
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_proxmox-mcp");
+
+struct Session {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: tokio::io::Lines<BufReader<ChildStdout>>,
+    /// Every line the server wrote to stdout.
+    seen: Vec<String>,
+}
+
+impl Session {
+    fn spawn(env: &[(&str, String)]) -> Session {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear().stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn proxmox-mcp");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        Session { child, stdin, stdout, seen: Vec::new() }
+    }
+
+    async fn send(&mut self, msg: Value) {
+        self.stdin.write_all(format!("{msg}\n").as_bytes()).await.unwrap();
+        self.stdin.flush().await.unwrap();
+    }
+
+    async fn recv(&mut self) -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(10), self.stdout.next_line())
+            .await
+            .expect("an answer within 10 s")
+            .unwrap()
+            .expect("a line");
+        self.seen.push(line.clone());
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carried a non-JSON line {line:?}: {e}"))
+    }
+
+    async fn request(&mut self, id: u64, method: &str, params: Value) -> Value {
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })).await;
+        let answer = self.recv().await;
+        assert_eq!(answer["id"], id, "{answer}");
+        answer
+    }
+}
+
+fn ca_file() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("proxmox-mcp-test-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, httpmock::server::DEFAULT_CA_CERTIFICATE).unwrap();
+    path
+}
+
+fn env_for(pve: &Pve) -> Vec<(&'static str, String)> {
+    vec![
+        ("PROXMOX_HOST", "127.0.0.1".into()),
+        ("PROXMOX_PORT", pve.server.port().to_string()),
+        ("PROXMOX_TOKEN_NAME", "mcp".into()),
+        ("PROXMOX_TOKEN_VALUE", TOKEN_SECRET.into()),
+        ("PROXMOX_SSL_MODE", "verify".into()),
+        ("PROXMOX_SSL_CA_CERT", ca_file().display().to_string()),
+        // The most verbose logging, to prove the token never shows even there.
+        ("PROXMOX_LOG_LEVEL", "trace".into()),
+    ]
+}
+
+#[tokio::test]
+async fn a_client_session_over_stdio() {
+    let pve = Pve::start().await;
+    let dns = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(GET).path(api("/nodes/pve1/dns")).header("authorization", AUTH);
+            then.status(200).json_body(json!({ "data": { "search": "example.com", "dns1": "192.0.2.53" } }));
+        })
+        .await;
+    let denied = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(GET).path(api("/nodes/pve1/status"));
+            then.status(403).body("{\"data\":null}");
+        })
+        .await;
+    let mut s = Session::spawn(&env_for(&pve));
+
+    let init = s
+        .request(1, "initialize", json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "test", "version": "1" } }))
+        .await;
+    assert_eq!(init["result"]["serverInfo"]["name"], "proxmox-mcp");
+    assert_eq!(init["result"]["protocolVersion"], "2025-06-18");
+    assert!(init["result"]["capabilities"]["tools"].is_object());
+    assert!(init["result"]["instructions"].as_str().unwrap().contains("disabled"));
+    s.send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).await;
+
+    let list = s.request(2, "tools/list", json!({})).await;
+    let tools = list["result"]["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 12);
+    assert!(tools.iter().all(|t| t["annotations"]["readOnlyHint"] == true));
+
+    let call =
+        s.request(3, "tools/call", json!({ "name": "proxmox_get_node_dns", "arguments": { "node": "pve1" } })).await;
+    dns.assert_async().await;
+    assert_eq!(call["result"]["isError"], false, "{call}");
+    assert!(call["result"]["content"][0]["text"].as_str().unwrap().contains("Search domain: example.com"));
+    assert_eq!(call["result"]["structuredContent"]["dns1"], "192.0.2.53");
+
+    let bad =
+        s.request(4, "tools/call", json!({ "name": "proxmox_get_node_dns", "arguments": { "node": "../etc" } })).await;
+    assert_eq!(bad["result"]["isError"], true);
+    assert!(bad["result"]["content"][0]["text"].as_str().unwrap().starts_with("❌ Error: invalid arguments\n• `node`"));
+
+    let forbidden =
+        s.request(5, "tools/call", json!({ "name": "proxmox_get_node_status", "arguments": { "node": "pve1" } })).await;
+    denied.assert_async().await;
+    assert_eq!(forbidden["result"]["isError"], true);
+    assert_eq!(forbidden["result"]["structuredContent"]["error"]["status"], 403);
+
+    let unknown = s.request(6, "tools/call", json!({ "name": "proxmox_no_such_tool", "arguments": {} })).await;
+    assert!(unknown["error"]["code"].is_i64(), "{unknown}");
+    assert!(unknown["error"]["message"].as_str().unwrap().contains("proxmox_no_such_tool"));
+
+    let discover = s.request(7, "server/discover", json!({})).await;
+    assert!(discover["error"].is_object(), "{discover}");
+
+    let ping = s.request(8, "ping", json!({})).await;
+    assert_eq!(ping["result"], json!({}));
+
+    // Closing stdin ends the server cleanly.
+    drop(s.stdin);
+    let status = tokio::time::timeout(Duration::from_secs(10), s.child.wait()).await.expect("exits").unwrap();
+    assert!(status.success(), "{status:?}");
+    while let Ok(Some(line)) = s.stdout.next_line().await {
+        s.seen.push(line);
+    }
+    for line in &s.seen {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON-RPC on stdout: {line}"));
+        assert_eq!(v["jsonrpc"], "2.0", "{line}");
+    }
+    let mut stderr = String::new();
+    s.child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
+    assert!(stderr.contains("tool call ok"), "logs go to stderr: {stderr}");
+    assert!(!stderr.contains(TOKEN_SECRET), "the token leaked into the logs");
+    for line in &s.seen {
+        assert!(!line.contains(TOKEN_SECRET), "the token leaked into a result");
+    }
+}
+
+async fn start_with(env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear().stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(10), cmd.output()).await.unwrap().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[tokio::test]
+async fn configuration_errors_stop_start_up_with_one_line() {
+    let base =
+        [("PROXMOX_HOST", "pve.example.com"), ("PROXMOX_TOKEN_NAME", "mcp"), ("PROXMOX_TOKEN_VALUE", TOKEN_SECRET)];
+    let cases: &[(&str, Option<&str>, &str)] = &[
+        ("PROXMOX_HOST", None, "PROXMOX_HOST: is required"),
+        ("PROXMOX_TOKEN_VALUE", None, "PROXMOX_TOKEN_VALUE: is required"),
+        ("PROXMOX_SSL_MODE", Some("sloppy"), "PROXMOX_SSL_MODE: must be one of strict, verify, insecure"),
+        ("PROXMOX_ALLOW_ELEVATED", Some("sure"), "PROXMOX_ALLOW_ELEVATED: must be true or false"),
+        ("PROXMOX_PORT", Some("99999"), "PROXMOX_PORT: must be a port number from 1 to 65535"),
+        ("PROXMOX_SSL_CA_CERT", Some("/nonexistent/ca.pem"), "PROXMOX_SSL_CA_CERT: cannot read"),
+    ];
+    for (var, value, expected) in cases {
+        let mut env: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| k != var).collect();
+        if let Some(v) = value {
+            env.push((var, v));
+        }
+        let (code, stdout, stderr) = start_with(&env).await;
+        assert_eq!(code, 2, "{var}: {stderr}");
+        assert!(stdout.is_empty(), "{var}: stdout must stay clean: {stdout}");
+        assert_eq!(stderr.lines().count(), 1, "{var}: one line: {stderr}");
+        assert!(stderr.contains(expected), "{var}: {stderr}");
+        assert!(!stderr.contains(TOKEN_SECRET));
+    }
+}
+
+#[tokio::test]
+async fn help_version_and_the_tools_reference() {
+    let (code, stdout, _) = start_with(&[]).await.clone();
+    assert_eq!(code, 2, "no configuration: {stdout}");
+    let mut cmd = Command::new(BIN);
+    let help = cmd.arg("--help").env_clear().output().await.unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8(help.stdout).unwrap();
+    for var in [
+        "PROXMOX_HOST",
+        "PROXMOX_USER",
+        "PROXMOX_TOKEN_NAME",
+        "PROXMOX_TOKEN_VALUE",
+        "PROXMOX_SSL_MODE",
+        "PROXMOX_ALLOW_ELEVATED",
+        "PROXMOX_PORT",
+    ] {
+        assert!(text.contains(var), "--help lists {var}");
+    }
+    let version = Command::new(BIN).arg("--version").env_clear().output().await.unwrap();
+    assert_eq!(String::from_utf8(version.stdout).unwrap(), format!("proxmox-mcp {}\n", env!("CARGO_PKG_VERSION")));
+    let list = Command::new(BIN).arg("--list-tools").env_clear().output().await.unwrap();
+    assert!(String::from_utf8(list.stdout).unwrap().contains("`proxmox_get_vms`"));
+    let bad = Command::new(BIN).arg("--frobnicate").env_clear().output().await.unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
