@@ -206,6 +206,47 @@ string_id! {
     }
 }
 
+string_id! {
+    /// A configuration id (Proxmox format `pve-configid`), e.g. an HA group name.
+    ConfigId, kind = "configuration id", pattern = "^[a-zA-Z][a-zA-Z0-9_-]+$", max = 64,
+    rule = "a letter, then at least one letter, digit, `-` or `_`",
+    check = |s| s.len() >= 2 && s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| is_alnum(c) || "-_".contains(c))
+}
+
+string_id! {
+    /// A firewall security group name, e.g. `webservers`.
+    FirewallGroup, kind = "firewall group name", pattern = "^[A-Za-z][A-Za-z0-9_-]+$", max = 18,
+    rule = "a letter, then 1 to 17 letters, digits, `-` or `_`",
+    check = |s| s.len() >= 2 && s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| is_alnum(c) || "-_".contains(c))
+}
+
+string_id! {
+    /// An HA resource id (Proxmox format `pve-ha-resource-or-vm-id`): `vm:100`, `ct:101` or `100`.
+    HaResourceId, kind = "HA resource id", pattern = "^((vm|ct):)?[1-9][0-9]{2,8}$", max = 12,
+    rule = "vm:VMID, ct:VMID or a plain VMID, e.g. vm:100",
+    check = |s| {
+        let id = s.strip_prefix("vm:").or_else(|| s.strip_prefix("ct:")).unwrap_or(s);
+        id.parse::<u32>().is_ok_and(|n| VmId::new(n).is_ok()) && !id.starts_with('0') && id.chars().all(|c| c.is_ascii_digit())
+    }
+}
+
+string_id! {
+    /// A backup job id, e.g. `backup-4f2a9c1e-77d0`.
+    BackupJobId, kind = "backup job id", pattern = "^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max = 50,
+    rule = "letters, digits, `-`, `_`, `.` and `:`, starting with a letter or digit",
+    check = |s| s.starts_with(|c: char| c.is_ascii_alphanumeric()) && s.chars().all(|c| is_alnum(c) || "-_.:".contains(c))
+}
+
+string_id! {
+    /// A replication job id (Proxmox format `pve-replication-job-id`): `GUEST-JOBNUM`, e.g. `100-0`.
+    ReplicationJobId, kind = "replication job id", pattern = "^[1-9][0-9]{2,8}-[0-9]{1,9}$", max = 19,
+    rule = "the guest id, `-`, and the job number, e.g. 100-0",
+    check = |s| s.split_once('-').is_some_and(|(guest, num)| {
+        guest.len() >= 3 && guest.len() <= 9 && !guest.starts_with('0') && guest.chars().all(|c| c.is_ascii_digit())
+            && !num.is_empty() && num.len() <= 9 && num.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
 impl PathSegment for Volume {
     const TAIL: bool = true;
     fn segment(&self) -> Cow<'_, str> {
@@ -222,7 +263,18 @@ macro_rules! path_segment_str {
         }
     )*};
 }
-path_segment_str!(Node, StorageId, Iface, SnapshotName, Upid);
+path_segment_str!(
+    Node,
+    StorageId,
+    Iface,
+    SnapshotName,
+    Upid,
+    ConfigId,
+    FirewallGroup,
+    HaResourceId,
+    BackupJobId,
+    ReplicationJobId
+);
 
 /// A guest id (Proxmox format `pve-vmid`): 100 to 999999999.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -301,6 +353,62 @@ impl JsonSchema for VmId {
 impl PathSegment for VmId {
     fn segment(&self) -> Cow<'_, str> {
         Cow::Owned(self.0.to_string())
+    }
+}
+
+/// Plain numbers (rule positions, ids) are always safe segments.
+macro_rules! path_segment_int {
+    ($($t:ty),*) => {$(
+        impl PathSegment for $t {
+            fn segment(&self) -> Cow<'_, str> {
+                Cow::Owned(self.to_string())
+            }
+        }
+    )*};
+}
+path_segment_int!(u8, u16, u32, u64);
+
+/// A system service of a node that Proxmox can start, stop, restart or reload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceName {
+    Chrony,
+    Corosync,
+    Cron,
+    Ksmtuned,
+    Lxcfs,
+    Postfix,
+    ProxmoxFirewall,
+    PveCluster,
+    PveFirewall,
+    PveHaCrm,
+    PveHaLrm,
+    PveLxcSyscalld,
+    Pvedaemon,
+    PvefwLogger,
+    Pveproxy,
+    Pvescheduler,
+    Pvestatd,
+    Qmeventd,
+    Spiceproxy,
+    Sshd,
+    Syslog,
+    SystemdJournald,
+    SystemdTimesyncd,
+}
+
+impl PathSegment for ServiceName {
+    fn segment(&self) -> Cow<'_, str> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(s)) => Cow::Owned(s),
+            _ => Cow::Borrowed("unknown"),
+        }
+    }
+}
+
+impl fmt::Display for ServiceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.segment())
     }
 }
 
@@ -394,6 +502,28 @@ mod tests {
         ] {
             assert!(Volume::new(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn job_and_resource_ids() {
+        assert!(
+            HaResourceId::new("vm:100").is_ok()
+                && HaResourceId::new("ct:101").is_ok()
+                && HaResourceId::new("100").is_ok()
+        );
+        for bad in ["vm:99", "vm:0100", "xx:100", "vm:100/..", "vm:"] {
+            assert!(HaResourceId::new(bad).is_err(), "{bad}");
+        }
+        assert!(ReplicationJobId::new("100-0").is_ok());
+        for bad in ["99-0", "100-", "100-x", "100-0/..", "-0"] {
+            assert!(ReplicationJobId::new(bad).is_err(), "{bad}");
+        }
+        assert!(BackupJobId::new("backup-4f2a9c1e-77d0").is_ok());
+        for bad in ["..", ".hidden", "a/b", "a b"] {
+            assert!(BackupJobId::new(bad).is_err(), "{bad}");
+        }
+        assert_eq!(ServiceName::PveHaLrm.to_string(), "pve-ha-lrm");
+        assert_eq!(serde_json::from_str::<ServiceName>("\"systemd-journald\"").unwrap(), ServiceName::SystemdJournald);
     }
 
     #[test]

@@ -4,59 +4,14 @@
 
 mod common;
 
+use common::mcp::{BIN, Session};
 use common::{AUTH, Pve, TOKEN_SECRET, api};
 use httpmock::Method::GET;
 use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-
-const BIN: &str = env!("CARGO_BIN_EXE_proxmox-mcp");
-
-struct Session {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: tokio::io::Lines<BufReader<ChildStdout>>,
-    /// Every line the server wrote to stdout.
-    seen: Vec<String>,
-}
-
-impl Session {
-    fn spawn(env: &[(&str, String)]) -> Session {
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear().stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn proxmox-mcp");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        Session { child, stdin, stdout, seen: Vec::new() }
-    }
-
-    async fn send(&mut self, msg: Value) {
-        self.stdin.write_all(format!("{msg}\n").as_bytes()).await.unwrap();
-        self.stdin.flush().await.unwrap();
-    }
-
-    async fn recv(&mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(10), self.stdout.next_line())
-            .await
-            .expect("an answer within 10 s")
-            .unwrap()
-            .expect("a line");
-        self.seen.push(line.clone());
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carried a non-JSON line {line:?}: {e}"))
-    }
-
-    async fn request(&mut self, id: u64, method: &str, params: Value) -> Value {
-        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params })).await;
-        let answer = self.recv().await;
-        assert_eq!(answer["id"], id, "{answer}");
-        answer
-    }
-}
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
 
 fn ca_file() -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("proxmox-mcp-test-ca-{}.pem", std::process::id()));
@@ -96,14 +51,11 @@ async fn a_client_session_over_stdio() {
         .await;
     let mut s = Session::spawn(&env_for(&pve));
 
-    let init = s
-        .request(1, "initialize", json!({ "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "test", "version": "1" } }))
-        .await;
-    assert_eq!(init["result"]["serverInfo"]["name"], "proxmox-mcp");
-    assert_eq!(init["result"]["protocolVersion"], "2025-06-18");
-    assert!(init["result"]["capabilities"]["tools"].is_object());
-    assert!(init["result"]["instructions"].as_str().unwrap().contains("disabled"));
-    s.send(json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })).await;
+    let init = s.initialize().await;
+    assert_eq!(init["serverInfo"]["name"], "proxmox-mcp");
+    assert_eq!(init["protocolVersion"], "2025-06-18");
+    assert!(init["capabilities"]["tools"].is_object());
+    assert!(init["instructions"].as_str().unwrap().contains("disabled"));
 
     let list = s.request(2, "tools/list", json!({})).await;
     let tools = list["result"]["tools"].as_array().unwrap();
@@ -139,12 +91,8 @@ async fn a_client_session_over_stdio() {
     assert_eq!(ping["result"], json!({}));
 
     // Closing stdin ends the server cleanly.
-    drop(s.stdin);
-    let status = tokio::time::timeout(Duration::from_secs(10), s.child.wait()).await.expect("exits").unwrap();
+    let status = s.close().await;
     assert!(status.success(), "{status:?}");
-    while let Ok(Some(line)) = s.stdout.next_line().await {
-        s.seen.push(line);
-    }
     for line in &s.seen {
         let v: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON-RPC on stdout: {line}"));
         assert_eq!(v["jsonrpc"], "2.0", "{line}");
@@ -200,7 +148,7 @@ async fn configuration_errors_stop_start_up_with_one_line() {
 
 #[tokio::test]
 async fn help_version_and_the_tools_reference() {
-    let (code, stdout, _) = start_with(&[]).await.clone();
+    let (code, stdout, _) = start_with(&[]).await;
     assert_eq!(code, 2, "no configuration: {stdout}");
     let mut cmd = Command::new(BIN);
     let help = cmd.arg("--help").env_clear().output().await.unwrap();

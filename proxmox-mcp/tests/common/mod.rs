@@ -1,6 +1,9 @@
 //! A mock Proxmox (httpmock over HTTPS, its own CA) and helpers to call tools against it.
 #![allow(dead_code)]
 
+pub mod fakepve;
+pub mod mcp;
+
 use httpmock::MockServer;
 use proxmox_mcp::client::tls::TlsSettings;
 use proxmox_mcp::{Client, Config, Context, Registry, SslMode, ToolOutput, ToolResult};
@@ -64,4 +67,20 @@ impl Pve {
 /// `/api2/json` + path
 pub fn api(path: &str) -> String {
     format!("/api2/json{path}")
+}
+
+/// An elevated tool called without PROXMOX_ALLOW_ELEVATED: refused, and nothing sent.
+pub async fn assert_refused(tool: &str, args: Value) {
+    let pve = Pve::start().await;
+    let any = pve
+        .server
+        .mock_async(|_, then| {
+            then.status(200).json_body(serde_json::json!({ "data": null }));
+        })
+        .await;
+    match pve.call_with(tool, args, false).await {
+        Err(proxmox_mcp::ToolError::PermissionDenied(name)) => assert_eq!(name, tool),
+        other => panic!("{tool} was not refused: {other:?}"),
+    }
+    assert_eq!(any.calls_async().await, 0, "{tool} sent a request although refused");
 }
