@@ -32,6 +32,7 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
     };
     let destructive = opt_bool(&tool.attrs.destructive);
     let idempotent = opt_bool(&tool.attrs.idempotent);
+    let read_only = opt_bool(&tool.attrs.read_only);
 
     // Compile-time checks on the argument types, spanned on each type.
     let assertions = tool.args.iter().map(|arg| {
@@ -125,6 +126,7 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
             elevated: #elevated,
             destructive: #destructive,
             idempotent: #idempotent,
+            read_only: #read_only,
             origin: #krate::Origin { module: ::core::module_path!(), file: ::core::file!(), line: ::core::line!() },
             schema: {
                 #(#assertions)*

@@ -51,9 +51,11 @@ pub struct Attrs {
     pub title: Option<LitStr>,
     pub destructive: Option<LitBool>,
     pub idempotent: Option<LitBool>,
+    pub read_only: Option<LitBool>,
 }
 
-const KEYS: &str = "`path`, `method`, `elevated`, `name`, `category`, `title`, `destructive`, `idempotent`";
+const KEYS: &str =
+    "`path`, `method`, `elevated`, `name`, `category`, `title`, `destructive`, `idempotent`, `read_only`";
 
 pub fn attributes(attr: TokenStream, errors: &mut Errors) -> Attrs {
     let mut a = Attrs::default();
@@ -76,6 +78,7 @@ pub fn attributes(attr: TokenStream, errors: &mut Errors) -> Attrs {
             "title" => a.title = errors.ok(meta.value().and_then(|v| v.parse())),
             "destructive" => a.destructive = errors.ok(meta.value().and_then(|v| v.parse())),
             "idempotent" => a.idempotent = errors.ok(meta.value().and_then(|v| v.parse())),
+            "read_only" => a.read_only = errors.ok(meta.value().and_then(|v| v.parse())),
             "elevated" => {
                 if meta.input.peek(syn::Token![=]) {
                     errors.spanned(&key, "`elevated` is a flag: write `elevated`, or leave it out for a basic tool");

@@ -61,7 +61,7 @@ pub use tool::{Api, Context, Method, Origin, ToolDescriptor, ToolError, ToolOutp
 /// - `method = GET | POST | PUT | DELETE`: the request method (also gives the MCP annotations).
 /// - `elevated`: refused unless `PROXMOX_ALLOW_ELEVATED=true`, before any request is sent.
 /// - `name = "..."` (default: the fn name), `title = "..."`, `category = "..."` (default `Custom`).
-/// - `destructive = true|false`, `idempotent = true|false`: override the hints derived from the method.
+/// - `destructive`, `idempotent`, `read_only` (`= true|false`): override the hints derived from the method.
 ///
 /// The first argument is the request context, [`Api`]. Each further argument is a tool parameter
 /// named after the argument, typed by its type (`Option<T>` for optional ones), described by its

@@ -61,6 +61,7 @@ pub struct ToolDescriptor {
     /// Overrides of the hints the method implies.
     pub destructive: Option<bool>,
     pub idempotent: Option<bool>,
+    pub read_only: Option<bool>,
     pub origin: Origin,
     #[doc(hidden)]
     pub schema: fn() -> JsonObject,
@@ -69,17 +70,17 @@ pub struct ToolDescriptor {
 }
 
 impl ToolDescriptor {
-    /// Reads only: `GET` tools.
+    /// Reads only: `GET` tools unless overridden (a `POST` that only asks, like a guest-agent ping).
     pub fn read_only(&self) -> bool {
-        self.method == Method::Get
+        self.read_only.unwrap_or(self.method == Method::Get)
     }
     /// May destroy data: `DELETE` tools unless overridden.
     pub fn destructive(&self) -> bool {
-        self.destructive.unwrap_or(self.method == Method::Delete)
+        self.destructive.unwrap_or(self.method == Method::Delete) && !self.read_only()
     }
-    /// Calling twice has the effect of calling once: `GET`, `PUT`, `DELETE` unless overridden.
+    /// Calling twice has the effect of calling once: reads, `PUT`, `DELETE` unless overridden.
     pub fn idempotent(&self) -> bool {
-        self.idempotent.unwrap_or(self.method != Method::Post)
+        self.idempotent.unwrap_or(self.method != Method::Post || self.read_only())
     }
     /// Run the tool: check its tier, parse the arguments, make the requests.
     pub async fn call(&self, ctx: Context, args: JsonObject) -> ToolResult {

@@ -24,7 +24,7 @@ impl fmt::Display for InvalidValue {
 impl std::error::Error for InvalidValue {}
 
 /// Shown instead of a value in messages: short, printable, no control characters.
-fn shown(value: &str) -> String {
+pub(crate) fn shown(value: &str) -> String {
     let mut s: String = value.chars().take(40).flat_map(char::escape_default).collect();
     if value.chars().count() > 40 {
         s.push('…');
@@ -32,7 +32,7 @@ fn shown(value: &str) -> String {
     s
 }
 
-/// Declares a validated string identifier type.
+/// Declares a validated string identifier type (usable by the tool modules for ids of their own).
 macro_rules! string_id {
     (
         $(#[$meta:meta])*
@@ -117,7 +117,10 @@ macro_rules! string_id {
     };
 }
 
-fn is_alnum(c: char) -> bool {
+#[allow(unused_imports)]
+pub(crate) use string_id;
+
+pub(crate) fn is_alnum(c: char) -> bool {
     c.is_ascii_alphanumeric()
 }
 
@@ -254,6 +257,7 @@ impl PathSegment for Volume {
     }
 }
 
+/// Implements [`PathSegment`] for `string_id!` types (their value is already validated).
 macro_rules! path_segment_str {
     ($($t:ty),*) => {$(
         impl PathSegment for $t {

@@ -3,11 +3,42 @@
 
 use crate::ToolDescriptor;
 
+pub mod agent;
+pub mod backups;
 pub mod cluster;
+pub mod cluster_jobs;
+pub mod creation;
+pub mod disks;
+pub mod firewall;
+pub mod guest_advanced;
+pub mod guest_network;
+pub mod ha;
+pub mod lifecycle;
+pub mod node_disks;
+pub mod nodes;
+pub mod snapshots;
+pub mod storage;
 pub mod vm_query;
 
-/// Every built-in tool, by area, in catalog order.
-pub static GROUPS: &[&[&ToolDescriptor]] = &[cluster::TOOLS, vm_query::TOOLS];
+/// Every built-in tool, by area.
+pub static GROUPS: &[&[&ToolDescriptor]] = &[
+    cluster::TOOLS,
+    nodes::TOOLS,
+    node_disks::TOOLS,
+    vm_query::TOOLS,
+    lifecycle::TOOLS,
+    snapshots::TOOLS,
+    backups::TOOLS,
+    disks::TOOLS,
+    guest_network::TOOLS,
+    guest_advanced::TOOLS,
+    agent::TOOLS,
+    creation::TOOLS,
+    storage::TOOLS,
+    ha::TOOLS,
+    firewall::TOOLS,
+    cluster_jobs::TOOLS,
+];
 
 /// The tools reference in Markdown: one table per category, with tier and request. The README's
 /// reference is this text (a test keeps them equal).

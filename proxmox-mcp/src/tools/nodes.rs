@@ -1,0 +1,5 @@
+//! (to be written)
+
+use crate::ToolDescriptor;
+
+pub static TOOLS: &[&ToolDescriptor] = &[];
