@@ -88,6 +88,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("PROXMOX_TIMEOUT", "30", "seconds to wait for Proxmox per request"),
     ("PROXMOX_RATE_LIMIT", "20", "requests per second to Proxmox, 0 for no limit"),
     ("PROXMOX_LOG_LEVEL", "info", "error | warn | info | debug | trace (or RUST_LOG)"),
+    ("PROXMOX_LOG_FORMAT", "text", "text | json (one JSON object per line on stderr)"),
 ];
 
 impl Config {

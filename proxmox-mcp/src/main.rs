@@ -46,7 +46,15 @@ fn init_logging() {
         );
         tracing_subscriber::EnvFilter::new("info")
     });
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).with_env_filter(filter).init();
+    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).with_env_filter(filter);
+    match std::env::var("PROXMOX_LOG_FORMAT").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
+        "json" => logs.json().init(),
+        "" | "text" => logs.init(),
+        other => {
+            logs.init();
+            tracing::warn!("PROXMOX_LOG_FORMAT: \"{other}\" is not text or json; using text");
+        }
+    }
 }
 
 fn main() -> ExitCode {

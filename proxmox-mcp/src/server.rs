@@ -125,10 +125,18 @@ impl ServerHandler for ProxmoxServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _cx: RequestContext<RoleServer>,
+        cx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
-        match self.call(&name, request.arguments.unwrap_or_default()).await {
+        // A client's `notifications/cancelled` stops the tool (and any polling it does).
+        let outcome = tokio::select! {
+            outcome = self.call(&name, request.arguments.unwrap_or_default()) => outcome,
+            () = cx.ct.cancelled() => {
+                tracing::info!(tool = %name, "tool call cancelled by the client");
+                return Ok(render(Err(ToolError::Other("cancelled by the client".into()))).into());
+            }
+        };
+        match outcome {
             Some(result) => Ok(result.into()),
             None => Err(ErrorData::invalid_params(format!("unknown tool: {name}"), None)),
         }

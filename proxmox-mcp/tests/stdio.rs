@@ -29,6 +29,7 @@ fn env_for(pve: &Pve) -> Vec<(&'static str, String)> {
         ("PROXMOX_SSL_CA_CERT", ca_file().display().to_string()),
         // The most verbose logging, to prove the token never shows even there.
         ("PROXMOX_LOG_LEVEL", "trace".into()),
+        ("PROXMOX_LOG_FORMAT", "json".into()),
     ]
 }
 
@@ -100,6 +101,10 @@ async fn a_client_session_over_stdio() {
     let mut stderr = String::new();
     s.child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
     assert!(stderr.contains("tool call ok"), "logs go to stderr: {stderr}");
+    for line in stderr.lines() {
+        let entry: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("PROXMOX_LOG_FORMAT=json: {line}"));
+        assert!(entry["level"].is_string(), "{line}");
+    }
     assert!(!stderr.contains(TOKEN_SECRET), "the token leaked into the logs");
     for line in &s.seen {
         assert!(!line.contains(TOKEN_SECRET), "the token leaked into a result");
@@ -171,4 +176,27 @@ async fn help_version_and_the_tools_reference() {
     assert!(String::from_utf8(list.stdout).unwrap().contains("`proxmox_get_vms`"));
     let bad = Command::new(BIN).arg("--frobnicate").env_clear().output().await.unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn a_cancelled_call_stops_and_the_server_keeps_answering() {
+    let pve = Pve::start().await;
+    pve.server
+        .mock_async(|when, then| {
+            when.method(GET).path(api("/nodes/pve1/dns"));
+            then.status(200).delay(Duration::from_secs(20)).json_body(json!({ "data": {} }));
+        })
+        .await;
+    let mut s = Session::spawn(&env_for(&pve));
+    s.initialize().await;
+    let started = std::time::Instant::now();
+    s.send(json!({ "jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": { "name": "proxmox_get_node_dns", "arguments": { "node": "pve1" } } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.send(json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": 9, "reason": "user" } })).await;
+    let ping = s.request(10, "ping", json!({})).await;
+    assert_eq!(ping["result"], json!({}));
+    assert!(s.close().await.success());
+    assert!(started.elapsed() < Duration::from_secs(10), "the slow call did not hold the server");
+    assert!(s.seen.iter().all(|l| !l.contains("\"id\":9") || l.contains("cancelled")), "{:?}", s.seen);
 }
