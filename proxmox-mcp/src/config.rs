@@ -244,8 +244,17 @@ impl Config {
     }
 }
 
+/// `PROXMOX_ALLOW_ELEVATED` alone (demo mode reads nothing else).
+pub fn allow_elevated_from_env() -> Result<bool, ConfigError> {
+    boolean(
+        std::env::var("PROXMOX_ALLOW_ELEVATED").ok().filter(|v| !v.trim().is_empty()),
+        "PROXMOX_ALLOW_ELEVATED",
+        false,
+    )
+}
+
 fn boolean(value: Option<String>, name: &str, default: bool) -> Result<bool, ConfigError> {
-    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+    match value.as_deref().map(|v| v.trim().to_ascii_lowercase()).as_deref() {
         None => Ok(default),
         Some("true" | "1" | "yes" | "on") => Ok(true),
         Some("false" | "0" | "no" | "off") => Ok(false),

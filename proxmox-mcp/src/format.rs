@@ -60,6 +60,16 @@ pub fn value(v: &Value) -> String {
     }
 }
 
+/// A Proxmox boolean: `true`/`false`, `1`/`0` or `"1"`/`"0"` (the API sends integers).
+pub fn flag(obj: &Value, key: &str) -> Option<bool> {
+    match obj.get(key)? {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => Some(n.as_f64() != Some(0.0)),
+        Value::String(s) => Some(!matches!(s.as_str(), "" | "0" | "false")),
+        _ => None,
+    }
+}
+
 pub fn u64_field(obj: &Value, key: &str) -> Option<u64> {
     obj.get(key).and_then(|v| v.as_u64().or_else(|| v.as_f64().map(|f| f as u64)).or_else(|| v.as_str()?.parse().ok()))
 }
@@ -117,6 +127,11 @@ mod tests {
         assert_eq!(uptime(59), "0m");
         assert_eq!(usage(Some(1), Some(4)), "1 B / 4 B (25.0%)");
         assert_eq!(usage(None, Some(4)), "N/A");
+        let v = serde_json::json!({ "a": 1, "b": false, "c": "0", "d": true });
+        assert_eq!(
+            (flag(&v, "a"), flag(&v, "b"), flag(&v, "c"), flag(&v, "d"), flag(&v, "e")),
+            (Some(true), Some(false), Some(false), Some(true), None)
+        );
         assert_eq!(Block::new("T").line("a", 1).opt("b", None::<u8>).finish(), "T\n• a: 1");
     }
 }

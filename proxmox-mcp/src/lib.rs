@@ -19,6 +19,8 @@ extern crate self as proxmox_mcp;
 
 pub mod client;
 pub mod config;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod format;
 pub mod path;
 pub mod registry;

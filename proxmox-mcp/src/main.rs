@@ -11,7 +11,7 @@ use std::process::ExitCode;
 fn usage() -> String {
     let mut s = format!(
         "proxmox-mcp {} — Proxmox VE tools for AI agents over the Model Context Protocol (stdio)\n\n\
-         Usage: proxmox-mcp [--list-tools | --help | --version]\n\n\
+         Usage: proxmox-mcp [--demo | --list-tools | --help | --version]\n\n\
          Configuration (environment variables):\n",
         env!("CARGO_PKG_VERSION")
     );
@@ -21,7 +21,10 @@ fn usage() -> String {
             if default.is_empty() { String::new() } else { format!(" [default: {default}]") }
         ));
     }
-    s.push_str("\nOptions:\n  --list-tools   print the tools reference (Markdown) and exit\n  --help         this text\n  --version      the version\n");
+    s.push_str(
+        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED)\n  \
+         --list-tools   print the tools reference (Markdown) and exit\n  --help         this text\n  --version      the version\n",
+    );
     s
 }
 
@@ -57,6 +60,55 @@ fn init_logging() {
     }
 }
 
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("proxmox-mcp: cannot start the async runtime: {e}");
+            None
+        }
+    }
+}
+
+fn finish(result: Result<(), Box<dyn std::error::Error + Send + Sync>>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("proxmox-mcp: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--demo`: the simulated cluster, same tools, same permission rule.
+#[cfg(feature = "demo")]
+fn demo() -> ExitCode {
+    use proxmox_mcp::demo::DemoCluster;
+    use proxmox_mcp::server::ProxmoxServer;
+    let allow_elevated = match proxmox_mcp::config::allow_elevated_from_env() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("proxmox-mcp: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging();
+    let Some(runtime) = runtime() else { return ExitCode::FAILURE };
+    tracing::info!(
+        allow_elevated,
+        "starting proxmox-mcp in DEMO mode: a simulated cluster, no Proxmox host is contacted"
+    );
+    let client = proxmox_mcp::Client::with_transport(DemoCluster::new());
+    let server = ProxmoxServer::new(Registry::builtin(), client, allow_elevated).with_instructions(format!(
+        "DEMO MODE: these tools act on a simulated Proxmox VE cluster (nodes pve1, pve2 and the offline pve3; \
+         VM 100 'web' runs on pve1), not on real machines. Changes live in memory until the server exits. \
+         Tools marked [elevated] are {}.",
+        if allow_elevated { "enabled" } else { "disabled: set PROXMOX_ALLOW_ELEVATED=true to try them" }
+    ));
+    finish(runtime.block_on(proxmox_mcp::server::serve(server)))
+}
+
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     if let Some(arg) = args.next() {
@@ -64,6 +116,8 @@ fn main() -> ExitCode {
             "--help" | "-h" => print(&usage()),
             "--version" | "-V" => print(&format!("proxmox-mcp {}\n", env!("CARGO_PKG_VERSION"))),
             "--list-tools" => print(&proxmox_mcp::tools::reference(&Registry::builtin())),
+            #[cfg(feature = "demo")]
+            "--demo" => demo(),
             other => {
                 eprintln!("proxmox-mcp: unknown argument \"{other}\"; see proxmox-mcp --help");
                 ExitCode::from(2)
@@ -78,13 +132,7 @@ fn main() -> ExitCode {
         }
     };
     init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("proxmox-mcp: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let Some(runtime) = runtime() else { return ExitCode::FAILURE };
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         host = %config.host,
@@ -99,12 +147,5 @@ fn main() -> ExitCode {
             "PROXMOX_SSL_MODE=insecure: the Proxmox certificate is not checked; anyone on the path can read the API token"
         );
     }
-    match runtime.block_on(proxmox_mcp::server::serve_stdio(Registry::builtin(), &config)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("proxmox-mcp: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    finish(runtime.block_on(proxmox_mcp::server::serve_stdio(Registry::builtin(), &config)))
 }

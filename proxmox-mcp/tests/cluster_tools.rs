@@ -80,7 +80,7 @@ async fn get_node_network_filters_by_type() {
         .await;
     let out = pve.ok("proxmox_get_node_network", json!({ "node": "pve1", "type": "bridge" })).await;
     filtered.assert_async().await;
-    assert!(out.text.contains("**vmbr0** (bridge) 192.0.2.10/24, gateway 192.0.2.1, ports eno1"), "{}", out.text);
+    assert!(out.text.contains("🟢 **vmbr0** (bridge) 192.0.2.10/24, gateway 192.0.2.1, ports eno1"), "{}", out.text);
 
     let all = pve
         .server

@@ -125,7 +125,7 @@ async fn proxmox_get_node_network(
     }
     let mut text = format!("🌐 **Network interfaces on {node}** ({})\n", ifaces.len());
     for i in &ifaces {
-        let active = i.get("active").and_then(Value::as_bool).unwrap_or(false);
+        let active = format::flag(i, "active").unwrap_or(false);
         text.push_str(&format!(
             "\n• {} **{}** ({})",
             if active { "🟢" } else { "🔴" },
@@ -211,7 +211,7 @@ async fn proxmox_get_cluster_status(api: Api) -> ToolResult {
     nodes.sort_by(|a, b| str_field(a, "node").cmp(&str_field(b, "node")));
     let online: Vec<&Value> = nodes.iter().filter(|n| str_field(n, "status") == Some("online")).collect();
     let cluster = status.iter().find(|e| str_field(e, "type") == Some("cluster"));
-    let quorate = cluster.and_then(|c| c.get("quorate")).map(|q| q.as_bool().unwrap_or(q.as_u64() == Some(1)));
+    let quorate = cluster.and_then(|c| format::flag(c, "quorate"));
     let healthy = online.len() == nodes.len() && quorate != Some(false);
     let (cpu_used, cpu_total) = online.iter().fold((0.0, 0.0), |(u, t), n| {
         let max = f64_field(n, "maxcpu").unwrap_or(0.0);

@@ -91,7 +91,7 @@ async fn proxmox_get_vms(
             format::dot(status),
             str_field(g, "node").unwrap_or("?")
         ));
-        if str_field(g, "template").is_some() || g.get("template").and_then(Value::as_u64) == Some(1) {
+        if format::flag(g, "template") == Some(true) {
             text.push_str(", template");
         }
         if status == "running" {
@@ -278,7 +278,7 @@ async fn proxmox_get_storage(
             str_field(s, "node").unwrap_or("?"),
             str_field(s, "content").unwrap_or(""),
             format::usage(u64_field(s, "used"), u64_field(s, "total")),
-            if s.get("shared").and_then(Value::as_u64) == Some(1) { ", shared" } else { "" },
+            if format::flag(s, "shared") == Some(true) { ", shared" } else { "" },
         ));
     }
     if !unreachable.is_empty() {

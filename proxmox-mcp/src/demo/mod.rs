@@ -1,0 +1,165 @@
+//! A simulated Proxmox VE cluster in process: try every tool without a Proxmox host, or use it as
+//! a test double for tools of your own.
+//!
+//! [`DemoCluster`] is a [`Transport`]: the tools run their normal code (argument validation,
+//! permission check, request building, rendering) and only the transport differs. It answers
+//! like Proxmox: `{"data": ...}`, 400 with a per-parameter `errors` map for a parameter the
+//! endpoint does not take, 501 for a method it does not have, 595 for an offline node, and
+//! UPIDs for long operations, whose tasks run for a short, configurable time.
+//!
+//! ```
+//! # async fn demo() {
+//! use proxmox_mcp::demo::DemoCluster;
+//! use proxmox_mcp::{Client, Context, Registry};
+//!
+//! let cluster = DemoCluster::new();
+//! cluster.fail_next(1, 500, "simulated failure"); // fault injection
+//! let ctx = Context::new(Client::with_transport(cluster.clone()), false);
+//! let tool = Registry::builtin().get("proxmox_get_nodes").unwrap();
+//! assert!(tool.call(ctx.clone(), Default::default()).await.is_err());
+//! assert!(tool.call(ctx, Default::default()).await.is_ok());
+//! # }
+//! ```
+
+mod routes;
+mod state;
+
+use crate::client::{RawResponse, Request, Transport, TransportFuture};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use state::State;
+
+/// An error as Proxmox answers it.
+#[derive(Clone, Debug)]
+pub struct DemoError {
+    pub status: u16,
+    pub message: String,
+    pub errors: BTreeMap<String, String>,
+}
+
+impl DemoError {
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        DemoError { status, message: message.into(), errors: BTreeMap::new() }
+    }
+    /// 400 "Parameter verification failed." with one parameter's message.
+    pub fn param(name: &str, message: impl Into<String>) -> Self {
+        let mut errors = BTreeMap::new();
+        errors.insert(name.to_string(), message.into());
+        DemoError { status: 400, message: "Parameter verification failed.".into(), errors }
+    }
+}
+
+#[derive(Default)]
+struct Faults {
+    /// Fail this many next requests with (status, message).
+    fail: Option<(u32, u16, String)>,
+    latency: Duration,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    faults: Mutex<Faults>,
+}
+
+/// The simulated cluster. Cheap to clone; clones share the cluster.
+#[derive(Clone)]
+pub struct DemoCluster {
+    inner: Arc<Inner>,
+}
+
+impl Default for DemoCluster {
+    fn default() -> Self {
+        DemoCluster::new()
+    }
+}
+
+impl DemoCluster {
+    /// Three nodes (`pve3` offline), a few VMs and containers, storage, HA, firewall and jobs.
+    /// Tasks take 2 seconds.
+    pub fn new() -> Self {
+        DemoCluster::with_task_duration(Duration::from_secs(2))
+    }
+
+    /// The same cluster with tasks that take `duration` (zero: finished at once).
+    pub fn with_task_duration(duration: Duration) -> Self {
+        DemoCluster {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::seeded(duration)),
+                faults: Mutex::new(Faults::default()),
+            }),
+        }
+    }
+
+    /// Make the next `count` requests fail with this HTTP status and message.
+    pub fn fail_next(&self, count: u32, status: u16, message: impl Into<String>) {
+        lock(&self.inner.faults).fail = Some((count, status, message.into()));
+    }
+
+    /// Add this delay to every answer.
+    pub fn set_latency(&self, latency: Duration) {
+        lock(&self.inner.faults).latency = latency;
+    }
+
+    /// Take a node offline (its requests get 595) or bring it back.
+    pub fn set_node_online(&self, node: &str, online: bool) {
+        self.with_state(|s| s.set_node_online(node, online));
+    }
+
+    /// Read or change the simulated state directly.
+    pub fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut state = lock(&self.inner.state);
+        state.advance();
+        f(&mut state)
+    }
+
+    /// Answer one request as Proxmox would.
+    pub fn handle(&self, request: &Request) -> Result<Value, DemoError> {
+        {
+            let mut faults = lock(&self.inner.faults);
+            if let Some((count, status, message)) = &mut faults.fail {
+                let error = DemoError::new(*status, message.clone());
+                *count -= 1;
+                if *count == 0 {
+                    faults.fail = None;
+                }
+                return Err(error);
+            }
+        }
+        let mut state = lock(&self.inner.state);
+        state.advance();
+        routes::dispatch(&mut state, request)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves usable data here: recover it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Transport for DemoCluster {
+    fn send(&self, request: Request) -> TransportFuture<'_> {
+        Box::pin(async move {
+            let latency = lock(&self.inner.faults).latency;
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            Ok(match self.handle(&request) {
+                Ok(data) => {
+                    RawResponse { status: 200, reason: None, body: json!({ "data": data }).to_string().into_bytes() }
+                }
+                Err(e) => RawResponse {
+                    status: e.status,
+                    reason: Some(e.message.clone()),
+                    body: json!({ "data": null, "errors": e.errors, "message": e.message }).to_string().into_bytes(),
+                },
+            })
+        })
+    }
+
+    fn describe(&self) -> String {
+        "the built-in demo cluster (simulated, no network)".into()
+    }
+}

@@ -1,0 +1,553 @@
+//! The endpoints the demo cluster simulates: our own table of method, path, the parameters each
+//! takes, and a handler. A path it does not know is a 501, a parameter it does not take a 400.
+
+use super::DemoError;
+use super::state::{Guest, State};
+use crate::client::{Params, Request};
+use crate::tool::Method::{self, Get, Post};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+type Handler = fn(&mut State, &Call) -> Result<Value, DemoError>;
+
+struct Route {
+    method: Method,
+    /// `{name}` segments capture; `{kind}` must be `qemu` or `lxc`.
+    path: &'static str,
+    params: &'static [&'static str],
+    handler: Handler,
+}
+
+/// One request, matched.
+pub struct Call<'a> {
+    vars: BTreeMap<&'static str, &'a str>,
+    params: &'a Params,
+    /// The last path segment (the action of `.../status/start`).
+    last: &'a str,
+}
+
+impl Call<'_> {
+    fn var(&self, name: &str) -> &str {
+        self.vars.get(name).copied().unwrap_or("")
+    }
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name)
+    }
+    fn flag(&self, name: &str) -> bool {
+        matches!(self.param(name), Some("1" | "true"))
+    }
+    fn node(&self) -> &str {
+        self.var("node")
+    }
+    fn kind(&self) -> &str {
+        self.var("kind")
+    }
+    fn vmid(&self) -> u32 {
+        self.var("vmid").parse().unwrap_or(0)
+    }
+}
+
+const ROUTES: &[Route] = &[
+    Route { method: Get, path: "/version", params: &[], handler: version },
+    Route { method: Get, path: "/nodes", params: &[], handler: nodes },
+    Route { method: Get, path: "/nodes/{node}/status", params: &[], handler: node_status },
+    Route { method: Get, path: "/nodes/{node}/network", params: &["type"], handler: network },
+    Route { method: Get, path: "/nodes/{node}/network/{iface}", params: &[], handler: network_iface },
+    Route { method: Get, path: "/nodes/{node}/dns", params: &[], handler: dns },
+    Route { method: Get, path: "/cluster/status", params: &[], handler: cluster_status },
+    Route { method: Get, path: "/cluster/nextid", params: &["vmid"], handler: nextid },
+    Route { method: Get, path: "/cluster/resources", params: &["type"], handler: resources },
+    Route { method: Get, path: "/nodes/{node}/{kind}", params: &["full"], handler: guest_list },
+    Route { method: Get, path: "/nodes/{node}/{kind}/{vmid}/status/current", params: &[], handler: guest_status },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/{kind}/{vmid}/config",
+        params: &["current", "snapshot"],
+        handler: guest_config,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/{kind}/{vmid}/status/start",
+        params: &[
+            "skiplock",
+            "timeout",
+            "machine",
+            "forceCPU",
+            "migratedfrom",
+            "migration_network",
+            "migration_type",
+            "stateuri",
+            "targetstorage",
+            "with-conntrack-state",
+            "nets-host-mtu",
+        ],
+        handler: power,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/{kind}/{vmid}/status/stop",
+        params: &["skiplock", "timeout", "keepActive", "migratedfrom", "overrule-shutdown"],
+        handler: power,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/{kind}/{vmid}/status/shutdown",
+        params: &["forceStop", "keepActive", "skiplock", "timeout"],
+        handler: power,
+    },
+    Route { method: Post, path: "/nodes/{node}/{kind}/{vmid}/status/reboot", params: &["timeout"], handler: power },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/{kind}/{vmid}/status/suspend",
+        params: &["skiplock", "statestorage", "todisk"],
+        handler: power,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/{kind}/{vmid}/status/resume",
+        params: &["nocheck", "skiplock"],
+        handler: power,
+    },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/storage",
+        params: &["content", "enabled", "format", "storage", "target"],
+        handler: node_storage,
+    },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/storage/{storage}/content",
+        params: &["content", "vmid"],
+        handler: storage_content,
+    },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/tasks",
+        params: &[
+            "errors",
+            "limit",
+            "since",
+            "source",
+            "start",
+            "statusfilter",
+            "typefilter",
+            "until",
+            "userfilter",
+            "vmid",
+        ],
+        handler: task_list,
+    },
+    Route { method: Get, path: "/nodes/{node}/tasks/{upid}/status", params: &[], handler: task_status },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/tasks/{upid}/log",
+        params: &["download", "limit", "start"],
+        handler: task_log,
+    },
+];
+
+/// Answer a request from the table.
+pub fn dispatch(state: &mut State, request: &Request) -> Result<Value, DemoError> {
+    let segments: Vec<&str> = request.path.as_str().split('/').filter(|s| !s.is_empty()).collect();
+    let mut path_known = false;
+    for route in ROUTES {
+        let Some(vars) = matches(route.path, &segments) else { continue };
+        path_known = true;
+        if route.method != request.method {
+            continue;
+        }
+        for (name, _) in &request.params.0 {
+            if !route.params.contains(&name.as_str()) {
+                return Err(DemoError::param(
+                    name,
+                    "property is not defined in schema and the schema does not allow additional properties",
+                ));
+            }
+        }
+        let call = Call { vars, params: &request.params, last: segments.last().copied().unwrap_or("") };
+        if !call.node().is_empty() {
+            match state.node(call.node()) {
+                None => {
+                    return Err(DemoError::new(
+                        500,
+                        format!("hostname lookup '{}' failed - Name or service not known", call.node()),
+                    ));
+                }
+                Some(n) if !n.online => {
+                    return Err(DemoError::new(
+                        595,
+                        "Errors during connection establishment, proxy handshake: No route to host",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        return (route.handler)(state, &call);
+    }
+    let what = if path_known { "method" } else { "path" };
+    Err(DemoError::new(
+        501,
+        format!(
+            "Method '{} /api2/json{}' not implemented ({what} unknown to the demo cluster)",
+            request.method, request.path
+        ),
+    ))
+}
+
+fn matches<'a>(pattern: &'static str, segments: &[&'a str]) -> Option<BTreeMap<&'static str, &'a str>> {
+    let parts: Vec<&'static str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+    if parts.len() != segments.len() {
+        return None;
+    }
+    let mut vars = BTreeMap::new();
+    for (part, seg) in parts.iter().zip(segments) {
+        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some("kind") if *seg != "qemu" && *seg != "lxc" => return None,
+            Some(name) => {
+                vars.insert(name, *seg);
+            }
+            None if part == seg => {}
+            None => return None,
+        }
+    }
+    Some(vars)
+}
+
+fn not_found(call: &Call) -> DemoError {
+    let dir = if call.kind() == "lxc" { "lxc" } else { "qemu-server" };
+    DemoError::new(
+        500,
+        format!("Configuration file 'nodes/{}/{dir}/{}.conf' does not exist", call.node(), call.var("vmid")),
+    )
+}
+
+/// The guest of the path, on the node of the path, of the kind of the path.
+fn guest<'s>(state: &'s mut State, call: &Call) -> Result<&'s mut Guest, DemoError> {
+    let (vmid, node, kind) = (call.vmid(), call.node().to_string(), call.kind().to_string());
+    match state.guest_mut(vmid) {
+        Some(g) if g.node == node && g.kind == kind => Ok(g),
+        _ => Err(not_found(call)),
+    }
+}
+
+fn version(_: &mut State, _: &Call) -> Result<Value, DemoError> {
+    Ok(json!({ "version": "9.1.2", "release": "9.1", "repoid": "demo0001" }))
+}
+
+fn node_load(state: &State, node: &str) -> (f64, u64) {
+    let running = state.guests.iter().filter(|g| g.node == node && g.status == "running");
+    let mem: u64 = running.clone().map(Guest::memory_bytes).sum::<u64>() + 3 * 1024 * 1024 * 1024;
+    let cpu = 0.02 + 0.04 * running.count() as f64;
+    (cpu, mem)
+}
+
+fn nodes(state: &mut State, _: &Call) -> Result<Value, DemoError> {
+    Ok(Value::Array(
+        state
+            .nodes
+            .iter()
+            .map(|n| {
+                if !n.online {
+                    return json!({ "node": n.name, "status": "offline", "type": "node", "id": format!("node/{}", n.name) });
+                }
+                let (cpu, mem) = node_load(state, &n.name);
+                json!({ "node": n.name, "status": "online", "type": "node", "id": format!("node/{}", n.name), "cpu": cpu,
+                    "maxcpu": n.cores, "mem": mem, "maxmem": n.mem_total, "uptime": 1_296_000, "level": "",
+                    "disk": 12_884_901_888u64, "maxdisk": 100 * 1_073_741_824u64 })
+            })
+            .collect(),
+    ))
+}
+
+fn node_status(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let n = state.node(call.node()).cloned().ok_or_else(|| DemoError::new(500, "no such node"))?;
+    let (cpu, mem) = node_load(state, &n.name);
+    Ok(json!({
+        "uptime": 1_296_000, "cpu": cpu, "loadavg": ["0.42", "0.37", "0.30"], "wait": 0.001,
+        "memory": { "total": n.mem_total, "used": mem, "free": n.mem_total - mem.min(n.mem_total) },
+        "swap": { "total": 8_589_934_592u64, "used": 0, "free": 8_589_934_592u64 },
+        "rootfs": { "total": 107_374_182_400u64, "used": 12_884_901_888u64, "free": 94_489_280_512u64, "avail": 89_120_571_392u64 },
+        "cpuinfo": { "model": "AMD EPYC 7313P 16-Core Processor", "cpus": n.cores, "sockets": 1, "cores": n.cores, "mhz": "3000.000" },
+        "pveversion": "pve-manager/9.1.2/demo0001", "kversion": "Linux 6.17.2-1-pve",
+        "current-kernel": { "sysname": "Linux", "release": "6.17.2-1-pve", "machine": "x86_64" },
+        "boot-info": { "mode": "efi", "secureboot": 0 }
+    }))
+}
+
+fn ifaces(state: &State, node: &str) -> Vec<Value> {
+    let ip = state.node(node).map_or("192.0.2.10", |n| n.ip.as_str());
+    vec![
+        json!({ "iface": "eno1", "type": "eth", "active": 1, "autostart": 1, "method": "manual", "families": ["inet"], "exists": 1 }),
+        json!({ "iface": "eno2", "type": "eth", "active": 0, "autostart": 0, "method": "manual", "families": ["inet"], "exists": 1 }),
+        json!({ "iface": "vmbr0", "type": "bridge", "active": 1, "autostart": 1, "method": "static", "families": ["inet"],
+            "address": ip, "netmask": "24", "cidr": format!("{ip}/24"), "gateway": "192.0.2.1", "bridge_ports": "eno1",
+            "bridge_stp": "off", "bridge_fd": "0", "bridge_vlan_aware": 1, "comments": "LAN" }),
+        json!({ "iface": "vmbr0.20", "type": "vlan", "active": 1, "autostart": 1, "method": "static", "families": ["inet"],
+            "address": "198.51.100.11", "netmask": "24", "cidr": "198.51.100.11/24", "vlan-raw-device": "vmbr0", "vlan-id": 20,
+            "comments": "storage VLAN" }),
+    ]
+}
+
+fn network(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let filter = call.param("type");
+    Ok(Value::Array(
+        ifaces(state, call.node())
+            .into_iter()
+            .filter(|i| match filter {
+                None => true,
+                Some("any_bridge" | "any_local_bridge") => i["type"] == "bridge",
+                Some(t) => i["type"] == t,
+            })
+            .collect(),
+    ))
+}
+
+fn network_iface(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let name = call.var("iface");
+    ifaces(state, call.node())
+        .into_iter()
+        .find(|i| i["iface"] == name)
+        .ok_or_else(|| DemoError::new(500, format!("interface '{name}' does not exist")))
+}
+
+fn dns(_: &mut State, _: &Call) -> Result<Value, DemoError> {
+    Ok(json!({ "search": "lab.example.com", "dns1": "192.0.2.53", "dns2": "192.0.2.54" }))
+}
+
+fn cluster_status(state: &mut State, _: &Call) -> Result<Value, DemoError> {
+    let online = state.nodes.iter().filter(|n| n.online).count();
+    let mut out = vec![json!({ "type": "cluster", "id": "cluster", "name": "demo-cluster", "nodes": state.nodes.len(),
+        "quorate": u8::from(online * 2 > state.nodes.len()), "version": 7 })];
+    for (i, n) in state.nodes.iter().enumerate() {
+        out.push(json!({ "type": "node", "id": format!("node/{}", n.name), "name": n.name, "nodeid": i + 1,
+            "ip": n.ip, "online": u8::from(n.online), "local": u8::from(i == 0), "level": "" }));
+    }
+    Ok(Value::Array(out))
+}
+
+fn nextid(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    match call.param("vmid") {
+        Some(v) => {
+            let id: u32 = v.parse().map_err(|_| DemoError::param("vmid", "type check ('integer') failed"))?;
+            if state.guest(id).is_some() {
+                Err(DemoError::param("vmid", format!("VM {id} already exists")))
+            } else {
+                Ok(json!(id.to_string()))
+            }
+        }
+        None => Ok(json!(state.next_vmid().to_string())),
+    }
+}
+
+fn guest_summary(state: &State, g: &Guest) -> Value {
+    let running = g.status == "running";
+    let disk = state
+        .storages
+        .iter()
+        .flat_map(|s| &s.volumes)
+        .filter(|v| v.vmid == Some(g.vmid) && v.content != "backup")
+        .map(|v| v.size)
+        .sum::<u64>();
+    let mut v = json!({
+        "vmid": g.vmid, "name": g.name(), "status": g.status, "cpus": g.cores(), "maxmem": g.memory_bytes(),
+        "maxdisk": disk, "uptime": g.uptime(), "type": g.kind,
+        "cpu": if running { 0.031 * g.cores() as f64 } else { 0.0 },
+        "mem": if running { g.memory_bytes() / 3 } else { 0 },
+        "netin": if running { 734_003_200u64 } else { 0 }, "netout": if running { 215_416_832u64 } else { 0 },
+        "diskread": if running { 1_073_741_824u64 } else { 0 }, "diskwrite": if running { 536_870_912u64 } else { 0 },
+    });
+    if g.is_template() {
+        v["template"] = json!(1);
+    }
+    if g.kind == "qemu" {
+        v["qmpstatus"] = json!(if g.status == "paused" { "paused" } else { g.status.as_str() });
+    }
+    v
+}
+
+fn resources(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let want = call.param("type");
+    let mut out = Vec::new();
+    if want.is_none() || want == Some("vm") {
+        for g in &state.guests {
+            let mut v = guest_summary(state, g);
+            v["id"] = json!(format!("{}/{}", g.kind, g.vmid));
+            v["node"] = json!(g.node);
+            out.push(v);
+        }
+    }
+    if (want.is_none() || want == Some("node"))
+        && let Value::Array(list) = nodes(state, call)?
+    {
+        out.extend(list);
+    }
+    if want.is_none() || want == Some("storage") {
+        for s in &state.storages {
+            out.push(json!({ "id": format!("storage/{}", s.id()), "type": "storage", "storage": s.id(), "status": "available",
+                "disk": s.used(), "maxdisk": s.total, "content": s.config["content"], "shared": u8::from(s.shared()) }));
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+fn guest_list(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    Ok(Value::Array(
+        state
+            .guests
+            .iter()
+            .filter(|g| g.node == call.node() && g.kind == call.kind())
+            .map(|g| guest_summary(state, g))
+            .collect(),
+    ))
+}
+
+fn guest_status(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let g = guest(state, call)?.clone();
+    let mut v = guest_summary(state, &g);
+    v["ha"] = match state.ha_resources.get(&format!("vm:{}", g.vmid)) {
+        Some(r) => json!({ "managed": 1, "state": r["state"] }),
+        None => json!({ "managed": 0 }),
+    };
+    if g.kind == "qemu" {
+        v["agent"] = json!(u8::from(g.agent_running));
+    }
+    Ok(v)
+}
+
+fn guest_config(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let g = guest(state, call)?;
+    match call.param("snapshot") {
+        Some(name) => g
+            .snapshots
+            .iter()
+            .find(|s| s.0 == name)
+            .map(|s| Value::Object(s.3.clone()))
+            .ok_or_else(|| DemoError::new(500, format!("snapshot '{name}' does not exist"))),
+        None => Ok(Value::Object(g.config.clone())),
+    }
+}
+
+/// start/stop/shutdown/reboot/suspend/resume: a task; the status follows when it ends.
+fn power(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let g = guest(state, call)?;
+    let (vmid, kind, node, status) = (g.vmid, g.kind, g.node.clone(), g.status.clone());
+    let verb = call.last;
+    if g.is_template() && verb == "start" {
+        return Err(DemoError::new(500, "you can't start a VM if it's a template"));
+    }
+    let (task_kind, outcome, next): (String, Result<(), String>, Option<&'static str>) = match (verb, status.as_str()) {
+        ("start", "running") => (format!("{}start", prefix(kind)), Err(format!("VM {vmid} already running")), None),
+        ("start", _) => (format!("{}start", prefix(kind)), Ok(()), Some("running")),
+        ("stop", _) => (format!("{}stop", prefix(kind)), Ok(()), Some("stopped")),
+        ("shutdown", "running") => (format!("{}shutdown", prefix(kind)), Ok(()), Some("stopped")),
+        ("reboot", "running") => (format!("{}reboot", prefix(kind)), Ok(()), Some("running")),
+        ("suspend", "running") => ("qmsuspend".into(), Ok(()), Some("paused")),
+        ("resume", "paused") => ("qmresume".into(), Ok(()), Some("running")),
+        (v, s) => {
+            (format!("{}{v}", prefix(kind)), Err(format!("{} {vmid} not running (status {s})", noun(kind))), None)
+        }
+    };
+    let upid = state.start_task(&node, &task_kind, &vmid.to_string(), outcome, move |s| {
+        if let (Some(g), Some(next)) = (s.guest_mut(vmid), next) {
+            g.started = (next == "running").then(std::time::Instant::now);
+            g.status = next.to_string();
+        }
+    });
+    Ok(json!(upid))
+}
+
+fn prefix(kind: &str) -> &'static str {
+    if kind == "lxc" { "vz" } else { "qm" }
+}
+
+fn noun(kind: &str) -> &'static str {
+    if kind == "lxc" { "CT" } else { "VM" }
+}
+
+fn node_storage(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let content = call.param("content");
+    let only = call.param("storage");
+    Ok(Value::Array(
+        state
+            .storages
+            .iter()
+            .filter(|s| s.on_node(call.node()))
+            .filter(|s| only.is_none_or(|o| o == s.id()))
+            .filter(|s| content.is_none_or(|c| s.config["content"].as_str().unwrap_or("").split(',').any(|x| x == c)))
+            .map(|s| {
+                json!({ "storage": s.id(), "type": s.config["type"], "content": s.config["content"], "active": 1, "enabled": 1,
+                    "shared": u8::from(s.shared()), "total": s.total, "used": s.used(), "avail": s.total - s.used().min(s.total),
+                    "used_fraction": s.used() as f64 / s.total as f64 })
+            })
+            .collect(),
+    ))
+}
+
+fn storage_content(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let id = call.var("storage");
+    let s = state.storage(id).ok_or_else(|| DemoError::new(500, format!("storage '{id}' does not exist")))?;
+    let content = call.param("content");
+    let vmid = call.param("vmid").and_then(|v| v.parse::<u32>().ok());
+    Ok(Value::Array(
+        s.volumes
+            .iter()
+            .filter(|v| content.is_none_or(|c| c == v.content))
+            .filter(|v| vmid.is_none_or(|id| v.vmid == Some(id)))
+            .map(|v| {
+                let mut out = json!({ "volid": v.volid, "content": v.content, "format": v.format, "size": v.size, "ctime": v.ctime });
+                if let Some(id) = v.vmid {
+                    out["vmid"] = json!(id);
+                }
+                out
+            })
+            .collect(),
+    ))
+}
+
+fn task_json(t: &super::state::Task) -> Value {
+    let mut v = json!({ "upid": t.upid, "node": t.node, "type": t.kind, "id": t.id, "user": "root@pam!mcp",
+        "starttime": t.starttime, "pid": 4096, "pstart": 7_000_000,
+        "status": if t.done { "stopped" } else { "running" } });
+    if t.done {
+        v["exitstatus"] = json!(match &t.outcome {
+            Ok(()) => "OK".to_string(),
+            Err(e) => e.clone(),
+        });
+        v["endtime"] = json!(t.starttime + 2);
+    }
+    v
+}
+
+fn task_list(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let limit = call.param("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(50);
+    let errors_only = call.flag("errors");
+    Ok(Value::Array(
+        state
+            .tasks
+            .iter()
+            .rev()
+            .filter(|t| t.node == call.node())
+            .filter(|t| !errors_only || (t.done && t.outcome.is_err()))
+            .take(limit)
+            .map(task_json)
+            .collect(),
+    ))
+}
+
+fn find_task<'s>(state: &'s State, call: &Call) -> Result<&'s super::state::Task, DemoError> {
+    let upid = call.var("upid");
+    state.tasks.iter().find(|t| t.upid == upid).ok_or_else(|| DemoError::new(500, format!("no such task: {upid}")))
+}
+
+fn task_status(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    Ok(task_json(find_task(state, call)?))
+}
+
+fn task_log(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let t = find_task(state, call)?;
+    let start = call.param("start").and_then(|s| s.parse::<usize>().ok()).unwrap_or(0);
+    let limit = call.param("limit").and_then(|s| s.parse::<usize>().ok()).unwrap_or(50);
+    Ok(Value::Array(
+        t.log.iter().enumerate().skip(start).take(limit).map(|(n, line)| json!({ "n": n + 1, "t": line })).collect(),
+    ))
+}

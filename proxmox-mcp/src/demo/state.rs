@@ -1,0 +1,434 @@
+//! The simulated cluster's state: nodes, guests, storage, tasks and cluster configuration.
+
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub type Object = Map<String, Value>;
+
+/// A cluster node.
+#[derive(Clone, Debug)]
+pub struct NodeState {
+    pub name: String,
+    pub online: bool,
+    pub cores: u64,
+    pub mem_total: u64,
+    pub ip: String,
+}
+
+/// A VM or container.
+#[derive(Clone, Debug)]
+pub struct Guest {
+    pub vmid: u32,
+    /// "qemu" or "lxc".
+    pub kind: &'static str,
+    pub node: String,
+    pub status: String,
+    pub config: Object,
+    /// Snapshots in creation order: (name, description, snaptime, config at the time).
+    pub snapshots: Vec<(String, String, u64, Object)>,
+    pub started: Option<Instant>,
+    pub agent_running: bool,
+    pub firewall_rules: Vec<Object>,
+}
+
+impl Guest {
+    pub fn name(&self) -> String {
+        let key = if self.kind == "lxc" { "hostname" } else { "name" };
+        self.config.get(key).and_then(Value::as_str).unwrap_or("").to_string()
+    }
+    pub fn is_template(&self) -> bool {
+        self.config.get("template").is_some_and(|t| t == 1 || t == "1")
+    }
+    pub fn memory_bytes(&self) -> u64 {
+        let mib =
+            self.config.get("memory").and_then(|m| m.as_u64().or_else(|| m.as_str()?.parse().ok())).unwrap_or(512);
+        mib * 1024 * 1024
+    }
+    pub fn cores(&self) -> u64 {
+        self.config.get("cores").and_then(|m| m.as_u64().or_else(|| m.as_str()?.parse().ok())).unwrap_or(1)
+    }
+    pub fn uptime(&self) -> u64 {
+        self.started.map_or(0, |s| s.elapsed().as_secs() + 3600)
+    }
+}
+
+/// What a task does to the cluster when it ends OK.
+pub type Effect = Box<dyn FnOnce(&mut State) + Send>;
+
+/// A task: what Proxmox calls a worker, with a UPID.
+pub struct Task {
+    pub upid: String,
+    pub node: String,
+    pub kind: String,
+    pub id: String,
+    pub starttime: u64,
+    pub ends: Instant,
+    /// `Ok` or the error the task ends with.
+    pub outcome: Result<(), String>,
+    /// Applied when the task ends.
+    pub effect: Option<Effect>,
+    pub log: Vec<String>,
+    pub done: bool,
+}
+
+/// A volume on a storage.
+#[derive(Clone, Debug)]
+pub struct VolumeState {
+    pub volid: String,
+    pub content: String,
+    pub format: String,
+    pub size: u64,
+    pub vmid: Option<u32>,
+    pub ctime: u64,
+}
+
+/// A storage definition and what it holds.
+#[derive(Clone, Debug)]
+pub struct StorageState {
+    pub config: Object,
+    pub total: u64,
+    pub volumes: Vec<VolumeState>,
+}
+
+impl StorageState {
+    pub fn id(&self) -> &str {
+        self.config.get("storage").and_then(Value::as_str).unwrap_or("")
+    }
+    pub fn used(&self) -> u64 {
+        self.volumes.iter().map(|v| v.size).sum()
+    }
+    pub fn shared(&self) -> bool {
+        self.config.get("shared").is_some_and(|s| s == 1)
+    }
+    pub fn on_node(&self, node: &str) -> bool {
+        match self.config.get("nodes").and_then(Value::as_str) {
+            Some(list) => list.split(',').any(|n| n == node),
+            None => true,
+        }
+    }
+}
+
+/// Everything the demo cluster knows.
+pub struct State {
+    pub nodes: Vec<NodeState>,
+    pub guests: Vec<Guest>,
+    pub storages: Vec<StorageState>,
+    pub tasks: Vec<Task>,
+    pub task_duration: Duration,
+    /// Cluster-level objects kept as Proxmox returns them, by collection.
+    pub ha_resources: BTreeMap<String, Object>,
+    pub ha_groups: BTreeMap<String, Object>,
+    pub firewall_rules: Vec<Object>,
+    pub firewall_groups: BTreeMap<String, (String, Vec<Object>)>,
+    pub backup_jobs: BTreeMap<String, Object>,
+    pub replication_jobs: BTreeMap<String, Object>,
+    pub options: Object,
+    pid: u32,
+}
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn obj(v: Value) -> Object {
+    match v {
+        Value::Object(m) => m,
+        _ => Object::new(),
+    }
+}
+
+const GIB: u64 = 1024 * 1024 * 1024;
+
+impl State {
+    /// The demo cluster: pve1 and pve2 online, pve3 offline; VM 100 runs on pve1.
+    pub fn seeded(task_duration: Duration) -> State {
+        let node = |name: &str, online: bool, cores: u64, mem_gib: u64, ip: &str| NodeState {
+            name: name.into(),
+            online,
+            cores,
+            mem_total: mem_gib * GIB,
+            ip: ip.into(),
+        };
+        let guest = |vmid: u32, kind: &'static str, node: &str, status: &str, config: Value| Guest {
+            vmid,
+            kind,
+            node: node.into(),
+            status: status.into(),
+            config: obj(config),
+            snapshots: Vec::new(),
+            started: (status == "running").then(Instant::now),
+            agent_running: false,
+            firewall_rules: Vec::new(),
+        };
+        let mut web = guest(
+            100,
+            "qemu",
+            "pve1",
+            "running",
+            json!({
+                "name": "web", "memory": "4096", "cores": 2, "sockets": 1, "ostype": "l26", "agent": "1",
+                "scsihw": "virtio-scsi-single", "scsi0": "local-lvm:vm-100-disk-0,iothread=1,size=32G",
+                "net0": "virtio=BC:24:11:2A:00:64,bridge=vmbr0,firewall=1", "boot": "order=scsi0;net0",
+                "ide2": "none,media=cdrom", "onboot": 1, "digest": "5b1c7e0a1f3d"
+            }),
+        );
+        web.agent_running = true;
+        web.firewall_rules = vec![obj(
+            json!({ "pos": 0, "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "443", "enable": 1, "comment": "HTTPS" }),
+        )];
+        let mut db = guest(
+            101,
+            "qemu",
+            "pve1",
+            "stopped",
+            json!({
+                "name": "db", "memory": "8192", "cores": 4, "sockets": 1, "ostype": "l26",
+                "scsihw": "virtio-scsi-single", "scsi0": "local-lvm:vm-101-disk-0,size=64G",
+                "net0": "virtio=BC:24:11:2A:00:65,bridge=vmbr0", "digest": "8e2d4c6b9a01"
+            }),
+        );
+        let snap_config = db.config.clone();
+        db.snapshots.push((
+            "before-upgrade".into(),
+            "PostgreSQL 16 before the upgrade".into(),
+            now() - 86_400 * 3,
+            snap_config.clone(),
+        ));
+        db.snapshots.push(("after-upgrade".into(), "PostgreSQL 17".into(), now() - 86_400, snap_config));
+        let template = guest(
+            9000,
+            "qemu",
+            "pve2",
+            "stopped",
+            json!({
+                "name": "debian-13-template", "memory": "2048", "cores": 2, "ostype": "l26", "template": 1,
+                "scsi0": "local-lvm:base-9000-disk-0,size=8G", "net0": "virtio=BC:24:11:2A:23:28,bridge=vmbr0",
+                "digest": "0f0e0d0c0b0a"
+            }),
+        );
+        let dns = guest(
+            200,
+            "lxc",
+            "pve1",
+            "running",
+            json!({
+                "hostname": "dns", "memory": 512, "swap": 512, "cores": 1, "ostype": "debian", "arch": "amd64",
+                "rootfs": "local-lvm:vm-200-disk-0,size=8G", "net0": "name=eth0,bridge=vmbr0,ip=dhcp,hwaddr=BC:24:11:2A:00:C8",
+                "unprivileged": 1, "onboot": 1, "digest": "a1b2c3d4e5f6"
+            }),
+        );
+        let proxy = guest(
+            201,
+            "lxc",
+            "pve2",
+            "stopped",
+            json!({
+                "hostname": "proxy", "memory": 1024, "swap": 0, "cores": 2, "ostype": "alpine", "arch": "amd64",
+                "rootfs": "local-lvm:vm-201-disk-0,size=4G", "mp0": "local-lvm:vm-201-disk-1,mp=/var/cache,size=16G",
+                "net0": "name=eth0,bridge=vmbr0,ip=192.0.2.21/24,gw=192.0.2.1", "unprivileged": 1, "digest": "c0ffee000201"
+            }),
+        );
+        let vol = |volid: &str, content: &str, format: &str, size: u64, vmid: Option<u32>| VolumeState {
+            volid: volid.into(),
+            content: content.into(),
+            format: format.into(),
+            size,
+            vmid,
+            ctime: now() - 86_400 * 7,
+        };
+        let storages = vec![
+            StorageState {
+                config: obj(
+                    json!({ "storage": "local", "type": "dir", "path": "/var/lib/vz", "content": "iso,vztmpl,backup,import" }),
+                ),
+                total: 100 * GIB,
+                volumes: vec![
+                    vol("local:iso/debian-13.1.0-amd64-netinst.iso", "iso", "iso", 754 * 1024 * 1024, None),
+                    vol(
+                        "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst",
+                        "vztmpl",
+                        "tzst",
+                        130 * 1024 * 1024,
+                        None,
+                    ),
+                    vol(
+                        "local:vztmpl/alpine-3.22-default_20250617_amd64.tar.xz",
+                        "vztmpl",
+                        "txz",
+                        3 * 1024 * 1024,
+                        None,
+                    ),
+                    vol(
+                        "local:backup/vzdump-qemu-101-2026_11_20-02_00_01.vma.zst",
+                        "backup",
+                        "vma.zst",
+                        9 * GIB,
+                        Some(101),
+                    ),
+                    vol(
+                        "local:backup/vzdump-lxc-200-2026_11_20-02_10_00.tar.zst",
+                        "backup",
+                        "tar.zst",
+                        700 * 1024 * 1024,
+                        Some(200),
+                    ),
+                ],
+            },
+            StorageState {
+                config: obj(
+                    json!({ "storage": "local-lvm", "type": "lvmthin", "vgname": "pve", "thinpool": "data", "content": "images,rootdir" }),
+                ),
+                total: 800 * GIB,
+                volumes: vec![
+                    vol("local-lvm:vm-100-disk-0", "images", "raw", 32 * GIB, Some(100)),
+                    vol("local-lvm:vm-101-disk-0", "images", "raw", 64 * GIB, Some(101)),
+                    vol("local-lvm:base-9000-disk-0", "images", "raw", 8 * GIB, Some(9000)),
+                    vol("local-lvm:vm-200-disk-0", "rootdir", "raw", 8 * GIB, Some(200)),
+                    vol("local-lvm:vm-201-disk-0", "rootdir", "raw", 4 * GIB, Some(201)),
+                    vol("local-lvm:vm-201-disk-1", "rootdir", "raw", 16 * GIB, Some(201)),
+                ],
+            },
+            StorageState {
+                config: obj(
+                    json!({ "storage": "nas-backup", "type": "nfs", "server": "192.0.2.50", "export": "/export/pve",
+                    "path": "/mnt/pve/nas-backup", "content": "backup,iso", "shared": 1, "prune-backups": "keep-daily=7,keep-weekly=4" }),
+                ),
+                total: 4096 * GIB,
+                volumes: vec![vol(
+                    "nas-backup:backup/vzdump-qemu-100-2026_11_24-01_00_00.vma.zst",
+                    "backup",
+                    "vma.zst",
+                    14 * GIB,
+                    Some(100),
+                )],
+            },
+        ];
+        let mut ha_resources = BTreeMap::new();
+        ha_resources.insert("vm:100".into(), obj(json!({ "sid": "vm:100", "type": "vm", "state": "started", "max_restart": 1, "max_relocate": 1, "comment": "public web server", "digest": "9a8b7c6d" })));
+        let mut ha_groups = BTreeMap::new();
+        ha_groups.insert("prefer-pve1".into(), obj(json!({ "group": "prefer-pve1", "type": "group", "nodes": "pve1:2,pve2:1", "restricted": 0, "nofailback": 0 })));
+        let mut firewall_groups = BTreeMap::new();
+        firewall_groups.insert(
+            "webservers".into(),
+            ("HTTP and HTTPS in".to_string(), vec![
+                obj(json!({ "pos": 0, "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "80", "enable": 1 })),
+                obj(json!({ "pos": 1, "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "443", "enable": 1 })),
+            ]),
+        );
+        let mut backup_jobs = BTreeMap::new();
+        backup_jobs.insert("backup-5f3a2c1e-7d10".into(), obj(json!({
+            "id": "backup-5f3a2c1e-7d10", "type": "vzdump", "schedule": "daily 02:00", "storage": "nas-backup", "mode": "snapshot",
+            "compress": "zstd", "all": 1, "enabled": 1, "mailnotification": "failure", "comment": "nightly backup of every guest"
+        })));
+        let mut replication_jobs = BTreeMap::new();
+        replication_jobs.insert("100-0".into(), obj(json!({ "id": "100-0", "type": "local", "guest": 100, "target": "pve2", "schedule": "*/15", "jobnum": 0, "source": "pve1" })));
+        State {
+            nodes: vec![
+                node("pve1", true, 16, 64, "192.0.2.11"),
+                node("pve2", true, 16, 64, "192.0.2.12"),
+                node("pve3", false, 8, 32, "192.0.2.13"),
+            ],
+            guests: vec![web, db, template, dns, proxy],
+            storages,
+            tasks: Vec::new(),
+            task_duration,
+            ha_resources,
+            ha_groups,
+            firewall_rules: vec![
+                obj(
+                    json!({ "pos": 0, "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "8006", "source": "192.0.2.0/24", "enable": 1, "comment": "web UI from the admin LAN" }),
+                ),
+                obj(
+                    json!({ "pos": 1, "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "22", "source": "192.0.2.0/24", "enable": 1, "comment": "SSH" }),
+                ),
+                obj(json!({ "pos": 2, "type": "group", "action": "webservers", "enable": 1 })),
+            ],
+            firewall_groups,
+            backup_jobs,
+            replication_jobs,
+            options: obj(
+                json!({ "keyboard": "en-us", "console": "html5", "migration": { "type": "secure" }, "digest": "11aa22bb" }),
+            ),
+            pid: 0x1000,
+        }
+    }
+
+    /// Finish the tasks whose time has come, applying their effects.
+    pub fn advance(&mut self) {
+        let now = Instant::now();
+        let mut effects = Vec::new();
+        for task in self.tasks.iter_mut().filter(|t| !t.done && t.ends <= now) {
+            task.done = true;
+            match &task.outcome {
+                Ok(()) => {
+                    task.log.push("TASK OK".into());
+                    effects.extend(task.effect.take());
+                }
+                Err(e) => task.log.push(format!("TASK ERROR: {e}")),
+            }
+        }
+        for effect in effects {
+            effect(self);
+        }
+    }
+
+    /// Start a task on `node`; `effect` happens when it ends OK. Returns the UPID.
+    pub fn start_task(
+        &mut self,
+        node: &str,
+        kind: &str,
+        id: &str,
+        outcome: Result<(), String>,
+        effect: impl FnOnce(&mut State) + Send + 'static,
+    ) -> String {
+        self.pid += 1;
+        let starttime = now();
+        let upid =
+            format!("UPID:{node}:{:08X}:{:08X}:{:08X}:{kind}:{id}:root@pam!mcp:", self.pid, self.pid * 7, starttime);
+        self.tasks.push(Task {
+            upid: upid.clone(),
+            node: node.into(),
+            kind: kind.into(),
+            id: id.into(),
+            starttime,
+            ends: Instant::now() + self.task_duration,
+            outcome,
+            effect: Some(Box::new(effect)),
+            log: vec![format!("starting {kind} {id}")],
+            done: false,
+        });
+        self.advance();
+        upid
+    }
+
+    pub fn node(&self, name: &str) -> Option<&NodeState> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    pub fn set_node_online(&mut self, name: &str, online: bool) {
+        if let Some(n) = self.nodes.iter_mut().find(|n| n.name == name) {
+            n.online = online;
+        }
+    }
+
+    pub fn guest(&self, vmid: u32) -> Option<&Guest> {
+        self.guests.iter().find(|g| g.vmid == vmid)
+    }
+
+    pub fn guest_mut(&mut self, vmid: u32) -> Option<&mut Guest> {
+        self.guests.iter_mut().find(|g| g.vmid == vmid)
+    }
+
+    pub fn storage(&self, id: &str) -> Option<&StorageState> {
+        self.storages.iter().find(|s| s.id() == id)
+    }
+
+    pub fn storage_mut(&mut self, id: &str) -> Option<&mut StorageState> {
+        self.storages.iter_mut().find(|s| s.id() == id)
+    }
+
+    pub fn next_vmid(&self) -> u32 {
+        (100..).find(|id| self.guest(*id).is_none()).unwrap_or(100)
+    }
+}
