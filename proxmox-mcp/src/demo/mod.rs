@@ -21,6 +21,9 @@
 //! # }
 //! ```
 
+mod cluster;
+mod guests;
+mod nodes;
 mod routes;
 mod state;
 

@@ -8,18 +8,20 @@ use crate::tool::Method::{self, Get, Post};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-type Handler = fn(&mut State, &Call) -> Result<Value, DemoError>;
+pub(super) type Handler = fn(&mut State, &Call) -> Result<Value, DemoError>;
 
-struct Route {
-    method: Method,
+pub(super) struct Route {
+    pub method: Method,
     /// `{name}` segments capture; `{kind}` must be `qemu` or `lxc`.
-    path: &'static str,
-    params: &'static [&'static str],
-    handler: Handler,
+    pub path: &'static str,
+    pub params: &'static [&'static str],
+    /// Parameters beyond `params` that the endpoint takes (config keys such as `scsi0`, `net1`).
+    pub also: Option<fn(&str, &str) -> bool>,
+    pub handler: Handler,
 }
 
 /// One request, matched.
-pub struct Call<'a> {
+pub(super) struct Call<'a> {
     vars: BTreeMap<&'static str, &'a str>,
     params: &'a Params,
     /// The last path segment (the action of `.../status/start`).
@@ -27,42 +29,63 @@ pub struct Call<'a> {
 }
 
 impl Call<'_> {
-    fn var(&self, name: &str) -> &str {
+    pub fn var(&self, name: &str) -> &str {
         self.vars.get(name).copied().unwrap_or("")
     }
-    fn param(&self, name: &str) -> Option<&str> {
+    pub fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name)
     }
-    fn flag(&self, name: &str) -> bool {
+    /// Every value of a repeated parameter.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.params.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+    pub fn flag(&self, name: &str) -> bool {
         matches!(self.param(name), Some("1" | "true"))
     }
-    fn node(&self) -> &str {
+    pub fn node(&self) -> &str {
         self.var("node")
     }
-    fn kind(&self) -> &str {
+    pub fn kind(&self) -> &str {
         self.var("kind")
     }
-    fn vmid(&self) -> u32 {
+    pub fn vmid(&self) -> u32 {
         self.var("vmid").parse().unwrap_or(0)
+    }
+    pub fn last(&self) -> &str {
+        self.last
+    }
+    /// A required parameter, or Proxmox's 400 for it.
+    pub fn required(&self, name: &str) -> Result<&str, DemoError> {
+        self.param(name).ok_or_else(|| DemoError::param(name, "property is missing and it is not optional"))
     }
 }
 
-const ROUTES: &[Route] = &[
-    Route { method: Get, path: "/version", params: &[], handler: version },
-    Route { method: Get, path: "/nodes", params: &[], handler: nodes },
-    Route { method: Get, path: "/nodes/{node}/status", params: &[], handler: node_status },
-    Route { method: Get, path: "/nodes/{node}/network", params: &["type"], handler: network },
-    Route { method: Get, path: "/nodes/{node}/network/{iface}", params: &[], handler: network_iface },
-    Route { method: Get, path: "/nodes/{node}/dns", params: &[], handler: dns },
-    Route { method: Get, path: "/cluster/status", params: &[], handler: cluster_status },
-    Route { method: Get, path: "/cluster/nextid", params: &["vmid"], handler: nextid },
-    Route { method: Get, path: "/cluster/resources", params: &["type"], handler: resources },
-    Route { method: Get, path: "/nodes/{node}/{kind}", params: &["full"], handler: guest_list },
-    Route { method: Get, path: "/nodes/{node}/{kind}/{vmid}/status/current", params: &[], handler: guest_status },
+const CORE: &[Route] = &[
+    Route { method: Get, path: "/version", params: &[], also: None, handler: version },
+    Route { method: Get, path: "/nodes", params: &[], also: None, handler: nodes },
+    Route { method: Get, path: "/nodes/{node}/status", params: &[], also: None, handler: node_status },
+    Route { method: Get, path: "/nodes/{node}/network", params: &["type"], also: None, handler: network },
+    Route { method: Get, path: "/nodes/{node}/network/{iface}", params: &[], also: None, handler: network_iface },
+    Route { method: Get, path: "/nodes/{node}/dns", params: &[], also: None, handler: dns },
+    Route { method: Get, path: "/cluster/status", params: &[], also: None, handler: cluster_status },
+    Route { method: Get, path: "/cluster/nextid", params: &["vmid"], also: None, handler: nextid },
+    Route { method: Get, path: "/cluster/resources", params: &["type"], also: None, handler: resources },
+    Route { method: Get, path: "/nodes/{node}/{kind}", params: &["full"], also: None, handler: guest_list },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/{kind}/{vmid}/status/current",
+        params: &[],
+        also: None,
+        handler: guest_status,
+    },
     Route {
         method: Get,
         path: "/nodes/{node}/{kind}/{vmid}/config",
         params: &["current", "snapshot"],
+        also: None,
         handler: guest_config,
     },
     Route {
@@ -81,43 +104,56 @@ const ROUTES: &[Route] = &[
             "with-conntrack-state",
             "nets-host-mtu",
         ],
+        also: None,
         handler: power,
     },
     Route {
         method: Post,
         path: "/nodes/{node}/{kind}/{vmid}/status/stop",
         params: &["skiplock", "timeout", "keepActive", "migratedfrom", "overrule-shutdown"],
+        also: None,
         handler: power,
     },
     Route {
         method: Post,
         path: "/nodes/{node}/{kind}/{vmid}/status/shutdown",
         params: &["forceStop", "keepActive", "skiplock", "timeout"],
+        also: None,
         handler: power,
     },
-    Route { method: Post, path: "/nodes/{node}/{kind}/{vmid}/status/reboot", params: &["timeout"], handler: power },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/{kind}/{vmid}/status/reboot",
+        params: &["timeout"],
+        also: None,
+        handler: power,
+    },
     Route {
         method: Post,
         path: "/nodes/{node}/{kind}/{vmid}/status/suspend",
         params: &["skiplock", "statestorage", "todisk"],
+        also: None,
         handler: power,
     },
     Route {
         method: Post,
         path: "/nodes/{node}/{kind}/{vmid}/status/resume",
         params: &["nocheck", "skiplock"],
+        also: None,
         handler: power,
     },
     Route {
         method: Get,
         path: "/nodes/{node}/storage",
         params: &["content", "enabled", "format", "storage", "target"],
+        also: None,
         handler: node_storage,
     },
     Route {
         method: Get,
         path: "/nodes/{node}/storage/{storage}/content",
         params: &["content", "vmid"],
+        also: None,
         handler: storage_content,
     },
     Route {
@@ -135,13 +171,15 @@ const ROUTES: &[Route] = &[
             "userfilter",
             "vmid",
         ],
+        also: None,
         handler: task_list,
     },
-    Route { method: Get, path: "/nodes/{node}/tasks/{upid}/status", params: &[], handler: task_status },
+    Route { method: Get, path: "/nodes/{node}/tasks/{upid}/status", params: &[], also: None, handler: task_status },
     Route {
         method: Get,
         path: "/nodes/{node}/tasks/{upid}/log",
         params: &["download", "limit", "start"],
+        also: None,
         handler: task_log,
     },
 ];
@@ -150,14 +188,14 @@ const ROUTES: &[Route] = &[
 pub fn dispatch(state: &mut State, request: &Request) -> Result<Value, DemoError> {
     let segments: Vec<&str> = request.path.as_str().split('/').filter(|s| !s.is_empty()).collect();
     let mut path_known = false;
-    for route in ROUTES {
+    for route in [CORE, super::guests::ROUTES, super::cluster::ROUTES, super::nodes::ROUTES].into_iter().flatten() {
         let Some(vars) = matches(route.path, &segments) else { continue };
         path_known = true;
         if route.method != request.method {
             continue;
         }
-        for (name, _) in &request.params.0 {
-            if !route.params.contains(&name.as_str()) {
+        for (name, value) in &request.params.0 {
+            if !route.params.contains(&name.as_str()) && !route.also.is_some_and(|also| also(name, value)) {
                 return Err(DemoError::param(
                     name,
                     "property is not defined in schema and the schema does not allow additional properties",
@@ -213,7 +251,7 @@ fn matches<'a>(pattern: &'static str, segments: &[&'a str]) -> Option<BTreeMap<&
     Some(vars)
 }
 
-fn not_found(call: &Call) -> DemoError {
+pub(super) fn not_found(call: &Call) -> DemoError {
     let dir = if call.kind() == "lxc" { "lxc" } else { "qemu-server" };
     DemoError::new(
         500,
@@ -222,7 +260,7 @@ fn not_found(call: &Call) -> DemoError {
 }
 
 /// The guest of the path, on the node of the path, of the kind of the path.
-fn guest<'s>(state: &'s mut State, call: &Call) -> Result<&'s mut Guest, DemoError> {
+pub(super) fn guest<'s>(state: &'s mut State, call: &Call) -> Result<&'s mut Guest, DemoError> {
     let (vmid, node, kind) = (call.vmid(), call.node().to_string(), call.kind().to_string());
     match state.guest_mut(vmid) {
         Some(g) if g.node == node && g.kind == kind => Ok(g),
@@ -339,7 +377,7 @@ fn nextid(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     }
 }
 
-fn guest_summary(state: &State, g: &Guest) -> Value {
+pub(super) fn guest_summary(state: &State, g: &Guest) -> Value {
     let running = g.status == "running";
     let disk = state
         .storages
@@ -456,11 +494,11 @@ fn power(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     Ok(json!(upid))
 }
 
-fn prefix(kind: &str) -> &'static str {
+pub(super) fn prefix(kind: &str) -> &'static str {
     if kind == "lxc" { "vz" } else { "qm" }
 }
 
-fn noun(kind: &str) -> &'static str {
+pub(super) fn noun(kind: &str) -> &'static str {
     if kind == "lxc" { "CT" } else { "VM" }
 }
 
@@ -504,7 +542,7 @@ fn storage_content(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     ))
 }
 
-fn task_json(t: &super::state::Task) -> Value {
+pub(super) fn task_json(t: &super::state::Task) -> Value {
     let mut v = json!({ "upid": t.upid, "node": t.node, "type": t.kind, "id": t.id, "user": "root@pam!mcp",
         "starttime": t.starttime, "pid": 4096, "pstart": 7_000_000,
         "status": if t.done { "stopped" } else { "running" } });

@@ -1,0 +1,569 @@
+//! Cluster endpoints of the demo: HA, the cluster firewall, backup and replication jobs,
+//! datacenter options, and guest firewall rules (kept per guest).
+
+use super::DemoError;
+use super::routes::{Call, Route, guest};
+use super::state::{Object, State};
+use crate::tool::Method::{Delete, Get, Post, Put};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+const RULE_FIELDS: &[&str] = &[
+    "type",
+    "action",
+    "source",
+    "dest",
+    "proto",
+    "dport",
+    "sport",
+    "iface",
+    "macro",
+    "log",
+    "comment",
+    "enable",
+    "icmp-type",
+];
+
+pub(super) const ROUTES: &[Route] = &[
+    Route { method: Get, path: "/cluster/ha/resources", params: &["type"], also: None, handler: ha_list },
+    Route {
+        method: Post,
+        path: "/cluster/ha/resources",
+        params: &["sid", "state", "group", "max_restart", "max_relocate", "comment", "failback", "type"],
+        also: None,
+        handler: ha_create,
+    },
+    Route { method: Get, path: "/cluster/ha/resources/{sid}", params: &[], also: None, handler: ha_get },
+    Route {
+        method: Put,
+        path: "/cluster/ha/resources/{sid}",
+        params: &["state", "group", "max_restart", "max_relocate", "comment", "failback", "delete", "digest"],
+        also: None,
+        handler: ha_update,
+    },
+    Route { method: Delete, path: "/cluster/ha/resources/{sid}", params: &["purge"], also: None, handler: ha_delete },
+    Route { method: Get, path: "/cluster/ha/groups", params: &[], also: None, handler: group_list },
+    Route {
+        method: Post,
+        path: "/cluster/ha/groups",
+        params: &["group", "nodes", "restricted", "nofailback", "comment", "type"],
+        also: None,
+        handler: group_create,
+    },
+    Route { method: Get, path: "/cluster/ha/groups/{group}", params: &[], also: None, handler: group_get },
+    Route {
+        method: Put,
+        path: "/cluster/ha/groups/{group}",
+        params: &["nodes", "restricted", "nofailback", "comment", "delete", "digest"],
+        also: None,
+        handler: group_update,
+    },
+    Route { method: Delete, path: "/cluster/ha/groups/{group}", params: &[], also: None, handler: group_delete },
+    Route { method: Get, path: "/cluster/ha/status/current", params: &[], also: None, handler: ha_status },
+    Route { method: Get, path: "/cluster/ha/status/manager_status", params: &[], also: None, handler: ha_manager },
+    Route { method: Get, path: "/cluster/firewall/rules", params: &[], also: None, handler: rules_list },
+    Route { method: Post, path: "/cluster/firewall/rules", params: RULE_CREATE, also: None, handler: rules_create },
+    Route { method: Get, path: "/cluster/firewall/rules/{pos}", params: &[], also: None, handler: rules_get },
+    Route {
+        method: Put,
+        path: "/cluster/firewall/rules/{pos}",
+        params: RULE_UPDATE,
+        also: None,
+        handler: rules_update,
+    },
+    Route {
+        method: Delete,
+        path: "/cluster/firewall/rules/{pos}",
+        params: &["digest"],
+        also: None,
+        handler: rules_delete,
+    },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/{kind}/{vmid}/firewall/rules",
+        params: &[],
+        also: None,
+        handler: rules_list,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/{kind}/{vmid}/firewall/rules",
+        params: RULE_CREATE,
+        also: None,
+        handler: rules_create,
+    },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/{kind}/{vmid}/firewall/rules/{pos}",
+        params: &[],
+        also: None,
+        handler: rules_get,
+    },
+    Route {
+        method: Put,
+        path: "/nodes/{node}/{kind}/{vmid}/firewall/rules/{pos}",
+        params: RULE_UPDATE,
+        also: None,
+        handler: rules_update,
+    },
+    Route {
+        method: Delete,
+        path: "/nodes/{node}/{kind}/{vmid}/firewall/rules/{pos}",
+        params: &["digest"],
+        also: None,
+        handler: rules_delete,
+    },
+    Route { method: Get, path: "/cluster/firewall/groups", params: &[], also: None, handler: fw_groups },
+    Route {
+        method: Post,
+        path: "/cluster/firewall/groups",
+        params: &["group", "comment", "rename", "digest"],
+        also: None,
+        handler: fw_group_create,
+    },
+    Route { method: Get, path: "/cluster/firewall/groups/{group}", params: &[], also: None, handler: rules_list },
+    Route {
+        method: Post,
+        path: "/cluster/firewall/groups/{group}",
+        params: RULE_CREATE,
+        also: None,
+        handler: rules_create,
+    },
+    Route {
+        method: Delete,
+        path: "/cluster/firewall/groups/{group}",
+        params: &[],
+        also: None,
+        handler: fw_group_delete,
+    },
+    Route { method: Get, path: "/cluster/backup", params: &[], also: None, handler: backup_list },
+    Route { method: Post, path: "/cluster/backup", params: BACKUP_JOB, also: None, handler: backup_create },
+    Route { method: Get, path: "/cluster/backup/{id}", params: &[], also: None, handler: backup_get },
+    Route { method: Put, path: "/cluster/backup/{id}", params: BACKUP_JOB, also: None, handler: backup_update },
+    Route { method: Delete, path: "/cluster/backup/{id}", params: &[], also: None, handler: backup_delete },
+    Route { method: Get, path: "/cluster/replication", params: &[], also: None, handler: repl_list },
+    Route {
+        method: Post,
+        path: "/cluster/replication",
+        params: &["id", "target", "type", "schedule", "rate", "comment", "disable", "remove_job", "source"],
+        also: None,
+        handler: repl_create,
+    },
+    Route { method: Get, path: "/cluster/replication/{id}", params: &[], also: None, handler: repl_get },
+    Route {
+        method: Put,
+        path: "/cluster/replication/{id}",
+        params: &["schedule", "rate", "comment", "disable", "remove_job", "source", "delete", "digest"],
+        also: None,
+        handler: repl_update,
+    },
+    Route {
+        method: Delete,
+        path: "/cluster/replication/{id}",
+        params: &["keep", "force"],
+        also: None,
+        handler: repl_delete,
+    },
+    Route { method: Get, path: "/cluster/options", params: &[], also: None, handler: options_get },
+    Route {
+        method: Put,
+        path: "/cluster/options",
+        params: &[
+            "keyboard",
+            "language",
+            "console",
+            "email_from",
+            "http_proxy",
+            "mac_prefix",
+            "max_workers",
+            "migration",
+            "ha",
+            "bwlimit",
+            "description",
+            "tag-style",
+            "next-id",
+            "delete",
+        ],
+        also: None,
+        handler: options_put,
+    },
+];
+
+const RULE_CREATE: &[&str] = &[
+    "type",
+    "action",
+    "source",
+    "dest",
+    "proto",
+    "dport",
+    "sport",
+    "iface",
+    "macro",
+    "log",
+    "comment",
+    "enable",
+    "icmp-type",
+    "pos",
+    "digest",
+];
+const RULE_UPDATE: &[&str] = &[
+    "type",
+    "action",
+    "source",
+    "dest",
+    "proto",
+    "dport",
+    "sport",
+    "iface",
+    "macro",
+    "log",
+    "comment",
+    "enable",
+    "icmp-type",
+    "moveto",
+    "delete",
+    "digest",
+];
+const BACKUP_JOB: &[&str] = &[
+    "schedule",
+    "starttime",
+    "dow",
+    "storage",
+    "vmid",
+    "all",
+    "exclude",
+    "pool",
+    "mode",
+    "compress",
+    "enabled",
+    "comment",
+    "mailto",
+    "mailnotification",
+    "notification-mode",
+    "prune-backups",
+    "remove",
+    "notes-template",
+    "protected",
+    "bwlimit",
+    "zstd",
+    "node",
+    "repeat-missed",
+    "delete",
+    "digest",
+    "id",
+    "type",
+];
+
+fn missing(what: &str, id: &str) -> DemoError {
+    DemoError::new(500, format!("{what} '{id}' does not exist"))
+}
+
+/// A keyed collection of config objects (HA resources, HA groups, jobs).
+fn collection<'s>(state: &'s mut State, which: &str) -> &'s mut BTreeMap<String, Object> {
+    match which {
+        "ha" => &mut state.ha_resources,
+        "group" => &mut state.ha_groups,
+        "backup" => &mut state.backup_jobs,
+        _ => &mut state.replication_jobs,
+    }
+}
+
+fn list(state: &mut State, which: &str) -> Value {
+    Value::Array(collection(state, which).values().cloned().map(Value::Object).collect())
+}
+
+fn get(state: &mut State, which: &str, id: &str, what: &str) -> Result<Value, DemoError> {
+    collection(state, which).get(id).cloned().map(Value::Object).ok_or_else(|| missing(what, id))
+}
+
+fn create(
+    state: &mut State,
+    call: &Call,
+    which: &str,
+    key: &str,
+    id: String,
+    what: &str,
+    base: Value,
+) -> Result<Value, DemoError> {
+    let items = collection(state, which);
+    if items.contains_key(&id) {
+        return Err(DemoError::new(500, format!("{what} '{id}' already defined")));
+    }
+    let mut item = match base {
+        Value::Object(m) => m,
+        _ => Object::new(),
+    };
+    item.insert(key.into(), json!(id));
+    for (k, v) in call.params() {
+        item.entry(k.to_string()).or_insert(json!(v));
+    }
+    items.insert(id, item);
+    Ok(Value::Null)
+}
+
+fn update(state: &mut State, call: &Call, which: &str, id: &str, what: &str) -> Result<Value, DemoError> {
+    let item = collection(state, which).get_mut(id).ok_or_else(|| missing(what, id))?;
+    for (k, v) in call.params() {
+        if k != "delete" && k != "digest" {
+            item.insert(k.into(), json!(v));
+        }
+    }
+    for k in call.param("delete").unwrap_or("").split(',').filter(|k| !k.is_empty()) {
+        item.remove(k);
+    }
+    Ok(Value::Null)
+}
+
+fn remove(state: &mut State, which: &str, id: &str, what: &str) -> Result<Value, DemoError> {
+    collection(state, which).remove(id).map(|_| Value::Null).ok_or_else(|| missing(what, id))
+}
+
+fn normal_sid(sid: &str) -> String {
+    if sid.contains(':') { sid.to_string() } else { format!("vm:{sid}") }
+}
+
+fn ha_list(state: &mut State, _: &Call) -> Result<Value, DemoError> {
+    Ok(list(state, "ha"))
+}
+fn ha_get(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    get(state, "ha", &normal_sid(call.var("sid")), "HA resource")
+}
+fn ha_create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let sid = normal_sid(call.required("sid")?);
+    let vmid: u32 = sid.split(':').nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+    if state.guest(vmid).is_none() {
+        return Err(DemoError::new(500, format!("no such VM/CT with ID {vmid}")));
+    }
+    let kind = sid.split(':').next().unwrap_or("vm").to_string();
+    create(state, call, "ha", "sid", sid, "HA resource", json!({ "type": kind, "state": "started" }))
+}
+fn ha_update(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    update(state, call, "ha", &normal_sid(call.var("sid")), "HA resource")
+}
+fn ha_delete(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    remove(state, "ha", &normal_sid(call.var("sid")), "HA resource")
+}
+fn group_list(state: &mut State, _: &Call) -> Result<Value, DemoError> {
+    Ok(list(state, "group"))
+}
+fn group_get(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    get(state, "group", call.var("group"), "HA group")
+}
+fn group_create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let id = call.required("group")?.to_string();
+    call.required("nodes")?;
+    create(state, call, "group", "group", id, "HA group", json!({ "type": "group" }))
+}
+fn group_update(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    update(state, call, "group", call.var("group"), "HA group")
+}
+fn group_delete(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    remove(state, "group", call.var("group"), "HA group")
+}
+
+fn ha_status(state: &mut State, _: &Call) -> Result<Value, DemoError> {
+    let mut out = vec![
+        json!({ "id": "quorum", "type": "quorum", "node": "pve1", "status": "OK", "quorate": 1 }),
+        json!({ "id": "master", "type": "master", "node": "pve1", "status": "pve1 (active, Mon Nov 24 08:00:00 2026)" }),
+    ];
+    for n in state.nodes.iter() {
+        out.push(json!({ "id": format!("lrm:{}", n.name), "type": "lrm", "node": n.name,
+            "status": if n.online { format!("{} (active)", n.name) } else { format!("{} (old timestamp - dead?)", n.name) } }));
+    }
+    for (sid, r) in &state.ha_resources {
+        let vmid: u32 = sid.split(':').nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let node = state.guest(vmid).map_or("pve1".to_string(), |g| g.node.clone());
+        out.push(json!({ "id": format!("service:{sid}"), "sid": sid, "type": "service", "node": node,
+            "state": r.get("state").cloned().unwrap_or(json!("started")), "status": format!("{sid} ({node}, started)") }));
+    }
+    Ok(Value::Array(out))
+}
+
+fn ha_manager(state: &mut State, _: &Call) -> Result<Value, DemoError> {
+    let services: Object =
+        state.ha_resources.keys().map(|sid| (sid.clone(), json!({ "state": "started", "node": "pve1" }))).collect();
+    Ok(
+        json!({ "manager_status": { "master_node": "pve1", "node_status": { "pve1": "online", "pve2": "online", "pve3": "unknown" },
+        "service_status": services }, "quorum": { "node": "pve1", "quorate": "1" } }),
+    )
+}
+
+/// The rule list a request addresses: cluster, a security group, or a guest.
+fn rules<'s>(state: &'s mut State, call: &Call) -> Result<&'s mut Vec<Object>, DemoError> {
+    if !call.var("vmid").is_empty() {
+        return Ok(&mut guest(state, call)?.firewall_rules);
+    }
+    let group = call.var("group");
+    if !group.is_empty() {
+        return state.firewall_groups.get_mut(group).map(|g| &mut g.1).ok_or_else(|| missing("security group", group));
+    }
+    Ok(&mut state.firewall_rules)
+}
+
+fn renumber(rules: &mut [Object]) {
+    for (i, r) in rules.iter_mut().enumerate() {
+        r.insert("pos".into(), json!(i));
+    }
+}
+
+fn rules_list(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    Ok(Value::Array(rules(state, call)?.iter().cloned().map(Value::Object).collect()))
+}
+
+fn position(call: &Call, len: usize) -> Result<usize, DemoError> {
+    call.var("pos")
+        .parse::<usize>()
+        .ok()
+        .filter(|p| *p < len)
+        .ok_or_else(|| DemoError::new(500, "no rule at this position"))
+}
+
+fn rules_get(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let list = rules(state, call)?;
+    let pos = position(call, list.len())?;
+    Ok(Value::Object(list[pos].clone()))
+}
+
+fn rules_create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    call.required("type")?;
+    call.required("action")?;
+    let list = rules(state, call)?;
+    let mut rule = Object::new();
+    for field in RULE_FIELDS {
+        if let Some(v) = call.param(field) {
+            rule.insert((*field).into(), json!(v));
+        }
+    }
+    let at = call.param("pos").and_then(|p| p.parse::<usize>().ok()).unwrap_or(0).min(list.len());
+    list.insert(at, rule);
+    renumber(list);
+    Ok(Value::Null)
+}
+
+fn rules_update(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let list = rules(state, call)?;
+    let pos = position(call, list.len())?;
+    for field in RULE_FIELDS {
+        if let Some(v) = call.param(field) {
+            list[pos].insert((*field).into(), json!(v));
+        }
+    }
+    for k in call.param("delete").unwrap_or("").split(',').filter(|k| !k.is_empty()) {
+        list[pos].remove(k);
+    }
+    if let Some(to) = call.param("moveto").and_then(|m| m.parse::<usize>().ok()) {
+        let rule = list.remove(pos);
+        let to = to.min(list.len());
+        list.insert(to, rule);
+    }
+    renumber(list);
+    Ok(Value::Null)
+}
+
+fn rules_delete(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let list = rules(state, call)?;
+    let pos = position(call, list.len())?;
+    list.remove(pos);
+    renumber(list);
+    Ok(Value::Null)
+}
+
+fn fw_groups(state: &mut State, _: &Call) -> Result<Value, DemoError> {
+    Ok(Value::Array(
+        state
+            .firewall_groups
+            .iter()
+            .map(|(name, (comment, _))| json!({ "group": name, "comment": comment, "digest": "0a1b2c3d" }))
+            .collect(),
+    ))
+}
+
+fn fw_group_create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let name = call.required("group")?.to_string();
+    let comment = call.param("comment").unwrap_or("").to_string();
+    match call.param("rename") {
+        Some(old) => {
+            let (_, rules) = state.firewall_groups.remove(old).ok_or_else(|| missing("security group", old))?;
+            state.firewall_groups.insert(name, (comment, rules));
+        }
+        None if state.firewall_groups.contains_key(&name) => {
+            return Err(DemoError::new(500, format!("security group '{name}' already exists")));
+        }
+        None => {
+            state.firewall_groups.insert(name, (comment, Vec::new()));
+        }
+    }
+    Ok(Value::Null)
+}
+
+fn fw_group_delete(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let name = call.var("group");
+    match state.firewall_groups.get(name) {
+        None => Err(missing("security group", name)),
+        Some((_, rules)) if !rules.is_empty() => Err(DemoError::new(500, "security group is not empty")),
+        Some(_) => {
+            state.firewall_groups.remove(name);
+            Ok(Value::Null)
+        }
+    }
+}
+
+fn backup_list(state: &mut State, _: &Call) -> Result<Value, DemoError> {
+    Ok(list(state, "backup"))
+}
+fn backup_get(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    get(state, "backup", call.var("id"), "job")
+}
+fn backup_create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let id =
+        call.param("id").map_or_else(|| format!("backup-{:08x}-demo", state.backup_jobs.len() + 1), str::to_string);
+    if call.param("vmid").is_none() && !call.flag("all") && call.param("pool").is_none() {
+        return Err(DemoError::param("vmid", "you need to specify 'vmid', 'pool' or 'all'"));
+    }
+    create(state, call, "backup", "id", id, "job", json!({ "type": "vzdump", "enabled": 1 }))
+}
+fn backup_update(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    update(state, call, "backup", call.var("id"), "job")
+}
+fn backup_delete(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    remove(state, "backup", call.var("id"), "job")
+}
+fn repl_list(state: &mut State, _: &Call) -> Result<Value, DemoError> {
+    Ok(list(state, "repl"))
+}
+fn repl_get(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    get(state, "repl", call.var("id"), "replication job")
+}
+fn repl_create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let id = call.required("id")?.to_string();
+    let target = call.required("target")?.to_string();
+    let guest: u32 = id.split('-').next().and_then(|g| g.parse().ok()).unwrap_or(0);
+    let Some(g) = state.guest(guest) else {
+        return Err(DemoError::new(500, format!("guest {guest} does not exist")));
+    };
+    if g.node == target {
+        return Err(DemoError::new(500, "the target node is the guest's own node"));
+    }
+    let source = g.node.clone();
+    create(state, call, "repl", "id", id, "replication job", json!({ "guest": guest, "source": source, "jobnum": 0 }))
+}
+fn repl_update(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    update(state, call, "repl", call.var("id"), "replication job")
+}
+fn repl_delete(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    remove(state, "repl", call.var("id"), "replication job")
+}
+fn options_get(state: &mut State, _: &Call) -> Result<Value, DemoError> {
+    Ok(Value::Object(state.options.clone()))
+}
+fn options_put(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    for (k, v) in call.params() {
+        if k != "delete" {
+            state.options.insert(k.into(), json!(v));
+        }
+    }
+    for k in call.param("delete").unwrap_or("").split(',').filter(|k| !k.is_empty()) {
+        state.options.remove(k);
+    }
+    Ok(Value::Null)
+}
