@@ -89,6 +89,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("PROXMOX_RATE_LIMIT", "20", "requests per second to Proxmox, 0 for no limit"),
     ("PROXMOX_LOG_LEVEL", "info", "error | warn | info | debug | trace (or RUST_LOG)"),
     ("PROXMOX_LOG_FORMAT", "text", "text | json (one JSON object per line on stderr)"),
+    ("PROXMOX_DEMO_TASK_SECONDS", "2", "with --demo: how long simulated tasks run"),
 ];
 
 impl Config {
