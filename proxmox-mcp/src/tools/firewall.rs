@@ -1,5 +1,768 @@
-//! (to be written)
+//! Firewall: the datacenter's rules and security groups, and the rules of each VM and container.
+//!
+//! A rule has the same settings at every level, so one pair of parameter structs ([`NewRule`],
+//! [`RuleChanges`], declared with the shared settings by `rule_params!`) serves the cluster, VM
+//! and container tools, and one private function per operation does the work for all three.
 
-use crate::ToolDescriptor;
+use crate::format::{self, Block, str_field, u64_field};
+use crate::types::{FirewallGroup, GuestType, Iface, InvalidValue, Node, VmId, shown, string_id};
+use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
 
-pub static TOOLS: &[&ToolDescriptor] = &[];
+pub static TOOLS: &[&ToolDescriptor] = &[
+    &PROXMOX_LIST_CLUSTER_FIREWALL_RULES,
+    &PROXMOX_GET_CLUSTER_FIREWALL_RULE,
+    &PROXMOX_CREATE_CLUSTER_FIREWALL_RULE,
+    &PROXMOX_UPDATE_CLUSTER_FIREWALL_RULE,
+    &PROXMOX_DELETE_CLUSTER_FIREWALL_RULE,
+    &PROXMOX_LIST_CLUSTER_FIREWALL_GROUPS,
+    &PROXMOX_GET_CLUSTER_FIREWALL_GROUP,
+    &PROXMOX_CREATE_CLUSTER_FIREWALL_GROUP,
+    &PROXMOX_UPDATE_CLUSTER_FIREWALL_GROUP,
+    &PROXMOX_DELETE_CLUSTER_FIREWALL_GROUP,
+    &PROXMOX_LIST_VM_FIREWALL_RULES,
+    &PROXMOX_GET_VM_FIREWALL_RULE,
+    &PROXMOX_CREATE_VM_FIREWALL_RULE,
+    &PROXMOX_UPDATE_VM_FIREWALL_RULE,
+    &PROXMOX_DELETE_VM_FIREWALL_RULE,
+    &PROXMOX_LIST_LXC_FIREWALL_RULES,
+    &PROXMOX_GET_LXC_FIREWALL_RULE,
+    &PROXMOX_CREATE_LXC_FIREWALL_RULE,
+    &PROXMOX_UPDATE_LXC_FIREWALL_RULE,
+    &PROXMOX_DELETE_LXC_FIREWALL_RULE,
+];
+
+// ------------------------------------------------------------------------------------------
+// Parameter types
+
+string_id! {
+    /// What a rule does: `ACCEPT`, `DROP` or `REJECT`; for a `group` rule, the security group.
+    RuleAction, kind = "rule action", pattern = "^[A-Za-z][A-Za-z0-9_-]+$", max = 20,
+    rule = "ACCEPT, DROP or REJECT, or for a `group` rule the name of a security group",
+    check = |s| s.len() >= 2
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+}
+
+string_id! {
+    /// The digest Proxmox returns with firewall rules and groups: a change with a digest is
+    /// refused if the configuration changed since it was read.
+    Digest, kind = "configuration digest", pattern = "^[0-9a-fA-F]+$", max = 64,
+    rule = "the hexadecimal `digest` Proxmox returned with the rules or groups",
+    check = |s| s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The direction of a rule: incoming, outgoing, routed (`forward`: cluster and node firewalls
+/// only), or `group` to apply a security group (`action` is then the group's name). (No doc
+/// comments on the variants: the schema stays a plain `enum`.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleType {
+    In,
+    Out,
+    Forward,
+    Group,
+}
+
+impl RuleType {
+    fn as_str(self) -> &'static str {
+        match self {
+            RuleType::In => "in",
+            RuleType::Out => "out",
+            RuleType::Forward => "forward",
+            RuleType::Group => "group",
+        }
+    }
+}
+
+/// How packets that match a rule are logged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Emerg,
+    Alert,
+    Crit,
+    Err,
+    Warning,
+    Notice,
+    Info,
+    Debug,
+    Nolog,
+}
+
+/// The settings of a rule that `delete` can remove.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleKey {
+    Macro,
+    Iface,
+    Source,
+    Dest,
+    Proto,
+    Sport,
+    Dport,
+    IcmpType,
+    Log,
+    Comment,
+    Enable,
+}
+
+/// Rule settings to remove: a list, or a comma-separated string as Proxmox takes it; sent as
+/// `a,b,c`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleKeys(Vec<RuleKey>);
+
+impl Serialize for RuleKeys {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let names: Vec<String> = self
+            .0
+            .iter()
+            .filter_map(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)))
+            .collect();
+        s.serialize_str(&names.join(","))
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleKeys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = match Value::deserialize(d)? {
+            Value::String(s) => s.split(',').map(str::trim).filter(|k| !k.is_empty()).map(Value::from).collect(),
+            Value::Array(items) => items,
+            other => return Err(D::Error::custom(format!("must be a list of rule settings, not {other}"))),
+        };
+        items
+            .into_iter()
+            .map(|v| RuleKey::deserialize(v).map_err(D::Error::custom))
+            .collect::<Result<_, _>>()
+            .map(RuleKeys)
+    }
+}
+
+impl JsonSchema for RuleKeys {
+    fn schema_name() -> Cow<'static, str> {
+        "RuleKeys".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        <Vec<RuleKey>>::json_schema(generator)
+    }
+}
+
+/// A 0/1 switch; `true`/`false` are taken too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl Serialize for Flag {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(u8::from(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Bool(b) => Ok(Flag(b)),
+            Value::Number(n) if n.as_u64() == Some(0) => Ok(Flag(false)),
+            Value::Number(n) if n.as_u64() == Some(1) => Ok(Flag(true)),
+            other => Err(D::Error::custom(format!("must be 1 (on) or 0 (off), not {other}"))),
+        }
+    }
+}
+
+impl JsonSchema for Flag {
+    fn schema_name() -> Cow<'static, str> {
+        "Flag".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "integer", "minimum": 0, "maximum": 1 })
+    }
+}
+
+/// A port specification (`22`, `ssh`, `8000:8080`, `80,443`), also taken as a plain number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Ports(String);
+
+impl<'de> Deserialize<'de> for Ports {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(Ports(s)),
+            Value::Number(n) if n.is_u64() => Ok(Ports(n.to_string())),
+            other => Err(D::Error::custom(format!(
+                "must be a port, a service name, a range like 8000:8080 or a comma list, not {other}"
+            ))),
+        }
+    }
+}
+
+impl JsonSchema for Ports {
+    fn schema_name() -> Cow<'static, str> {
+        "Ports".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string" })
+    }
+}
+
+/// Declares a rule parameter struct: its own fields, then the settings every rule has, the same
+/// at cluster, VM and container level. (Declared flat, not with a nested `#[serde(flatten)]`,
+/// so that an error in any field names that field.)
+macro_rules! rule_params {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            /// A predefined service macro (it sets protocol and ports), e.g. SSH, HTTP, HTTPS, DNS, Ping.
+            #[schemars(length(max = 128))]
+            pub r#macro: Option<String>,
+            /// IP protocol: a name from /etc/protocols (tcp, udp, icmp, icmpv6, ...) or its number.
+            pub proto: Option<String>,
+            /// Source: an IP address, CIDR, range or comma list (10.0.0.0/8,192.0.2.1), an alias, or +ipset.
+            #[schemars(length(max = 512))]
+            pub source: Option<String>,
+            /// Destination, in the same forms as `source`.
+            #[schemars(length(max = 512))]
+            pub dest: Option<String>,
+            /// Source port(s): a number, service name, range (1024:65535) or comma list; needs `proto`.
+            pub sport: Option<Ports>,
+            /// Destination port(s): a number, service name, range (8000:8080) or comma list; needs `proto`.
+            pub dport: Option<Ports>,
+            /// ICMP type, with proto icmp or icmpv6, e.g. echo-request.
+            #[serde(rename = "icmp-type")]
+            pub icmp_type: Option<String>,
+            /// Network interface: for a VM or container rule its network device (net0, net1, ...); for a cluster rule a host interface.
+            pub iface: Option<Iface>,
+            /// Log level for packets matching the rule (nolog: none).
+            pub log: Option<LogLevel>,
+            /// 1 = enabled, 0 = disabled. Proxmox adds a new rule disabled unless this is 1.
+            pub enable: Option<Flag>,
+            /// A comment (an empty string removes it).
+            pub comment: Option<String>,
+        }
+    };
+}
+
+rule_params! {
+    /// A new rule: direction, action and its settings.
+    NewRule {
+        /// Direction: in, out, group (apply a security group) or forward (routed traffic; cluster only).
+        r#type: RuleType,
+        /// ACCEPT, DROP or REJECT; for type group, the security group's name.
+        action: RuleAction,
+    }
+}
+
+rule_params! {
+    /// Changes to a rule: new settings, settings to remove, or a move.
+    RuleChanges {
+        /// New direction: in, out, group or forward (cluster only).
+        r#type: Option<RuleType>,
+        /// New action: ACCEPT, DROP or REJECT; for type group, the security group's name.
+        action: Option<RuleAction>,
+        /// Settings to remove from the rule, e.g. ["comment", "log"] (or "comment,log").
+        delete: Option<RuleKeys>,
+        /// Move the rule to this position instead (0 = first); a move changes nothing else, so make other changes in another call.
+        moveto: Option<u32>,
+        /// Refuse the change if the rules changed since they were read: the `digest` they came with.
+        digest: Option<Digest>,
+    }
+}
+
+impl RuleChanges {
+    /// Whether anything besides `moveto` and `digest` is set.
+    fn changes_settings(&self) -> bool {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map.iter().any(|(k, v)| !v.is_null() && k != "moveto" && k != "digest"),
+            _ => false,
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// What the tools share
+
+/// Whose rules: the datacenter's or one guest's.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    Cluster,
+    Guest(GuestType, &'a Node, VmId),
+}
+
+impl fmt::Display for Scope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Cluster => f.write_str("the cluster"),
+            Scope::Guest(kind, node, vmid) => write!(f, "{} {vmid} on {node}", kind.noun()),
+        }
+    }
+}
+
+/// What Proxmox refuses for guest rules, said before sending: forward rules, and an interface
+/// that is not one of the guest's network devices.
+fn check_scope(scope: Scope<'_>, r#type: Option<RuleType>, iface: Option<&Iface>) -> Result<(), ToolError> {
+    let Scope::Guest(kind, ..) = scope else { return Ok(()) };
+    if r#type == Some(RuleType::Forward) {
+        return Err(ToolError::invalid(
+            "type",
+            format!(
+                "forward rules exist only in the cluster and node firewalls; a {} rule is in, out or group",
+                kind.noun()
+            ),
+        ));
+    }
+    if let Some(iface) = iface {
+        let net = iface.as_str().strip_prefix("net");
+        if !net.is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())) {
+            return Err(ToolError::invalid(
+                "iface",
+                format!("for a {} rule, the guest's network device: net0, net1, ...", kind.noun()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `moveto` Proxmox needs to land a rule at `to`: it puts the rule in front of the rule
+/// at `moveto`, counted before the move, so moving down needs one more.
+fn api_moveto(from: u32, to: u32) -> u32 {
+    if to > from { to.saturating_add(1) } else { to }
+}
+
+/// `🟢 #0 in ACCEPT proto=tcp dport=22 — comment`
+fn rule_line(r: &Value) -> String {
+    let enabled = u64_field(r, "enable").unwrap_or(0) != 0;
+    let mut line = format!(
+        "{} **#{}** {} {}",
+        if enabled { "🟢" } else { "⚪" },
+        r.get("pos").map_or("?".into(), format::value),
+        str_field(r, "type").unwrap_or("?"),
+        str_field(r, "action").unwrap_or("?"),
+    );
+    for (key, label) in [
+        ("macro", "macro"),
+        ("proto", "proto"),
+        ("source", "src"),
+        ("dest", "dst"),
+        ("sport", "sport"),
+        ("dport", "dport"),
+        ("icmp-type", "icmp-type"),
+        ("iface", "iface"),
+        ("log", "log"),
+    ] {
+        if let Some(v) = r.get(key).filter(|v| !v.is_null()) {
+            line.push_str(&format!(" {label}={}", format::value(v)));
+        }
+    }
+    if !enabled {
+        line.push_str(" (disabled)");
+    }
+    if let Some(c) = str_field(r, "comment").filter(|c| !c.is_empty()) {
+        line.push_str(&format!(" — {c}"));
+    }
+    line
+}
+
+/// A titled list of rules, or `empty` if there are none.
+fn rules_text(title: String, empty: String, rules: &[Value]) -> String {
+    if rules.is_empty() {
+        return empty;
+    }
+    let mut text = format!("🛡️ **{title}** ({} rules, applied top down)\n", rules.len());
+    for r in rules {
+        text.push_str(&format!("\n• {}", rule_line(r)));
+    }
+    text
+}
+
+async fn list_rules(api: &Api, scope: Scope<'_>) -> ToolResult {
+    let rules: Vec<Value> = api.send(()).await?;
+    let text = rules_text(format!("Firewall rules of {scope}"), format!("No firewall rules in {scope}."), &rules);
+    Ok(ToolOutput::new(text, rules))
+}
+
+async fn get_rule(api: &Api, scope: Scope<'_>, pos: u32) -> ToolResult {
+    let r: Value = api.send(()).await?;
+    let enabled = u64_field(&r, "enable").unwrap_or(0) != 0;
+    let field = |key: &str| r.get(key).filter(|v| !v.is_null()).map(format::value);
+    let text = Block::new(format!("🛡️ **Firewall rule #{pos} of {scope}**"))
+        .line("Type", str_field(&r, "type").unwrap_or("?"))
+        .line("Action", str_field(&r, "action").unwrap_or("?"))
+        .line("Enabled", if enabled { "yes" } else { "no" })
+        .opt("Macro", field("macro"))
+        .opt("Protocol", field("proto"))
+        .opt("Source", field("source"))
+        .opt("Destination", field("dest"))
+        .opt("Source port", field("sport"))
+        .opt("Destination port", field("dport"))
+        .opt("ICMP type", field("icmp-type"))
+        .opt("Interface", field("iface"))
+        .opt("Log", field("log"))
+        .opt("IP version", field("ipversion"))
+        .opt("Comment", field("comment"))
+        .finish();
+    Ok(ToolOutput::new(text, r))
+}
+
+/// Add a rule. Proxmox always adds it first (it ignores a `pos` sent with it), so a position
+/// asked for is a move after that.
+async fn create_rule(api: &Api, scope: Scope<'_>, pos: Option<u32>, rule: NewRule) -> ToolResult {
+    check_scope(scope, Some(rule.r#type), rule.iface.as_ref())?;
+    let _: Value = api.send(&rule).await?;
+    let pos = pos.unwrap_or(0);
+    if pos > 0 {
+        let Some(path) = api.path() else { return Err(ToolError::Other("no rules path".into())) };
+        let moved: Result<Value, _> = api.put(&path.clone().join(&0u32), json!({ "moveto": api_moveto(0, pos) })).await;
+        if let Err(e) = moved {
+            return Err(ToolError::Other(format!(
+                "the rule was added to {scope} at position 0, but moving it to position {pos} failed: {e}"
+            )));
+        }
+    }
+    let enabled = rule.enable.is_some_and(|f| f.0);
+    let text = Block::new(format!("✅ Firewall rule added to {scope}"))
+        .line("Position", if pos > 0 { format!("{pos} (last, if there are fewer rules)") } else { "0".into() })
+        .line("Type", rule.r#type.as_str())
+        .line("Action", &rule.action)
+        .line("Enabled", if enabled { "yes" } else { "no: set enable=1 to activate it" })
+        .finish();
+    Ok(ToolOutput::new(
+        text,
+        json!({ "pos": pos, "type": rule.r#type, "action": rule.action, "enable": u8::from(enabled) }),
+    ))
+}
+
+async fn update_rule(api: &Api, scope: Scope<'_>, pos: u32, mut changes: RuleChanges) -> ToolResult {
+    check_scope(scope, changes.r#type, changes.iface.as_ref())?;
+    let changes_settings = changes.changes_settings();
+    let Some(to) = changes.moveto else {
+        if !changes_settings {
+            return Err(ToolError::invalid("changes", "none given: set a rule setting, `delete` or `moveto`"));
+        }
+        let _: Value = api.send(&changes).await?;
+        return Ok(ToolOutput::new(format!("✅ Firewall rule #{pos} of {scope} updated"), json!({ "pos": pos })));
+    };
+    if changes_settings {
+        return Err(ToolError::invalid(
+            "moveto",
+            "only moves the rule (Proxmox ignores other changes made with it): change and move it in two calls",
+        ));
+    }
+    changes.moveto = Some(api_moveto(pos, to));
+    let _: Value = api.send(&changes).await?;
+    Ok(ToolOutput::new(
+        format!("✅ Firewall rule #{pos} of {scope} moved to position {to} (last, if there are fewer rules)"),
+        json!({ "pos": pos, "moveto": to }),
+    ))
+}
+
+async fn delete_rule(api: &Api, scope: Scope<'_>, pos: u32, digest: Option<Digest>) -> ToolResult {
+    let _: Value = api.send(json!({ "digest": digest })).await?;
+    Ok(ToolOutput::new(
+        format!("✅ Firewall rule #{pos} deleted from {scope}; the rules after it moved up one position"),
+        json!({ "pos": pos }),
+    ))
+}
+
+// ------------------------------------------------------------------------------------------
+// Cluster rules
+
+/// List the datacenter-level firewall rules, in the order they apply.
+#[pve_tool(path = "/cluster/firewall/rules", method = GET, category = "Cluster Management")]
+async fn proxmox_list_cluster_firewall_rules(api: Api) -> ToolResult {
+    list_rules(&api, Scope::Cluster).await
+}
+
+/// Show one datacenter-level firewall rule.
+#[pve_tool(path = "/cluster/firewall/rules/<pos>", method = GET, category = "Cluster Management")]
+async fn proxmox_get_cluster_firewall_rule(
+    api: Api,
+    /// The rule's position in the list (0 = first).
+    pos: u32,
+) -> ToolResult {
+    get_rule(&api, Scope::Cluster, pos).await
+}
+
+/// Add a datacenter-level firewall rule (disabled unless enable=1).
+#[pve_tool(path = "/cluster/firewall/rules", method = POST, elevated, category = "Cluster Management")]
+async fn proxmox_create_cluster_firewall_rule(
+    api: Api,
+    /// Where to put the rule in the list (0 = first, the default; rules apply top down).
+    pos: Option<u32>,
+    #[flatten] rule: NewRule,
+) -> ToolResult {
+    create_rule(&api, Scope::Cluster, pos, rule).await
+}
+
+/// Change, or move, a datacenter-level firewall rule.
+#[pve_tool(path = "/cluster/firewall/rules/<pos>", method = PUT, elevated, category = "Cluster Management")]
+async fn proxmox_update_cluster_firewall_rule(
+    api: Api,
+    /// The rule's position in the list (0 = first).
+    pos: u32,
+    #[flatten] changes: RuleChanges,
+) -> ToolResult {
+    update_rule(&api, Scope::Cluster, pos, changes).await
+}
+
+/// Delete a datacenter-level firewall rule.
+#[pve_tool(path = "/cluster/firewall/rules/<pos>", method = DELETE, elevated, category = "Cluster Management")]
+async fn proxmox_delete_cluster_firewall_rule(
+    api: Api,
+    /// The rule's position in the list (0 = first).
+    pos: u32,
+    /// Refuse if the rules changed since they were read: the `digest` they came with.
+    digest: Option<Digest>,
+) -> ToolResult {
+    delete_rule(&api, Scope::Cluster, pos, digest).await
+}
+
+// ------------------------------------------------------------------------------------------
+// Security groups
+
+/// List the datacenter's firewall security groups with their comments.
+#[pve_tool(path = "/cluster/firewall/groups", method = GET, category = "Cluster Management")]
+async fn proxmox_list_cluster_firewall_groups(api: Api) -> ToolResult {
+    let mut groups: Vec<Value> = api.send(()).await?;
+    groups.sort_by(|a, b| str_field(a, "group").cmp(&str_field(b, "group")));
+    let mut text = if groups.is_empty() {
+        "No security groups defined.".to_string()
+    } else {
+        format!("🛡️ **Security groups** ({})\n", groups.len())
+    };
+    for g in &groups {
+        text.push_str(&format!("\n• **{}**", str_field(g, "group").unwrap_or("?")));
+        if let Some(c) = str_field(g, "comment").filter(|c| !c.is_empty()) {
+            text.push_str(&format!(" — {c}"));
+        }
+    }
+    Ok(ToolOutput::new(text, groups))
+}
+
+/// Show the rules of a firewall security group.
+#[pve_tool(path = "/cluster/firewall/groups/<group>", method = GET, category = "Cluster Management")]
+async fn proxmox_get_cluster_firewall_group(
+    api: Api,
+    /// The security group's name.
+    group: FirewallGroup,
+) -> ToolResult {
+    let rules: Vec<Value> = api.send(()).await?;
+    let text = rules_text(format!("Security group {group}"), format!("Security group {group} has no rules."), &rules);
+    Ok(ToolOutput::new(text, rules))
+}
+
+/// Create a firewall security group (or, with `rename`, rename an existing one to `group`).
+#[pve_tool(path = "/cluster/firewall/groups", method = POST, elevated, category = "Cluster Management")]
+async fn proxmox_create_cluster_firewall_group(
+    api: Api,
+    /// The new group's name: a letter, then letters, digits, `-` or `_` (2 to 18 characters).
+    group: FirewallGroup,
+    /// A comment.
+    comment: Option<String>,
+    /// An existing group to rename to `group` instead of creating one.
+    rename: Option<FirewallGroup>,
+) -> ToolResult {
+    let _: Value = api.send(json!({ "group": group, "comment": comment, "rename": rename })).await?;
+    let text = match &rename {
+        Some(old) => format!("✅ Security group {old} renamed to {group}"),
+        None => format!("✅ Security group {group} created"),
+    };
+    Ok(ToolOutput::new(text, json!({ "group": group })))
+}
+
+/// Change a firewall security group's comment and/or rename it (rules that use it follow).
+#[pve_tool(path = "/cluster/firewall/groups", method = POST, elevated, category = "Cluster Management")]
+async fn proxmox_update_cluster_firewall_group(
+    api: Api,
+    /// The group to change.
+    group: FirewallGroup,
+    /// Its new comment (an empty string removes it).
+    comment: Option<String>,
+    /// Its new name.
+    rename: Option<FirewallGroup>,
+    /// Refuse if the groups changed since they were listed: the `digest` they came with.
+    digest: Option<Digest>,
+) -> ToolResult {
+    if comment.is_none() && rename.is_none() {
+        return Err(ToolError::invalid(
+            "comment",
+            "nothing to change: give a new `comment` and/or a new name in `rename`",
+        ));
+    }
+    // Proxmox's form: `group` is the resulting name, `rename` the group it was.
+    let name = rename.as_ref().unwrap_or(&group);
+    let _: Value = api.send(json!({ "group": name, "rename": group, "comment": comment, "digest": digest })).await?;
+    let text = if name == &group {
+        format!("✅ Security group {group} updated")
+    } else {
+        format!("✅ Security group {group} renamed to {name}")
+    };
+    Ok(ToolOutput::new(text, json!({ "group": name })))
+}
+
+/// Delete a firewall security group; Proxmox refuses while it still has rules.
+#[pve_tool(path = "/cluster/firewall/groups/<group>", method = DELETE, elevated, category = "Cluster Management")]
+async fn proxmox_delete_cluster_firewall_group(
+    api: Api,
+    /// The security group's name.
+    group: FirewallGroup,
+) -> ToolResult {
+    let _: Value = api.send(()).await?;
+    Ok(ToolOutput::new(format!("✅ Security group {group} deleted"), json!({ "group": group })))
+}
+
+// ------------------------------------------------------------------------------------------
+// VM rules
+
+/// List the firewall rules of a QEMU VM, in the order they apply.
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules", method = GET, category = "VM/LXC Advanced")]
+async fn proxmox_list_vm_firewall_rules(
+    api: Api,
+    /// The node the VM is on.
+    node: Node,
+    /// The VM id.
+    vmid: VmId,
+) -> ToolResult {
+    list_rules(&api, Scope::Guest(GuestType::Qemu, &node, vmid)).await
+}
+
+/// Show one firewall rule of a QEMU VM.
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules/<pos>", method = GET, category = "VM/LXC Advanced")]
+async fn proxmox_get_vm_firewall_rule(
+    api: Api,
+    /// The node the VM is on.
+    node: Node,
+    /// The VM id.
+    vmid: VmId,
+    /// The rule's position in the list (0 = first).
+    pos: u32,
+) -> ToolResult {
+    get_rule(&api, Scope::Guest(GuestType::Qemu, &node, vmid), pos).await
+}
+
+/// Add a firewall rule to a QEMU VM (disabled unless enable=1).
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules", method = POST, elevated, category = "VM/LXC Advanced")]
+async fn proxmox_create_vm_firewall_rule(
+    api: Api,
+    /// The node the VM is on.
+    node: Node,
+    /// The VM id.
+    vmid: VmId,
+    /// Where to put the rule in the list (0 = first, the default; rules apply top down).
+    pos: Option<u32>,
+    #[flatten] rule: NewRule,
+) -> ToolResult {
+    create_rule(&api, Scope::Guest(GuestType::Qemu, &node, vmid), pos, rule).await
+}
+
+/// Change, or move, a firewall rule of a QEMU VM.
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules/<pos>", method = PUT, elevated, category = "VM/LXC Advanced")]
+async fn proxmox_update_vm_firewall_rule(
+    api: Api,
+    /// The node the VM is on.
+    node: Node,
+    /// The VM id.
+    vmid: VmId,
+    /// The rule's position in the list (0 = first).
+    pos: u32,
+    #[flatten] changes: RuleChanges,
+) -> ToolResult {
+    update_rule(&api, Scope::Guest(GuestType::Qemu, &node, vmid), pos, changes).await
+}
+
+/// Delete a firewall rule of a QEMU VM.
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules/<pos>", method = DELETE, elevated, category = "VM/LXC Advanced")]
+async fn proxmox_delete_vm_firewall_rule(
+    api: Api,
+    /// The node the VM is on.
+    node: Node,
+    /// The VM id.
+    vmid: VmId,
+    /// The rule's position in the list (0 = first).
+    pos: u32,
+    /// Refuse if the rules changed since they were read: the `digest` they came with.
+    digest: Option<Digest>,
+) -> ToolResult {
+    delete_rule(&api, Scope::Guest(GuestType::Qemu, &node, vmid), pos, digest).await
+}
+
+// ------------------------------------------------------------------------------------------
+// Container rules
+
+/// List the firewall rules of an LXC container, in the order they apply.
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules", method = GET, category = "VM/LXC Advanced")]
+async fn proxmox_list_lxc_firewall_rules(
+    api: Api,
+    /// The node the container is on.
+    node: Node,
+    /// The container id.
+    vmid: VmId,
+) -> ToolResult {
+    list_rules(&api, Scope::Guest(GuestType::Lxc, &node, vmid)).await
+}
+
+/// Show one firewall rule of an LXC container.
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules/<pos>", method = GET, category = "VM/LXC Advanced")]
+async fn proxmox_get_lxc_firewall_rule(
+    api: Api,
+    /// The node the container is on.
+    node: Node,
+    /// The container id.
+    vmid: VmId,
+    /// The rule's position in the list (0 = first).
+    pos: u32,
+) -> ToolResult {
+    get_rule(&api, Scope::Guest(GuestType::Lxc, &node, vmid), pos).await
+}
+
+/// Add a firewall rule to an LXC container (disabled unless enable=1).
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules", method = POST, elevated, category = "VM/LXC Advanced")]
+async fn proxmox_create_lxc_firewall_rule(
+    api: Api,
+    /// The node the container is on.
+    node: Node,
+    /// The container id.
+    vmid: VmId,
+    /// Where to put the rule in the list (0 = first, the default; rules apply top down).
+    pos: Option<u32>,
+    #[flatten] rule: NewRule,
+) -> ToolResult {
+    create_rule(&api, Scope::Guest(GuestType::Lxc, &node, vmid), pos, rule).await
+}
+
+/// Change, or move, a firewall rule of an LXC container.
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules/<pos>", method = PUT, elevated, category = "VM/LXC Advanced")]
+async fn proxmox_update_lxc_firewall_rule(
+    api: Api,
+    /// The node the container is on.
+    node: Node,
+    /// The container id.
+    vmid: VmId,
+    /// The rule's position in the list (0 = first).
+    pos: u32,
+    #[flatten] changes: RuleChanges,
+) -> ToolResult {
+    update_rule(&api, Scope::Guest(GuestType::Lxc, &node, vmid), pos, changes).await
+}
+
+/// Delete a firewall rule of an LXC container.
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules/<pos>", method = DELETE, elevated, category = "VM/LXC Advanced")]
+async fn proxmox_delete_lxc_firewall_rule(
+    api: Api,
+    /// The node the container is on.
+    node: Node,
+    /// The container id.
+    vmid: VmId,
+    /// The rule's position in the list (0 = first).
+    pos: u32,
+    /// Refuse if the rules changed since they were read: the `digest` they came with.
+    digest: Option<Digest>,
+) -> ToolResult {
+    delete_rule(&api, Scope::Guest(GuestType::Lxc, &node, vmid), pos, digest).await
+}

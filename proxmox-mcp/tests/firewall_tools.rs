@@ -1,0 +1,718 @@
+//! The Firewall tools (cluster rules, security groups, VM and container rules) against a mock
+//! Proxmox, and against fakepve, which keeps firewall state.
+
+mod common;
+
+use common::fakepve::{FakePve, assert_ok};
+use common::mcp::text;
+use common::{AUTH, Pve, api, assert_refused};
+use httpmock::Method::{DELETE, GET, POST, PUT};
+use proxmox_mcp::{Registry, ToolError};
+use serde_json::{Value, json};
+
+/// The three places rules live: tool-name infix, request path of the rule list, arguments
+/// that select it, and how results name it.
+fn scopes() -> [(&'static str, &'static str, Value, &'static str); 3] {
+    [
+        ("cluster", "/cluster/firewall/rules", json!({}), "the cluster"),
+        ("vm", "/nodes/pve1/qemu/100/firewall/rules", json!({ "node": "pve1", "vmid": 100 }), "VM 100 on pve1"),
+        ("lxc", "/nodes/pve1/lxc/200/firewall/rules", json!({ "node": "pve1", "vmid": 200 }), "container 200 on pve1"),
+    ]
+}
+
+/// `base` with the fields of `extra` added.
+fn with(base: &Value, extra: Value) -> Value {
+    let mut out = base.clone();
+    for (k, v) in extra.as_object().unwrap() {
+        out[k] = v.clone();
+    }
+    out
+}
+
+fn tool(verb: &str, scope: &str) -> String {
+    let plural = if verb == "list" { "rules" } else { "rule" };
+    format!("proxmox_{verb}_{scope}_firewall_{plural}")
+}
+
+fn invalid_args(err: ToolError) -> Vec<(String, String)> {
+    match err {
+        ToolError::InvalidArguments(list) => list,
+        other => panic!("expected invalid arguments, got {other:?}"),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Rules, at every level
+
+#[tokio::test]
+async fn list_rules_in_order_with_their_settings() {
+    for (scope, path, args, name) in scopes() {
+        let pve = Pve::start().await;
+        let m = pve
+            .server
+            .mock_async(|when, then| {
+                when.method(GET).path(api(path)).header("authorization", AUTH);
+                then.status(200).json_body(json!({ "data": [
+                    { "pos": 0, "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "22", "source": "10.0.0.0/8", "enable": 1, "comment": "ssh", "digest": "ab12" },
+                    { "pos": 1, "type": "group", "action": "webservers", "enable": 0, "digest": "ab12" },
+                ]}));
+            })
+            .await;
+        let out = pve.ok(&tool("list", scope), args).await;
+        m.assert_async().await;
+        assert!(out.text.starts_with(&format!("🛡️ **Firewall rules of {name}** (2 rules")), "{}", out.text);
+        assert!(out.text.contains("• 🟢 **#0** in ACCEPT proto=tcp src=10.0.0.0/8 dport=22 — ssh"), "{}", out.text);
+        assert!(out.text.contains("• ⚪ **#1** group webservers (disabled)"), "{}", out.text);
+        assert!(out.text.find("#0") < out.text.find("#1"));
+        assert_eq!(out.data["total"], 2);
+        assert_eq!(out.data["items"][0]["digest"], "ab12");
+    }
+    let pve = Pve::start().await;
+    pve.server
+        .mock_async(|when, then| {
+            when.method(GET).path(api("/cluster/firewall/rules"));
+            then.status(200).json_body(json!({ "data": [] }));
+        })
+        .await;
+    let out = pve.ok("proxmox_list_cluster_firewall_rules", json!({})).await;
+    assert_eq!(out.text, "No firewall rules in the cluster.");
+}
+
+#[tokio::test]
+async fn get_rule_reads_one_position() {
+    for (scope, path, args, name) in scopes() {
+        let pve = Pve::start().await;
+        let m = pve
+            .server
+            .mock_async(|when, then| {
+                when.method(GET).path(api(&format!("{path}/3"))).header("authorization", AUTH);
+                then.status(200).json_body(json!({ "data": {
+                    "pos": 3, "type": "out", "action": "DROP", "proto": "udp", "dport": "53", "dest": "192.0.2.53",
+                    "log": "info", "enable": 1, "iface": "net0", "ipversion": 4, "digest": "ab12"
+                }}));
+            })
+            .await;
+        let out = pve.ok(&tool("get", scope), with(&args, json!({ "pos": 3 }))).await;
+        m.assert_async().await;
+        for expected in [
+            format!("🛡️ **Firewall rule #3 of {name}**"),
+            "• Type: out\n• Action: DROP\n• Enabled: yes".into(),
+            "• Protocol: udp".into(),
+            "• Destination: 192.0.2.53".into(),
+            "• Destination port: 53".into(),
+            "• Interface: net0".into(),
+            "• Log: info".into(),
+            "• IP version: 4".into(),
+        ] {
+            assert!(out.text.contains(&expected), "missing {expected:?} in {}", out.text);
+        }
+        assert_eq!(out.data["digest"], "ab12");
+    }
+}
+
+#[tokio::test]
+async fn create_rule_sends_the_rule_as_a_form() {
+    for (scope, path, args, name) in scopes() {
+        let pve = Pve::start().await;
+        let m = pve
+            .server
+            .mock_async(|when, then| {
+                when.method(POST)
+                    .path(api(path))
+                    .header("authorization", AUTH)
+                    .form_urlencoded_tuple("type", "in")
+                    .form_urlencoded_tuple("action", "ACCEPT")
+                    .form_urlencoded_tuple("proto", "tcp")
+                    .form_urlencoded_tuple("dport", "22")
+                    .form_urlencoded_tuple("source", "10.0.0.0/8")
+                    .form_urlencoded_tuple("iface", "net0")
+                    .form_urlencoded_tuple("log", "nolog")
+                    .form_urlencoded_tuple("enable", "1")
+                    .form_urlencoded_tuple("comment", "ssh from admins")
+                    .form_urlencoded_tuple_count(".*", ".*", 9);
+                then.status(200).json_body(json!({ "data": null }));
+            })
+            .await;
+        let rule = json!({
+            "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": 22, "source": "10.0.0.0/8",
+            "iface": "net0", "log": "nolog", "enable": true, "comment": "ssh from admins"
+        });
+        let out = pve.ok(&tool("create", scope), with(&args, rule)).await;
+        m.assert_async().await;
+        assert_eq!(
+            out.text,
+            format!("✅ Firewall rule added to {name}\n• Position: 0\n• Type: in\n• Action: ACCEPT\n• Enabled: yes")
+        );
+        assert_eq!(out.data, json!({ "pos": 0, "type": "in", "action": "ACCEPT", "enable": 1 }));
+    }
+}
+
+#[tokio::test]
+async fn create_rule_at_a_position_moves_it_there() {
+    // Proxmox always adds a rule first (it ignores `pos`): the tool moves it afterwards.
+    for (scope, path, args, _) in scopes() {
+        let pve = Pve::start().await;
+        let create = pve
+            .server
+            .mock_async(|when, then| {
+                when.method(POST)
+                    .path(api(path))
+                    .form_urlencoded_tuple("type", "group")
+                    .form_urlencoded_tuple("action", "webservers")
+                    .form_urlencoded_tuple_missing("pos")
+                    .form_urlencoded_tuple_count(".*", ".*", 2);
+                then.status(200).json_body(json!({ "data": null }));
+            })
+            .await;
+        let mv = pve
+            .server
+            .mock_async(|when, then| {
+                when.method(PUT)
+                    .path(api(&format!("{path}/0")))
+                    .header("authorization", AUTH)
+                    .form_urlencoded_tuple("moveto", "3")
+                    .form_urlencoded_tuple_count(".*", ".*", 1);
+                then.status(200).json_body(json!({ "data": null }));
+            })
+            .await;
+        let args = with(&args, json!({ "type": "group", "action": "webservers", "pos": 2 }));
+        let out = pve.ok(&tool("create", scope), args).await;
+        create.assert_async().await;
+        mv.assert_async().await;
+        assert!(out.text.contains("• Position: 2 (last, if there are fewer rules)"), "{}", out.text);
+        assert!(out.text.contains("• Enabled: no: set enable=1 to activate it"), "{}", out.text);
+        assert_eq!(out.data["pos"], 2);
+    }
+}
+
+#[tokio::test]
+async fn update_rule_sends_changes_and_removals() {
+    for (scope, path, args, name) in scopes() {
+        let pve = Pve::start().await;
+        let m = pve
+            .server
+            .mock_async(|when, then| {
+                when.method(PUT)
+                    .path(api(&format!("{path}/1")))
+                    .header("authorization", AUTH)
+                    .form_urlencoded_tuple("action", "DROP")
+                    .form_urlencoded_tuple("enable", "0")
+                    .form_urlencoded_tuple("delete", "comment,icmp-type")
+                    .form_urlencoded_tuple("digest", "0a1b2c")
+                    .form_urlencoded_tuple_count(".*", ".*", 4);
+                then.status(200).json_body(json!({ "data": null }));
+            })
+            .await;
+        let changes =
+            json!({ "pos": 1, "action": "DROP", "enable": 0, "delete": ["comment", "icmp-type"], "digest": "0a1b2c" });
+        let out = pve.ok(&tool("update", scope), with(&args, changes)).await;
+        m.assert_async().await;
+        assert_eq!(out.text, format!("✅ Firewall rule #1 of {name} updated"));
+    }
+    // `delete` also takes Proxmox's comma-separated form.
+    let pve = Pve::start().await;
+    let m = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(PUT).path(api("/cluster/firewall/rules/0")).form_urlencoded_tuple("delete", "log,dport");
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    pve.ok("proxmox_update_cluster_firewall_rule", json!({ "pos": 0, "delete": "log, dport" })).await;
+    m.assert_async().await;
+}
+
+#[tokio::test]
+async fn update_rule_moves_to_the_position_asked_for() {
+    // Proxmox puts a moved rule in front of the rule at `moveto`, counted before the move: moving
+    // down to 3 is moveto=4, moving up to 1 is moveto=1.
+    for (from, to, sent) in [(1, 3, "4"), (4, 1, "1")] {
+        let pve = Pve::start().await;
+        let m = pve
+            .server
+            .mock_async(|when, then| {
+                when.method(PUT)
+                    .path(api(&format!("/nodes/pve1/qemu/100/firewall/rules/{from}")))
+                    .form_urlencoded_tuple("moveto", sent)
+                    .form_urlencoded_tuple_count(".*", ".*", 1);
+                then.status(200).json_body(json!({ "data": null }));
+            })
+            .await;
+        let args = json!({ "node": "pve1", "vmid": 100, "pos": from, "moveto": to });
+        let out = pve.ok("proxmox_update_vm_firewall_rule", args).await;
+        m.assert_async().await;
+        assert!(out.text.starts_with(&format!("✅ Firewall rule #{from} of VM 100 on pve1 moved to position {to}")));
+        assert_eq!(out.data, json!({ "pos": from, "moveto": to }));
+    }
+}
+
+#[tokio::test]
+async fn update_rule_refuses_a_move_with_changes_and_an_empty_change() {
+    let pve = Pve::start().await;
+    let any = pve
+        .server
+        .mock_async(|_, then| {
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    let err = pve
+        .call("proxmox_update_cluster_firewall_rule", json!({ "pos": 0, "moveto": 2, "comment": "x" }))
+        .await
+        .unwrap_err();
+    assert_eq!(invalid_args(err)[0].0, "moveto");
+    let err = pve.call("proxmox_update_cluster_firewall_rule", json!({ "pos": 0 })).await.unwrap_err();
+    assert_eq!(invalid_args(err)[0].0, "changes");
+    // A digest alone changes nothing either.
+    let err = pve.call("proxmox_update_cluster_firewall_rule", json!({ "pos": 0, "digest": "ab" })).await.unwrap_err();
+    assert_eq!(invalid_args(err)[0].0, "changes");
+    assert_eq!(any.calls_async().await, 0);
+}
+
+#[tokio::test]
+async fn delete_rule_sends_the_digest_in_the_query_never_a_body() {
+    for (scope, path, args, name) in scopes() {
+        let pve = Pve::start().await;
+        let m = pve
+            .server
+            .mock_async(|when, then| {
+                when.method(DELETE)
+                    .path(api(&format!("{path}/2")))
+                    .header("authorization", AUTH)
+                    .query_param("digest", "9f8e7d")
+                    .body("");
+                then.status(200).json_body(json!({ "data": null }));
+            })
+            .await;
+        let out = pve.ok(&tool("delete", scope), with(&args, json!({ "pos": 2, "digest": "9f8e7d" }))).await;
+        m.assert_async().await;
+        assert!(out.text.starts_with(&format!("✅ Firewall rule #2 deleted from {name}")), "{}", out.text);
+
+        let pve = Pve::start().await;
+        let m = pve
+            .server
+            .mock_async(|when, then| {
+                when.method(DELETE).path(api(&format!("{path}/0"))).query_param_missing("digest").body("");
+                then.status(200).json_body(json!({ "data": null }));
+            })
+            .await;
+        pve.ok(&tool("delete", scope), with(&args, json!({ "pos": 0 }))).await;
+        m.assert_async().await;
+    }
+}
+
+#[tokio::test]
+async fn guest_rules_refuse_forward_and_host_interfaces() {
+    let pve = Pve::start().await;
+    let any = pve
+        .server
+        .mock_async(|_, then| {
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    for scope in ["vm", "lxc"] {
+        let guest = json!({ "node": "pve1", "vmid": 100 });
+        let err = pve
+            .call(&tool("create", scope), with(&guest, json!({ "type": "forward", "action": "ACCEPT" })))
+            .await
+            .unwrap_err();
+        assert_eq!(invalid_args(err)[0].0, "type");
+        let err = pve
+            .call(&tool("create", scope), with(&guest, json!({ "type": "in", "action": "ACCEPT", "iface": "vmbr0" })))
+            .await
+            .unwrap_err();
+        let list = invalid_args(err);
+        assert!(list[0].0 == "iface" && list[0].1.contains("net0"), "{list:?}");
+        let err =
+            pve.call(&tool("update", scope), with(&guest, json!({ "pos": 0, "iface": "eth0" }))).await.unwrap_err();
+        assert_eq!(invalid_args(err)[0].0, "iface");
+    }
+    assert_eq!(any.calls_async().await, 0);
+}
+
+// ------------------------------------------------------------------------------------------
+// Security groups
+
+#[tokio::test]
+async fn list_groups_with_comments() {
+    let pve = Pve::start().await;
+    let m = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(GET).path(api("/cluster/firewall/groups")).header("authorization", AUTH);
+            then.status(200).json_body(json!({ "data": [
+                { "group": "webservers", "comment": "HTTP(S) in", "digest": "ab" },
+                { "group": "admin", "digest": "ab" },
+            ]}));
+        })
+        .await;
+    let out = pve.ok("proxmox_list_cluster_firewall_groups", json!({})).await;
+    m.assert_async().await;
+    assert_eq!(out.text, "🛡️ **Security groups** (2)\n\n• **admin**\n• **webservers** — HTTP(S) in");
+    assert_eq!(out.data["items"][1]["group"], "webservers");
+}
+
+#[tokio::test]
+async fn get_group_shows_its_rules() {
+    // The answer is the group's rule list (the old server read it as an object and showed nothing).
+    let pve = Pve::start().await;
+    let m = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(GET).path(api("/cluster/firewall/groups/webservers")).header("authorization", AUTH);
+            then.status(200).json_body(json!({ "data": [
+                { "pos": 0, "type": "in", "action": "ACCEPT", "macro": "HTTPS", "enable": 1, "digest": "ab" },
+                { "pos": 1, "type": "in", "action": "ACCEPT", "macro": "HTTP", "enable": 1, "digest": "ab" },
+            ]}));
+        })
+        .await;
+    let out = pve.ok("proxmox_get_cluster_firewall_group", json!({ "group": "webservers" })).await;
+    m.assert_async().await;
+    assert!(out.text.starts_with("🛡️ **Security group webservers** (2 rules"), "{}", out.text);
+    assert!(out.text.contains("• 🟢 **#0** in ACCEPT macro=HTTPS"), "{}", out.text);
+    assert_eq!(out.data["total"], 2);
+}
+
+#[tokio::test]
+async fn create_group_posts_name_and_comment() {
+    let pve = Pve::start().await;
+    let m = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(api("/cluster/firewall/groups"))
+                .header("authorization", AUTH)
+                .form_urlencoded_tuple("group", "webservers")
+                .form_urlencoded_tuple("comment", "HTTP(S) in")
+                .form_urlencoded_tuple_count(".*", ".*", 2);
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    let args = json!({ "group": "webservers", "comment": "HTTP(S) in" });
+    let out = pve.ok("proxmox_create_cluster_firewall_group", args).await;
+    m.assert_async().await;
+    assert_eq!(out.text, "✅ Security group webservers created");
+}
+
+#[tokio::test]
+async fn update_group_posts_to_the_group_list_with_rename() {
+    // There is no PUT on a group: Proxmox renames and re-comments with POST /cluster/firewall/groups,
+    // `group` = the resulting name, `rename` = the existing one.
+    let pve = Pve::start().await;
+    let renamed = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(api("/cluster/firewall/groups"))
+                .header("authorization", AUTH)
+                .form_urlencoded_tuple("group", "web")
+                .form_urlencoded_tuple("rename", "webservers")
+                .form_urlencoded_tuple("comment", "public web")
+                .form_urlencoded_tuple("digest", "00ff")
+                .form_urlencoded_tuple_count(".*", ".*", 4);
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    let args = json!({ "group": "webservers", "rename": "web", "comment": "public web", "digest": "00ff" });
+    let out = pve.ok("proxmox_update_cluster_firewall_group", args).await;
+    renamed.assert_async().await;
+    assert_eq!(out.text, "✅ Security group webservers renamed to web");
+    assert_eq!(out.data["group"], "web");
+
+    let pve = Pve::start().await;
+    let commented = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(api("/cluster/firewall/groups"))
+                .form_urlencoded_tuple("group", "web")
+                .form_urlencoded_tuple("rename", "web")
+                .form_urlencoded_tuple("comment", "")
+                .form_urlencoded_tuple_count(".*", ".*", 3);
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    let out = pve.ok("proxmox_update_cluster_firewall_group", json!({ "group": "web", "comment": "" })).await;
+    commented.assert_async().await;
+    assert_eq!(out.text, "✅ Security group web updated");
+
+    let err = pve.call("proxmox_update_cluster_firewall_group", json!({ "group": "web" })).await.unwrap_err();
+    assert_eq!(invalid_args(err)[0].0, "comment");
+}
+
+#[tokio::test]
+async fn delete_group() {
+    let pve = Pve::start().await;
+    let m = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(DELETE)
+                .path(api("/cluster/firewall/groups/web-servers_2"))
+                .header("authorization", AUTH)
+                .body("");
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    let out = pve.ok("proxmox_delete_cluster_firewall_group", json!({ "group": "web-servers_2" })).await;
+    m.assert_async().await;
+    assert_eq!(out.text, "✅ Security group web-servers_2 deleted");
+}
+
+// ------------------------------------------------------------------------------------------
+// Tiers, bad input, schemas
+
+#[tokio::test]
+async fn changes_are_refused_without_elevation() {
+    let rule = json!({ "type": "in", "action": "ACCEPT" });
+    let guest = json!({ "node": "pve1", "vmid": 100 });
+    assert_refused("proxmox_create_cluster_firewall_rule", rule.clone()).await;
+    assert_refused("proxmox_update_cluster_firewall_rule", json!({ "pos": 0, "comment": "x" })).await;
+    assert_refused("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0 })).await;
+    assert_refused("proxmox_create_cluster_firewall_group", json!({ "group": "web" })).await;
+    assert_refused("proxmox_update_cluster_firewall_group", json!({ "group": "web", "comment": "x" })).await;
+    assert_refused("proxmox_delete_cluster_firewall_group", json!({ "group": "web" })).await;
+    for scope in ["vm", "lxc"] {
+        assert_refused(&tool("create", scope), with(&guest, rule.clone())).await;
+        assert_refused(&tool("update", scope), with(&guest, json!({ "pos": 0, "comment": "x" }))).await;
+        assert_refused(&tool("delete", scope), with(&guest, json!({ "pos": 0 }))).await;
+    }
+    // Reads are basic.
+    let pve = Pve::start().await;
+    pve.server
+        .mock_async(|_, then| {
+            then.status(200).json_body(json!({ "data": [] }));
+        })
+        .await;
+    for (name, args) in [
+        ("proxmox_list_cluster_firewall_rules", json!({})),
+        ("proxmox_list_cluster_firewall_groups", json!({})),
+        ("proxmox_get_cluster_firewall_group", json!({ "group": "web" })),
+        ("proxmox_list_vm_firewall_rules", guest.clone()),
+        ("proxmox_list_lxc_firewall_rules", guest.clone()),
+    ] {
+        pve.call_with(name, args, false).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn invalid_arguments_are_refused_by_name_before_any_request() {
+    let pve = Pve::start().await;
+    let any = pve
+        .server
+        .mock_async(|_, then| {
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    let lxc_rule = json!({ "node": "pve1", "vmid": 200, "type": "in", "action": "ACCEPT" });
+    let cases = [
+        ("proxmox_get_cluster_firewall_rule", json!({ "pos": -1 }), "pos"),
+        ("proxmox_get_vm_firewall_rule", json!({ "node": "pve1", "vmid": 99, "pos": 0 }), "vmid"),
+        ("proxmox_create_cluster_firewall_rule", json!({ "type": "sideways", "action": "ACCEPT" }), "type"),
+        ("proxmox_create_cluster_firewall_rule", json!({ "type": "in", "action": "AC CEPT" }), "action"),
+        ("proxmox_create_cluster_firewall_rule", json!({ "action": "ACCEPT" }), "type"),
+        ("proxmox_create_cluster_firewall_rule", json!({ "type": "in", "action": "ACCEPT", "pos": "top" }), "pos"),
+        ("proxmox_create_cluster_firewall_rule", json!({ "type": "in", "action": "ACCEPT", "enable": 2 }), "enable"),
+        ("proxmox_create_cluster_firewall_rule", json!({ "type": "in", "action": "ACCEPT", "log": "loud" }), "log"),
+        ("proxmox_create_cluster_firewall_rule", json!({ "type": "in", "action": "ACCEPT", "dport": -1 }), "dport"),
+        (
+            "proxmox_create_cluster_firewall_rule",
+            json!({ "type": "in", "action": "ACCEPT", "position": 1 }),
+            "position",
+        ),
+        ("proxmox_create_lxc_firewall_rule", with(&lxc_rule, json!({ "iface": "net0/.." })), "iface"),
+        ("proxmox_update_cluster_firewall_rule", json!({ "pos": 0, "delete": "comment,type" }), "delete"),
+        ("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0, "digest": "../x" }), "digest"),
+        ("proxmox_get_cluster_firewall_group", json!({ "group": "../web" }), "group"),
+        ("proxmox_create_cluster_firewall_group", json!({ "group": "a-name-far-too-long-for-a-group" }), "group"),
+        ("proxmox_update_cluster_firewall_group", json!({ "group": "web", "rename": "9web" }), "rename"),
+        ("proxmox_update_cluster_firewall_group", json!({ "group": "web", "delete": "comment" }), "delete"),
+    ];
+    for (name, args, arg) in cases {
+        let err = pve.call(name, args.clone()).await.unwrap_err();
+        let list = invalid_args(err);
+        assert!(list.iter().any(|(a, _)| a == arg), "{name} {args}: expected `{arg}` in {list:?}");
+    }
+    assert_eq!(any.calls_async().await, 0);
+}
+
+#[test]
+fn schemas_name_every_parameter_of_the_api() {
+    let registry = Registry::builtin();
+    let schema = |name: &str| -> Value {
+        let t = registry.get(name).unwrap_or_else(|| panic!("no tool {name}"));
+        Value::Object((t.schema)())
+    };
+    let keys = |schema: &Value, field: &str| -> Vec<String> {
+        let mut keys: Vec<String> = match &schema[field] {
+            Value::Object(map) => map.keys().cloned().collect(),
+            Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        };
+        keys.sort();
+        keys
+    };
+    let sorted = |parts: &[&[&str]]| -> Vec<String> {
+        let mut all: Vec<String> = parts.concat().into_iter().map(str::to_string).collect();
+        all.sort();
+        all
+    };
+    let rule_fields: &[&str] =
+        &["macro", "proto", "source", "dest", "sport", "dport", "icmp-type", "iface", "log", "enable", "comment"];
+    for scope in ["cluster", "vm", "lxc"] {
+        let guest: &[&str] = if scope == "cluster" { &[] } else { &["node", "vmid"] };
+        let create = schema(&tool("create", scope));
+        assert_eq!(keys(&create, "properties"), sorted(&[guest, &["type", "action", "pos"], rule_fields]), "{scope}");
+        assert_eq!(keys(&create, "required"), sorted(&[guest, &["type", "action"]]), "{scope}");
+        assert_eq!(create["properties"]["type"]["enum"], json!(["in", "out", "forward", "group"]));
+        assert_eq!(create["properties"]["log"]["enum"].as_array().unwrap().len(), 9);
+
+        let update = schema(&tool("update", scope));
+        let own: &[&str] = &["pos", "type", "action", "delete", "moveto", "digest"];
+        assert_eq!(keys(&update, "properties"), sorted(&[guest, own, rule_fields]), "{scope}");
+        assert_eq!(keys(&update, "required"), sorted(&[guest, &["pos"]]), "{scope}");
+        assert_eq!(update["properties"]["type"]["enum"], json!(["in", "out", "forward", "group"]));
+        assert_eq!(update["properties"]["delete"]["type"], "array");
+
+        for verb in ["list", "get", "create", "update", "delete"] {
+            let s = schema(&tool(verb, scope));
+            let text = s.to_string();
+            assert!(!text.contains("$ref") && !text.contains("$defs") && !text.contains("anyOf"), "{text}");
+            assert_eq!(s["additionalProperties"], false);
+            for (name, prop) in s["properties"].as_object().unwrap() {
+                assert!(prop.get("description").is_some(), "{verb} {scope}: {name} has no description");
+            }
+        }
+    }
+    let update_group = schema("proxmox_update_cluster_firewall_group");
+    assert_eq!(keys(&update_group, "properties"), ["comment", "digest", "group", "rename"]);
+    let t = registry.get("proxmox_update_cluster_firewall_group").unwrap();
+    assert_eq!((t.method.as_str(), t.path), ("POST", Some("/cluster/firewall/groups")));
+    for name in [
+        "proxmox_delete_cluster_firewall_rule",
+        "proxmox_delete_vm_firewall_rule",
+        "proxmox_delete_cluster_firewall_group",
+    ] {
+        assert!(registry.get(name).unwrap().destructive(), "{name}");
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Against fakepve
+
+/// The rules of a list result, as (type, action) pairs.
+fn listed(result: &Value) -> Vec<(String, String)> {
+    result["structuredContent"]["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items: {result}"))
+        .iter()
+        .map(|r| (r["type"].as_str().unwrap_or("").to_string(), r["action"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+fn pair(t: &str, a: &str) -> (String, String) {
+    (t.to_string(), a.to_string())
+}
+
+#[tokio::test]
+async fn firewall_tools_are_accepted_and_keep_state_in_fakepve() {
+    let Some(pve) = FakePve::start().await else { return };
+    let mut s = pve.session().await;
+    let mut call = async |tool: &str, args: Value| {
+        let result = s.call(tool, args).await;
+        assert_ok(tool, &result);
+        result
+    };
+
+    // Security groups: create, rename by create, list, read, re-comment.
+    call("proxmox_create_cluster_firewall_group", json!({ "group": "webservers", "comment": "web" })).await;
+    call("proxmox_create_cluster_firewall_group", json!({ "group": "tmp1" })).await;
+    call("proxmox_create_cluster_firewall_group", json!({ "group": "tmp2", "rename": "tmp1" })).await;
+    let groups = call("proxmox_list_cluster_firewall_groups", json!({})).await;
+    assert_eq!(groups["structuredContent"]["items"][0]["group"], "tmp2", "{}", text(&groups));
+    assert_eq!(groups["structuredContent"]["items"][1]["comment"], "web", "{}", text(&groups));
+    let group = call("proxmox_get_cluster_firewall_group", json!({ "group": "webservers" })).await;
+    assert_eq!(text(&group), "Security group webservers has no rules.");
+    call("proxmox_update_cluster_firewall_group", json!({ "group": "webservers", "comment": "public web" })).await;
+    let groups = call("proxmox_list_cluster_firewall_groups", json!({})).await;
+    assert!(text(&groups).contains("• **webservers** — public web"), "{}", text(&groups));
+
+    // Cluster rules: create (one at a position), read back, change, remove a setting, move.
+    let rules = call("proxmox_list_cluster_firewall_rules", json!({})).await;
+    assert_eq!(text(&rules), "No firewall rules in the cluster.");
+    let ssh = json!({ "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": 22, "log": "info", "enable": 1, "comment": "ssh" });
+    call("proxmox_create_cluster_firewall_rule", ssh).await;
+    call("proxmox_create_cluster_firewall_rule", json!({ "type": "in", "action": "DROP", "macro": "Ping" })).await;
+    let group_rule = json!({ "type": "group", "action": "webservers", "pos": 2, "enable": 1 });
+    call("proxmox_create_cluster_firewall_rule", group_rule).await;
+    let rules = call("proxmox_list_cluster_firewall_rules", json!({})).await;
+    let order = [pair("in", "DROP"), pair("in", "ACCEPT"), pair("group", "webservers")];
+    assert_eq!(listed(&rules), order, "{}", text(&rules));
+    let rule = call("proxmox_get_cluster_firewall_rule", json!({ "pos": 1 })).await;
+    assert_eq!(rule["structuredContent"]["dport"], "22", "{}", text(&rule));
+    assert_eq!(rule["structuredContent"]["enable"], 1);
+    assert!(text(&rule).contains("• Log: info"), "{}", text(&rule));
+    let rule = call("proxmox_get_cluster_firewall_rule", json!({ "pos": 0 })).await;
+    assert!(text(&rule).contains("• Enabled: no"), "{}", text(&rule));
+    call("proxmox_update_cluster_firewall_rule", json!({ "pos": 1, "source": "10.0.0.0/8", "delete": ["log"] })).await;
+    let rule = call("proxmox_get_cluster_firewall_rule", json!({ "pos": 1 })).await;
+    assert_eq!(rule["structuredContent"]["source"], "10.0.0.0/8", "{}", text(&rule));
+    assert!(rule["structuredContent"].get("log").is_none(), "{}", text(&rule));
+    call("proxmox_update_cluster_firewall_rule", json!({ "pos": 0, "moveto": 2 })).await;
+    let rules = call("proxmox_list_cluster_firewall_rules", json!({})).await;
+    let moved = [pair("in", "ACCEPT"), pair("group", "webservers"), pair("in", "DROP")];
+    assert_eq!(listed(&rules), moved, "{}", text(&rules));
+    call("proxmox_update_cluster_firewall_rule", json!({ "pos": 2, "moveto": 0 })).await;
+    let rules = call("proxmox_list_cluster_firewall_rules", json!({})).await;
+    assert_eq!(listed(&rules), order, "{}", text(&rules));
+
+    // Renaming a group carries the rules that use it.
+    let rename = json!({ "group": "webservers", "rename": "web", "comment": "renamed" });
+    call("proxmox_update_cluster_firewall_group", rename).await;
+    let groups = call("proxmox_list_cluster_firewall_groups", json!({})).await;
+    assert!(text(&groups).contains("• **web** — renamed"), "{}", text(&groups));
+    let rule = call("proxmox_get_cluster_firewall_rule", json!({ "pos": 2 })).await;
+    assert_eq!(rule["structuredContent"]["action"], "web", "{}", text(&rule));
+
+    // Deletes, with a current digest (in the query) and with a stale one.
+    let rules = call("proxmox_list_cluster_firewall_rules", json!({})).await;
+    let digest = rules["structuredContent"]["items"][0]["digest"].as_str().unwrap().to_string();
+    call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0, "digest": digest })).await;
+    let stale = s.call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0, "digest": digest })).await;
+    assert_eq!(stale["isError"], true, "{}", text(&stale));
+    let mut call = async |tool: &str, args: Value| {
+        let result = s.call(tool, args).await;
+        assert_ok(tool, &result);
+        result
+    };
+    call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0 })).await;
+    call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0 })).await;
+    let rules = call("proxmox_list_cluster_firewall_rules", json!({})).await;
+    assert_eq!(rules["structuredContent"]["total"], 0, "{}", text(&rules));
+    call("proxmox_delete_cluster_firewall_group", json!({ "group": "web" })).await;
+    call("proxmox_delete_cluster_firewall_group", json!({ "group": "tmp2" })).await;
+    let groups = call("proxmox_list_cluster_firewall_groups", json!({})).await;
+    assert_eq!(text(&groups), "No security groups defined.");
+
+    // VM 100 and container 200: the same cycle on the guest's own rules.
+    for (scope, vmid) in [("vm", 100), ("lxc", 200)] {
+        let guest = json!({ "node": "pve1", "vmid": vmid });
+        let ssh = json!({ "type": "in", "action": "ACCEPT", "macro": "SSH", "iface": "net0", "enable": 1 });
+        call(&tool("create", scope), with(&guest, ssh)).await;
+        call(&tool("create", scope), with(&guest, json!({ "type": "out", "action": "REJECT", "pos": 5 }))).await;
+        let rules = call(&tool("list", scope), guest.clone()).await;
+        assert_eq!(listed(&rules), [pair("in", "ACCEPT"), pair("out", "REJECT")], "{}", text(&rules));
+        call(&tool("update", scope), with(&guest, json!({ "pos": 0, "enable": 0, "comment": "off for now" }))).await;
+        let rule = call(&tool("get", scope), with(&guest, json!({ "pos": 0 }))).await;
+        assert_eq!(rule["structuredContent"]["macro"], "SSH", "{}", text(&rule));
+        assert_eq!(rule["structuredContent"]["iface"], "net0");
+        assert_eq!(rule["structuredContent"]["enable"], 0);
+        assert_eq!(rule["structuredContent"]["comment"], "off for now");
+        call(&tool("delete", scope), with(&guest, json!({ "pos": 1 }))).await;
+        call(&tool("delete", scope), with(&guest, json!({ "pos": 0 }))).await;
+        let rules = call(&tool("list", scope), guest.clone()).await;
+        assert_eq!(rules["structuredContent"]["total"], 0, "{}", text(&rules));
+    }
+    // The VM's and the container's rules are their own: the cluster list stayed empty.
+    let rules = call("proxmox_list_cluster_firewall_rules", json!({})).await;
+    assert_eq!(rules["structuredContent"]["total"], 0);
+    assert!(s.close().await.success());
+}
