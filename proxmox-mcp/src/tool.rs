@@ -319,18 +319,55 @@ pub fn input_schema<T: schemars::JsonSchema>() -> JsonObject {
     obj
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An enum whose variants carry docs.
+    #[derive(schemars::JsonSchema)]
+    #[allow(dead_code)]
+    enum Dir {
+        /// Incoming.
+        #[serde(rename = "in")]
+        In,
+        /// Outgoing.
+        #[serde(rename = "out")]
+        Out,
+    }
+
+    #[derive(schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct P {
+        /// Direction.
+        dir: Option<Dir>,
+        /// Needed.
+        need: Dir,
+        /// Count.
+        n: Option<u32>,
+    }
+
+    #[test]
+    fn enums_become_plain_string_enums() {
+        let s = Value::Object(input_schema::<P>());
+        for key in ["dir", "need"] {
+            assert_eq!(s["properties"][key]["enum"], serde_json::json!(["in", "out"]), "{s}");
+            assert_eq!(s["properties"][key]["type"], "string");
+            assert!(s["properties"][key].get("anyOf").is_none() && s["properties"][key].get("oneOf").is_none());
+        }
+        assert_eq!(s["properties"]["n"]["type"], "integer");
+        assert_eq!(s["required"], serde_json::json!(["need"]));
+    }
+}
+
 /// Make a property schema plain for every client: a `oneOf` of string constants becomes an
 /// `enum`, and optional values lose their `null` alternative (leaving a parameter out is how it
 /// is omitted; `null` is still accepted).
 fn simplify(schema: &mut Value) {
     let Value::Object(obj) = schema else { return };
-    if let Some(Value::Array(variants)) = obj.get("oneOf").or_else(|| obj.get("anyOf")) {
-        let consts: Option<Vec<Value>> = variants
-            .iter()
-            .filter(|v| v.get("type") != Some(&Value::from("null")))
-            .map(|v| v.get("const").filter(|c| c.is_string()).cloned())
-            .collect();
-        if let Some(consts) = consts {
+    let alternatives = obj.get("oneOf").or_else(|| obj.get("anyOf")).cloned();
+    if let Some(Value::Array(variants)) = alternatives {
+        let mut consts = Vec::new();
+        if variants.iter().all(|v| string_constants(v, &mut consts)) && !consts.is_empty() {
             obj.remove("oneOf");
             obj.remove("anyOf");
             obj.insert("type".into(), "string".into());
@@ -354,6 +391,30 @@ fn simplify(schema: &mut Value) {
         for prop in props.values_mut() {
             simplify(prop);
         }
+    }
+}
+
+/// Collect the string constants of an enum-like schema (`const`, `enum`, nested `oneOf`/`anyOf`;
+/// `null` alternatives skipped). False if the schema is anything else.
+fn string_constants(schema: &Value, out: &mut Vec<Value>) -> bool {
+    if schema.get("type") == Some(&Value::from("null")) {
+        return true;
+    }
+    if let Some(c) = schema.get("const").filter(|c| c.is_string()) {
+        out.push(c.clone());
+        return true;
+    }
+    if let Some(Value::Array(values)) = schema.get("enum") {
+        let strings: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
+        if strings.iter().all(|v| v.is_string()) {
+            out.extend(strings.into_iter().cloned());
+            return true;
+        }
+        return false;
+    }
+    match schema.get("oneOf").or_else(|| schema.get("anyOf")) {
+        Some(Value::Array(variants)) => variants.iter().all(|v| string_constants(v, out)),
+        _ => false,
     }
 }
 
