@@ -78,7 +78,7 @@ impl<'de> Deserialize<'de> for Password {
         let v = Value::deserialize(d).map_err(|_| serde::de::Error::custom("must be a string"))?;
         let Value::String(s) = v else { return Err(serde::de::Error::custom("must be a string")) };
         let n = s.chars().count();
-        if n < Password::MIN || n > Password::MAX {
+        if !(Password::MIN..=Password::MAX).contains(&n) {
             return Err(serde::de::Error::custom(format!(
                 "must be {} to {} characters long (the value is not shown)",
                 Password::MIN,
