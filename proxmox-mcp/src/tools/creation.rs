@@ -410,10 +410,14 @@ async fn proxmox_create_vm(
     sockets: Option<Ranged<1, 64>>,
     /// CPU model, e.g. host or x86-64-v2-AES (default: Proxmox's).
     cpu: Option<CpuType>,
-    /// Guest OS type: l26 (Linux, default), win11, win10, other, ...
-    ostype: Option<VmOsType>,
-    /// SCSI controller (default virtio-scsi-single).
-    scsihw: Option<ScsiHw>,
+    /// Guest OS type: l26 (Linux 2.6-6.x, default), win11 (also Server 2022/2025), win10 (also
+    /// Server 2016/2019), win8, win7, other, ...
+    #[serde(default)]
+    ostype: VmOsType,
+    /// SCSI controller: virtio-scsi-single (default, an I/O thread per disk), virtio-scsi-pci,
+    /// lsi (old guests without virtio drivers), megasas, pvscsi.
+    #[serde(default)]
+    scsihw: ScsiHw,
     /// Storage for the disk (default local-lvm).
     storage: Option<StorageId>,
     /// Disk size in GiB (default 8).
@@ -447,8 +451,6 @@ async fn proxmox_create_vm(
     let name = name.map_or_else(|| format!("vm-{vmid}"), |n| n.to_string());
     let storage = storage.map_or_else(|| "local-lvm".to_string(), |s| s.to_string());
     let size = disk_size.map_or(8, GiB::get);
-    let scsihw = scsihw.unwrap_or_default();
-    let ostype = ostype.unwrap_or_default();
     let scsi0 = match scsihw {
         ScsiHw::VirtioScsiSingle => format!("{storage}:{size},iothread=1"),
         _ => format!("{storage}:{size}"),

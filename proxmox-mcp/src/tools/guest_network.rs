@@ -110,13 +110,12 @@ impl JsonSchema for Rate {
     }
 }
 
-/// Emulated NIC models of a QEMU VM.
+/// Emulated NIC models of a QEMU VM: virtio is paravirtualised and fastest (Windows needs the
+/// virtio drivers); e1000/e1000e work everywhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum NicModel {
-    /// Paravirtualised, fastest (needs virtio drivers on Windows).
     #[serde(rename = "virtio")]
     Virtio,
-    /// Intel e1000, works everywhere.
     #[serde(rename = "e1000")]
     E1000,
     #[serde(rename = "e1000e")]
@@ -139,10 +138,8 @@ pub enum NicModel {
     Ne2kPci,
     #[serde(rename = "pcnet")]
     Pcnet,
-    /// Realtek RTL8139.
     #[serde(rename = "rtl8139")]
     Rtl8139,
-    /// VMware vmxnet3.
     #[serde(rename = "vmxnet3")]
     Vmxnet3,
 }
