@@ -281,7 +281,8 @@ pub struct LxcNicOptions {
     pub name: Option<GuestIfName>,
     /// The bridge to attach to, e.g. vmbr0 or an SDN VNet (a new NIC: vmbr0 if left out).
     pub bridge: Option<Iface>,
-    /// IPv4: dhcp, manual, or a static address with prefix such as 192.0.2.10/24.
+    /// IPv4: dhcp, manual, or a static address with prefix such as 192.0.2.10/24 (dhcp or manual
+    /// drops a gateway not given with it).
     pub ip: Option<Ipv4Config>,
     /// IPv4 gateway, with a static ip, e.g. 192.0.2.1.
     pub gw: Option<Ipv4Addr>,
@@ -345,6 +346,13 @@ impl LxcNicOptions {
             if let Some(v) = value {
                 props.set(key, v);
             }
+        }
+        // A gateway only goes with a static address: switching to dhcp/manual/auto drops it.
+        if self.ip.as_ref().is_some_and(|ip| !ip.as_str().contains('/')) && self.gw.is_none() {
+            props.remove("gw");
+        }
+        if self.ip6.as_ref().is_some_and(|ip| !ip.as_str().contains('/')) && self.gw6.is_none() {
+            props.remove("gw6");
         }
         match self.vlan.map(Ranged::get) {
             Some(0) => props.remove("tag"),
@@ -628,6 +636,11 @@ mod tests {
         assert_eq!(
             ct(json!({ "ip": "198.51.100.5/24", "gw": "198.51.100.1", "firewall": true })).apply(current, "eth0"),
             "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:09,ip=198.51.100.5/24,type=veth,gw=198.51.100.1,firewall=1"
+        );
+        let current = "name=eth0,bridge=vmbr0,ip=192.0.2.5/24,gw=192.0.2.1,ip6=2001:db8::5/64,gw6=2001:db8::1";
+        assert_eq!(
+            ct(json!({ "ip": "dhcp", "ip6": "auto" })).apply(current, "eth0"),
+            "name=eth0,bridge=vmbr0,ip=dhcp,ip6=auto"
         );
     }
 
