@@ -1,0 +1,442 @@
+//! The Disks tools against a mock Proxmox (exact requests, rendered results) and against fakepve
+//! (disks and mount points added, grown, moved and removed, and read back through our tools).
+
+mod common;
+
+use common::fakepve::{FakePve, assert_accepted, assert_ok};
+use common::mcp::text;
+use common::{AUTH, Pve, api, assert_refused};
+use httpmock::Method::{GET, POST, PUT};
+use serde_json::{Value, json};
+
+const UPID: &str = "UPID:pve1:0000ABCD:00001234:65F0A1B2:resize:101:root@pam!mcp:";
+
+async fn mock_config<'a>(pve: &'a Pve, path: &str, cfg: Value) -> httpmock::Mock<'a> {
+    let path = api(path);
+    pve.server
+        .mock_async(move |when, then| {
+            when.method(GET).path(path).header("authorization", AUTH);
+            then.status(200).json_body(json!({ "data": cfg }));
+        })
+        .await
+}
+
+#[tokio::test]
+async fn add_disk_vm_writes_a_typed_drive_to_a_free_slot() {
+    let pve = Pve::start().await;
+    let get = mock_config(
+        &pve,
+        "/nodes/pve1/qemu/101/config",
+        json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "digest": "d1" }),
+    )
+    .await;
+    let put = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path(api("/nodes/pve1/qemu/101/config"))
+                .header("authorization", AUTH)
+                .form_urlencoded_tuple("scsi1", "local-lvm:10,cache=writeback,discard=on,ssd=1")
+                .form_urlencoded_tuple("digest", "d1");
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    let out = pve
+        .ok(
+            "proxmox_add_disk_vm",
+            json!({ "node": "pve1", "vmid": 101, "disk": "scsi1", "storage": "local-lvm", "size": "10",
+                    "cache": "writeback", "discard": true, "ssd": true }),
+        )
+        .await;
+    get.assert_async().await;
+    put.assert_async().await;
+    assert!(out.text.starts_with("✅ Added scsi1 to VM 101: a new 10 GiB disk on local-lvm"), "{}", out.text);
+    assert!(out.text.contains("• scsi1: local-lvm:10,cache=writeback,discard=on,ssd=1"), "{}", out.text);
+    assert_eq!(out.data["disk"], "scsi1");
+}
+
+#[tokio::test]
+async fn add_disk_vm_refuses_a_slot_in_use() {
+    let pve = Pve::start().await;
+    let get = mock_config(
+        &pve,
+        "/nodes/pve1/qemu/101/config",
+        json!({ "virtio0": "local-lvm:vm-101-disk-0,size=8G", "virtio1": "local-lvm:vm-101-disk-1,size=8G" }),
+    )
+    .await;
+    let put = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(PUT);
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    let err = pve
+        .call(
+            "proxmox_add_disk_vm",
+            json!({ "node": "pve1", "vmid": 101, "disk": "virtio1", "storage": "local-lvm", "size": 4 }),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    get.assert_async().await;
+    assert_eq!(put.calls_async().await, 0, "nothing written");
+    assert!(err.contains("`disk` virtio1 is already in use on VM 101") && err.contains("e.g. virtio2"), "{err}");
+}
+
+#[tokio::test]
+async fn add_mountpoint_lxc_sends_the_mount_path() {
+    let pve = Pve::start().await;
+    let get = mock_config(
+        &pve,
+        "/nodes/pve1/lxc/200/config",
+        json!({ "rootfs": "local-lvm:subvol-200-disk-0,size=8G", "digest": "c1" }),
+    )
+    .await;
+    let put = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path(api("/nodes/pve1/lxc/200/config"))
+                .header("authorization", AUTH)
+                .form_urlencoded_tuple("mp0", "local-lvm:16,mp=/srv/data,backup=1")
+                .form_urlencoded_tuple("digest", "c1");
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    let out = pve
+        .ok(
+            "proxmox_add_mountpoint_lxc",
+            json!({ "node": "pve1", "vmid": 200, "mp": "mp0", "storage": "local-lvm", "size": 16, "path": "/srv/data", "backup": true }),
+        )
+        .await;
+    get.assert_async().await;
+    put.assert_async().await;
+    assert!(
+        out.text.starts_with("✅ Added mp0 to container 200: a new 16 GiB volume on local-lvm at /srv/data"),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn resize_tools_send_disk_and_size() {
+    let pve = Pve::start().await;
+    let vm = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path(api("/nodes/pve1/qemu/101/resize"))
+                .header("authorization", AUTH)
+                .form_urlencoded_tuple("disk", "scsi0")
+                .form_urlencoded_tuple("size", "+10G");
+            then.status(200).json_body(json!({ "data": UPID }));
+        })
+        .await;
+    let out =
+        pve.ok("proxmox_resize_disk_vm", json!({ "node": "pve1", "vmid": 101, "disk": "scsi0", "size": "+10G" })).await;
+    vm.assert_async().await;
+    assert!(out.text.starts_with("✅ scsi0 of VM 101 is being grown by 10G"), "{}", out.text);
+    assert_eq!(out.data["upid"], UPID);
+    assert_eq!(out.data["disk"], "scsi0");
+
+    let ct = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path(api("/nodes/pve1/lxc/200/resize"))
+                .form_urlencoded_tuple("disk", "rootfs")
+                .form_urlencoded_tuple("size", "20G");
+            then.status(200).json_body(json!({ "data": UPID }));
+        })
+        .await;
+    let out = pve
+        .ok("proxmox_resize_disk_lxc", json!({ "node": "pve1", "vmid": 200, "disk": "rootfs", "size": "20G" }))
+        .await;
+    ct.assert_async().await;
+    assert!(out.text.starts_with("✅ rootfs of container 200 is being resized to 20G"), "{}", out.text);
+
+    for (tool, args, arg) in [
+        ("proxmox_resize_disk_vm", json!({ "disk": "scsi0", "size": "10 GB" }), "size"),
+        ("proxmox_resize_disk_vm", json!({ "disk": "scsi0", "size": "-1G" }), "size"),
+        ("proxmox_resize_disk_vm", json!({ "disk": "unused0", "size": "+1G" }), "disk"),
+        ("proxmox_resize_disk_vm", json!({ "disk": "net0", "size": "+1G" }), "disk"),
+        ("proxmox_resize_disk_lxc", json!({ "disk": "mp256", "size": "+1G" }), "disk"),
+        ("proxmox_resize_disk_lxc", json!({ "disk": "rootfs", "size": "+1G,x" }), "size"),
+    ] {
+        let mut full = json!({ "node": "pve1", "vmid": 101 });
+        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let err = pve.call(tool, full).await.unwrap_err();
+        assert!(err.to_string().contains(&format!("`{arg}`")), "{tool} {args}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn remove_disk_vm_deletes_a_disk_the_vm_has() {
+    let pve = Pve::start().await;
+    let get = mock_config(
+        &pve,
+        "/nodes/pve1/qemu/101/config",
+        json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "scsi1": "local-lvm:vm-101-disk-1,size=4G", "digest": "d2" }),
+    )
+    .await;
+    let put = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path(api("/nodes/pve1/qemu/101/config"))
+                .header("authorization", AUTH)
+                .form_urlencoded_tuple("delete", "scsi1")
+                .form_urlencoded_tuple("digest", "d2");
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    let out = pve.ok("proxmox_remove_disk_vm", json!({ "node": "pve1", "vmid": 101, "disk": "scsi1" })).await;
+    put.assert_async().await;
+    assert!(out.text.starts_with("✅ Removed scsi1 from VM 101: a volume it held stays"), "{}", out.text);
+    assert!(out.text.contains("• Was: local-lvm:vm-101-disk-1,size=4G"), "{}", out.text);
+
+    // A disk the VM does not have: named, with the ones it has, and nothing written.
+    let err = pve
+        .call("proxmox_remove_disk_vm", json!({ "node": "pve1", "vmid": 101, "disk": "virtio3" }))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`disk` VM 101 has no virtio3 (it has: scsi0, scsi1)"), "{err}");
+    assert_eq!(put.calls_async().await, 1);
+    assert_eq!(get.calls_async().await, 2);
+}
+
+#[tokio::test]
+async fn remove_mountpoint_lxc_deletes_the_mount_point() {
+    let pve = Pve::start().await;
+    mock_config(
+        &pve,
+        "/nodes/pve1/lxc/200/config",
+        json!({ "rootfs": "local-lvm:vm-200-disk-0,size=8G", "mp0": "local-lvm:vm-200-disk-1,mp=/srv,size=4G", "digest": "c2" }),
+    )
+    .await;
+    let put = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path(api("/nodes/pve1/lxc/200/config"))
+                .form_urlencoded_tuple("delete", "mp0")
+                .form_urlencoded_tuple("digest", "c2");
+            then.status(200).json_body(json!({ "data": null }));
+        })
+        .await;
+    let out = pve.ok("proxmox_remove_mountpoint_lxc", json!({ "node": "pve1", "vmid": 200, "mp": "mp0" })).await;
+    put.assert_async().await;
+    assert!(out.text.starts_with("✅ Removed mp0 from container 200"), "{}", out.text);
+
+    let err = pve
+        .call("proxmox_remove_mountpoint_lxc", json!({ "node": "pve1", "vmid": 200, "mp": "rootfs" }))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("`mp` the root disk (rootfs) cannot be removed"), "{err}");
+    let err = pve
+        .call("proxmox_remove_mountpoint_lxc", json!({ "node": "pve1", "vmid": 200, "mp": "mp1" }))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("container 200 has no mp1 (it has: mp0)"), "{err}");
+    assert_eq!(put.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn move_tools_post_to_their_endpoints() {
+    let pve = Pve::start().await;
+    let vm = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(api("/nodes/pve1/qemu/101/move_disk"))
+                .header("authorization", AUTH)
+                .form_urlencoded_tuple("disk", "scsi0")
+                .form_urlencoded_tuple("storage", "ceph")
+                .form_urlencoded_tuple("delete", "1")
+                .form_urlencoded_tuple("format", "raw")
+                .form_urlencoded_tuple_missing("volume")
+                .form_urlencoded_tuple_missing("bwlimit");
+            then.status(200).json_body(json!({ "data": UPID }));
+        })
+        .await;
+    let out = pve
+        .ok(
+            "proxmox_move_disk_vm",
+            json!({ "node": "pve1", "vmid": 101, "disk": "scsi0", "storage": "ceph", "format": "raw" }),
+        )
+        .await;
+    vm.assert_async().await;
+    assert!(out.text.starts_with("✅ Moving scsi0 of VM 101 to ceph"), "{}", out.text);
+    assert!(out.text.contains("• Source volume: deleted after the copy"), "{}", out.text);
+    assert_eq!(out.data["upid"], UPID);
+
+    let ct = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(api("/nodes/pve1/lxc/200/move_volume"))
+                .form_urlencoded_tuple("volume", "mp0")
+                .form_urlencoded_tuple("storage", "local-lvm")
+                .form_urlencoded_tuple("delete", "0")
+                .form_urlencoded_tuple("bwlimit", "10240")
+                .form_urlencoded_tuple_missing("disk");
+            then.status(200).json_body(json!({ "data": UPID }));
+        })
+        .await;
+    let out = pve
+        .ok(
+            "proxmox_move_disk_lxc",
+            json!({ "node": "pve1", "vmid": 200, "disk": "mp0", "storage": "local-lvm", "delete": false, "bwlimit": 10240 }),
+        )
+        .await;
+    ct.assert_async().await;
+    assert!(out.text.contains("• Source volume: kept as an unused volume"), "{}", out.text);
+}
+
+#[tokio::test]
+async fn bad_disk_arguments_are_refused_before_any_request() {
+    let pve = Pve::start().await;
+    let any = pve
+        .server
+        .mock_async(|_, then| {
+            then.status(200).json_body(json!({ "data": {} }));
+        })
+        .await;
+    let vm = json!({ "node": "pve1", "vmid": 101 });
+    for (tool, args, arg) in [
+        ("proxmox_add_disk_vm", json!({ "disk": "hookscript", "storage": "local", "size": 1 }), "disk"),
+        ("proxmox_add_disk_vm", json!({ "disk": "scsi31", "storage": "local", "size": 1 }), "disk"),
+        ("proxmox_add_disk_vm", json!({ "disk": "efidisk0", "storage": "local", "size": 1 }), "disk"),
+        (
+            "proxmox_add_disk_vm",
+            json!({ "disk": "scsi1", "storage": "local:1,import-from=/etc", "size": 1 }),
+            "storage",
+        ),
+        ("proxmox_add_disk_vm", json!({ "disk": "scsi1", "storage": "local", "size": "10,ssd=1" }), "size"),
+        ("proxmox_add_disk_vm", json!({ "disk": "scsi1", "storage": "local", "size": 1, "media": "cdrom" }), "media"),
+        (
+            "proxmox_add_mountpoint_lxc",
+            json!({ "mp": "mp0", "storage": "local", "size": 1, "path": "/srv,ro=1" }),
+            "path",
+        ),
+        (
+            "proxmox_add_mountpoint_lxc",
+            json!({ "mp": "mp0", "storage": "local", "size": 1, "path": "/srv/../etc" }),
+            "path",
+        ),
+        ("proxmox_add_mountpoint_lxc", json!({ "mp": "mp0", "storage": "local", "size": 1, "path": "srv" }), "path"),
+        ("proxmox_add_mountpoint_lxc", json!({ "mp": "rootfs", "storage": "local", "size": 1, "path": "/srv" }), "mp"),
+        ("proxmox_add_mountpoint_lxc", json!({ "mp": "mp0", "storage": "local", "size": 1 }), "path"),
+        ("proxmox_remove_disk_vm", json!({ "disk": "scsi1,net0" }), "disk"),
+        ("proxmox_remove_mountpoint_lxc", json!({ "mp": "memory" }), "mp"),
+        ("proxmox_move_disk_vm", json!({ "disk": "scsi0", "storage": "../x" }), "storage"),
+        ("proxmox_move_disk_vm", json!({ "disk": "scsi0", "storage": "ceph", "format": "qcow" }), "format"),
+        ("proxmox_move_disk_lxc", json!({ "disk": "scsi0", "storage": "ceph" }), "disk"),
+    ] {
+        let mut full = vm.clone();
+        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let err = pve.call(tool, full).await.unwrap_err();
+        assert!(err.to_string().contains(&format!("`{arg}`")), "{tool} {args}: {err}");
+    }
+    assert_eq!(any.calls_async().await, 0, "nothing sent");
+}
+
+#[tokio::test]
+async fn disk_tools_are_elevated() {
+    let vm = |extra: Value| {
+        let mut v = json!({ "node": "pve1", "vmid": 101 });
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v
+    };
+    assert_refused("proxmox_add_disk_vm", vm(json!({ "disk": "scsi1", "storage": "local-lvm", "size": 1 }))).await;
+    assert_refused(
+        "proxmox_add_mountpoint_lxc",
+        vm(json!({ "mp": "mp0", "storage": "local-lvm", "size": 1, "path": "/srv" })),
+    )
+    .await;
+    assert_refused("proxmox_resize_disk_vm", vm(json!({ "disk": "scsi0", "size": "+1G" }))).await;
+    assert_refused("proxmox_resize_disk_lxc", vm(json!({ "disk": "rootfs", "size": "+1G" }))).await;
+    assert_refused("proxmox_remove_disk_vm", vm(json!({ "disk": "scsi1" }))).await;
+    assert_refused("proxmox_remove_mountpoint_lxc", vm(json!({ "mp": "mp0" }))).await;
+    assert_refused("proxmox_move_disk_vm", vm(json!({ "disk": "scsi0", "storage": "local-lvm" }))).await;
+    assert_refused("proxmox_move_disk_lxc", vm(json!({ "disk": "rootfs", "storage": "local-lvm" }))).await;
+}
+
+/// The value of `key` in a guest's config, read through our own tool.
+async fn config_value(s: &mut common::mcp::Session, tool: &str, vmid: u64, key: &str) -> Option<String> {
+    let result = s.call(tool, json!({ "node": "pve1", "vmid": vmid })).await;
+    assert_ok(tool, &result);
+    result["structuredContent"][key].as_str().map(str::to_string)
+}
+
+#[tokio::test]
+async fn disk_tools_are_accepted_by_fakepve() {
+    let Some(pve) = FakePve::start().await else { return };
+    let mut s = pve.session().await;
+    // A VM and a container of our own (stopped, so changes apply at once).
+    let vm = s.call("proxmox_create_vm", json!({ "node": "pve1", "vmid": 310, "disk_size": 2 })).await;
+    assert_ok("proxmox_create_vm", &vm);
+    let template = "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst";
+    let ct =
+        s.call("proxmox_create_lxc", json!({ "node": "pve1", "vmid": 311, "ostemplate": template, "rootfs": 2 })).await;
+    assert_ok("proxmox_create_lxc", &ct);
+
+    // VM: add a disk, see it, refuse the same slot again, grow and move it, remove it.
+    let add = s
+        .call(
+            "proxmox_add_disk_vm",
+            json!({ "node": "pve1", "vmid": 310, "disk": "scsi1", "storage": "local-lvm", "size": 1, "discard": true }),
+        )
+        .await;
+    assert_ok("proxmox_add_disk_vm", &add);
+    let scsi1 = config_value(&mut s, "proxmox_get_vm_config", 310, "scsi1").await.expect("scsi1 added");
+    assert!(scsi1.starts_with("local-lvm:") && scsi1.contains("discard=on"), "{scsi1}");
+    let again = s
+        .call(
+            "proxmox_add_disk_vm",
+            json!({ "node": "pve1", "vmid": 310, "disk": "scsi1", "storage": "local-lvm", "size": 1 }),
+        )
+        .await;
+    assert_eq!(again["isError"], true);
+    assert!(text(&again).contains("already in use"), "{}", text(&again));
+    let resize =
+        s.call("proxmox_resize_disk_vm", json!({ "node": "pve1", "vmid": 310, "disk": "scsi0", "size": "+1G" })).await;
+    assert_ok("proxmox_resize_disk_vm", &resize);
+    let moved = s
+        .call(
+            "proxmox_move_disk_vm",
+            json!({ "node": "pve1", "vmid": 310, "disk": "scsi0", "storage": "local-lvm", "delete": false }),
+        )
+        .await;
+    assert_accepted("proxmox_move_disk_vm", &moved);
+    let removed = s.call("proxmox_remove_disk_vm", json!({ "node": "pve1", "vmid": 310, "disk": "scsi1" })).await;
+    assert_ok("proxmox_remove_disk_vm", &removed);
+    assert_eq!(config_value(&mut s, "proxmox_get_vm_config", 310, "scsi1").await, None, "scsi1 removed");
+
+    // Container: add a mount point, see it, grow the root disk, move and remove the mount point.
+    let add = s
+        .call(
+            "proxmox_add_mountpoint_lxc",
+            json!({ "node": "pve1", "vmid": 311, "mp": "mp0", "storage": "local-lvm", "size": 1, "path": "/srv/data" }),
+        )
+        .await;
+    assert_ok("proxmox_add_mountpoint_lxc", &add);
+    let mp0 = config_value(&mut s, "proxmox_get_lxc_config", 311, "mp0").await.expect("mp0 added");
+    assert!(mp0.starts_with("local-lvm:") && mp0.contains("mp=/srv/data"), "{mp0}");
+    let resize = s
+        .call("proxmox_resize_disk_lxc", json!({ "node": "pve1", "vmid": 311, "disk": "rootfs", "size": "+1G" }))
+        .await;
+    assert_ok("proxmox_resize_disk_lxc", &resize);
+    let rootfs = config_value(&mut s, "proxmox_get_lxc_config", 311, "rootfs").await.unwrap();
+    assert!(rootfs.contains("size=3G"), "rootfs grown from 2G by 1G: {rootfs}");
+    let moved = s
+        .call("proxmox_move_disk_lxc", json!({ "node": "pve1", "vmid": 311, "disk": "mp0", "storage": "local-lvm" }))
+        .await;
+    assert_accepted("proxmox_move_disk_lxc", &moved);
+    let removed = s.call("proxmox_remove_mountpoint_lxc", json!({ "node": "pve1", "vmid": 311, "mp": "mp0" })).await;
+    assert_ok("proxmox_remove_mountpoint_lxc", &removed);
+    assert_eq!(config_value(&mut s, "proxmox_get_lxc_config", 311, "mp0").await, None, "mp0 removed");
+    assert!(s.close().await.success());
+}
