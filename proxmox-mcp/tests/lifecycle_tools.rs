@@ -52,9 +52,12 @@ fn assert_task(out: &ToolOutput, what: &str) {
     assert_eq!(out.data["node"], "pve1");
 }
 
+/// (tool, arguments, path, form parameters sent, what the result says)
+type PowerCase = (&'static str, Value, &'static str, &'static [(&'static str, &'static str)], &'static str);
+
 #[tokio::test]
 async fn power_actions_post_to_their_status_endpoint_with_their_options() {
-    let cases: &[(&str, Value, &str, &[(&str, &str)], &str)] = &[
+    let cases: &[PowerCase] = &[
         (
             "proxmox_start_lxc",
             json!({ "node": "pve1", "vmid": 200 }),
