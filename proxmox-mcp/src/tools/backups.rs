@@ -1,5 +1,471 @@
-//! (to be written)
+//! Backups: run vzdump for a VM or container, list the archives on a storage, restore one to a
+//! guest, delete one. The VM and container variants share one implementation per action.
 
-use crate::ToolDescriptor;
+use super::lifecycle::ids::PoolId;
+use super::lifecycle::{start_task, with};
+use crate::format::{self, str_field, u64_field};
+use crate::types::{GuestType, Node, StorageId, VmId, Volume};
+use crate::{Api, PathSegment, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::fmt;
 
-pub static TOOLS: &[&ToolDescriptor] = &[];
+pub static TOOLS: &[&ToolDescriptor] = &[
+    &PROXMOX_CREATE_BACKUP_LXC,
+    &PROXMOX_CREATE_BACKUP_VM,
+    &PROXMOX_LIST_BACKUPS,
+    &PROXMOX_RESTORE_BACKUP_LXC,
+    &PROXMOX_RESTORE_BACKUP_VM,
+    &PROXMOX_DELETE_BACKUP,
+];
+
+/// "VM 100" or "container 200".
+fn guest(kind: GuestType, vmid: VmId) -> String {
+    format!("{} {vmid}", kind.noun())
+}
+
+// --------------------------------------------------------------------------------- create
+
+/// How vzdump gets a consistent copy of the guest.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum BackupMode {
+    /// Live backup while the guest runs (no downtime).
+    #[default]
+    Snapshot,
+    /// The guest is suspended while its state is copied (short downtime).
+    Suspend,
+    /// The guest is shut down for the backup and started again after (longest downtime, most consistent).
+    Stop,
+}
+
+impl BackupMode {
+    fn explain(self) -> &'static str {
+        match self {
+            BackupMode::Snapshot => "snapshot: live backup, no downtime",
+            BackupMode::Suspend => "suspend: the guest is suspended for part of the backup",
+            BackupMode::Stop => "stop: the guest is shut down for the backup and started again after",
+        }
+    }
+}
+
+/// Compression of the archive, as vzdump names it (`0` = none; `1` = lzo).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema)]
+enum Compression {
+    // No compression (`none` is accepted too). Variants carry no doc comments, so that the
+    // schema is one plain `enum`.
+    #[serde(rename = "0", alias = "none")]
+    None,
+    // vzdump's default compressor, lzo.
+    #[serde(rename = "1")]
+    Default,
+    #[serde(rename = "gzip")]
+    Gzip,
+    #[serde(rename = "lzo")]
+    Lzo,
+    #[default]
+    #[serde(rename = "zstd")]
+    Zstd,
+}
+
+impl fmt::Display for Compression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Compression::None => "none",
+            Compression::Default => "lzo (default)",
+            Compression::Gzip => "gzip",
+            Compression::Lzo => "lzo",
+            Compression::Zstd => "zstd",
+        })
+    }
+}
+
+/// Further vzdump options.
+#[derive(Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct BackupOptions {
+    /// Template of the backup's notes, e.g. "{{guestname}} before upgrade" (needs `storage`).
+    #[serde(rename = "notes-template")]
+    #[schemars(length(max = 1024))]
+    notes_template: Option<String>,
+    /// Protect the backup from pruning and deletion (needs `storage`).
+    protected: Option<bool>,
+    /// Prune older backups by the storage's retention settings (Proxmox's default: true).
+    remove: Option<bool>,
+    /// I/O bandwidth limit in KiB/s.
+    bwlimit: Option<u64>,
+}
+
+/// The body of `POST /nodes/{node}/vzdump` for one guest.
+#[derive(Serialize)]
+struct Vzdump {
+    vmid: VmId,
+    storage: Option<StorageId>,
+    mode: BackupMode,
+    compress: Compression,
+    #[serde(flatten)]
+    options: BackupOptions,
+}
+
+/// Back a guest up with vzdump.
+async fn backup(api: Api, kind: GuestType, node: Node, request: Vzdump) -> ToolResult {
+    let Vzdump { vmid, storage, mode, compress, options } = &request;
+    if storage.is_none() {
+        let needs = [("notes-template", options.notes_template.is_some()), ("protected", options.protected.is_some())];
+        let bad: Vec<(String, String)> = needs
+            .iter()
+            .filter(|(_, given)| *given)
+            .map(|(arg, _)| (arg.to_string(), "needs `storage` to be given too".to_string()))
+            .collect();
+        if !bad.is_empty() {
+            return Err(ToolError::InvalidArguments(bad));
+        }
+    }
+    if options.notes_template.as_ref().is_some_and(|t| t.chars().count() > 1024) {
+        return Err(ToolError::invalid("notes-template", "is too long (1024 characters at most)"));
+    }
+    let what = format!("Backup of {} started", guest(kind, *vmid));
+    let target = storage.as_ref().map_or_else(|| "the node's default".to_string(), |s| s.to_string());
+    let text = format!(
+        "• Storage: {target}\n• Mode: {}\n• Compression: {compress}\n\nproxmox_list_backups shows the archive once the task has finished.",
+        mode.explain()
+    );
+    let (vmid, storage, mode) = (*vmid, storage.clone(), *mode);
+    let out = start_task(&api, request, &node, what).await?;
+    let out = with(out, Some(text), "vmid", vmid);
+    Ok(with(with(out, None, "storage", storage), None, "mode", mode))
+}
+
+/// Back up an LXC container with vzdump to a backup storage.
+#[pve_tool(path = "/nodes/<node>/vzdump", method = POST, elevated, category = "Backups", title = "Create LXC backup")]
+async fn proxmox_create_backup_lxc(
+    api: Api,
+    /// The node the container is on.
+    node: Node,
+    /// The container id.
+    vmid: VmId,
+    /// Storage that receives the backup (default: the node's vzdump default, normally local).
+    storage: Option<StorageId>,
+    /// snapshot (live, default), suspend or stop.
+    #[serde(default)]
+    mode: BackupMode,
+    /// Compression: zstd (default), gzip, lzo, 1 (lzo) or 0 (none).
+    #[serde(default)]
+    compress: Compression,
+    #[flatten] options: BackupOptions,
+) -> ToolResult {
+    backup(api, GuestType::Lxc, node, Vzdump { vmid, storage, mode, compress, options }).await
+}
+
+/// Back up a QEMU VM with vzdump to a backup storage.
+#[pve_tool(path = "/nodes/<node>/vzdump", method = POST, elevated, category = "Backups", title = "Create VM backup")]
+async fn proxmox_create_backup_vm(
+    api: Api,
+    /// The node the VM is on.
+    node: Node,
+    /// The VM id.
+    vmid: VmId,
+    /// Storage that receives the backup (default: the node's vzdump default, normally local).
+    storage: Option<StorageId>,
+    /// snapshot (live, default), suspend or stop.
+    #[serde(default)]
+    mode: BackupMode,
+    /// Compression: zstd (default), gzip, lzo, 1 (lzo) or 0 (none).
+    #[serde(default)]
+    compress: Compression,
+    #[flatten] options: BackupOptions,
+) -> ToolResult {
+    backup(api, GuestType::Qemu, node, Vzdump { vmid, storage, mode, compress, options }).await
+}
+
+// ----------------------------------------------------------------------------------- list
+
+/// A storage id that is `local` when left out.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+struct StorageOrLocal(StorageId);
+
+impl Default for StorageOrLocal {
+    fn default() -> Self {
+        StorageOrLocal(StorageId::new("local").expect("`local` is a valid storage id"))
+    }
+}
+
+impl fmt::Display for StorageOrLocal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl JsonSchema for StorageOrLocal {
+    fn schema_name() -> Cow<'static, str> {
+        "StorageOrLocal".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = StorageId::json_schema(generator);
+        schema.insert("default".into(), "local".into());
+        schema
+    }
+}
+
+impl PathSegment for StorageOrLocal {
+    fn segment(&self) -> Cow<'_, str> {
+        self.0.segment()
+    }
+}
+
+/// "VM" or "CT" for a backup entry: from `subtype`, else from the archive's name or format.
+fn backup_kind(item: &Value) -> Option<&'static str> {
+    let volid = str_field(item, "volid").unwrap_or("");
+    let format = str_field(item, "format").unwrap_or("");
+    match str_field(item, "subtype") {
+        Some("qemu") => return Some("VM"),
+        Some("lxc") | Some("openvz") => return Some("CT"),
+        _ => {}
+    }
+    if volid.contains("vzdump-qemu-") || format == "pbs-vm" || volid.contains(":backup/vm/") {
+        Some("VM")
+    } else if volid.contains("vzdump-lxc-")
+        || volid.contains("vzdump-openvz-")
+        || format == "pbs-ct"
+        || volid.contains(":backup/ct/")
+    {
+        Some("CT")
+    } else {
+        None
+    }
+}
+
+/// List the backup archives on a storage of a node, newest first.
+#[pve_tool(path = "/nodes/<node>/storage/<storage>/content", method = GET, category = "Backups")]
+async fn proxmox_list_backups(
+    api: Api,
+    /// The node whose storage to look at.
+    node: Node,
+    /// The storage holding backups (default: local).
+    #[serde(default)]
+    storage: StorageOrLocal,
+    /// Only backups of this guest.
+    vmid: Option<VmId>,
+) -> ToolResult {
+    let mut items: Vec<Value> = api.send(json!({ "content": "backup", "vmid": vmid })).await?;
+    items.sort_by_key(|b| std::cmp::Reverse(u64_field(b, "ctime").unwrap_or(0)));
+    let whose = vmid.map(|v| format!(" of guest {v}")).unwrap_or_default();
+    let mut text = if items.is_empty() {
+        format!("No backups{whose} on storage {storage} of {node}.")
+    } else {
+        format!("💾 **Backups{whose} on {storage} ({node})** ({})\n", items.len())
+    };
+    for b in &items {
+        let mut line = format!("\n• **{}**", str_field(b, "volid").unwrap_or("?"));
+        let mut facts = Vec::new();
+        match (backup_kind(b), u64_field(b, "vmid")) {
+            (Some(kind), Some(id)) => facts.push(format!("{kind} {id}")),
+            (None, Some(id)) => facts.push(format!("guest {id}")),
+            _ => {}
+        }
+        if let Some(size) = u64_field(b, "size") {
+            facts.push(format::bytes(size as f64));
+        }
+        if let Some(t) = u64_field(b, "ctime").filter(|t| *t > 0) {
+            facts.push(format::timestamp(t));
+        }
+        if b.get("protected").is_some_and(|p| p.as_bool() == Some(true) || p.as_u64() == Some(1)) {
+            facts.push("🔒 protected".into());
+        }
+        if !facts.is_empty() {
+            line.push_str(&format!(" — {}", facts.join(", ")));
+        }
+        if let Some(notes) = str_field(b, "notes").map(str::trim).filter(|n| !n.is_empty()) {
+            line.push_str(&format!("\n  {}", notes.replace('\n', " ")));
+        }
+        text.push_str(&line);
+    }
+    Ok(ToolOutput::new(text, items))
+}
+
+// -------------------------------------------------------------------------------- restore
+
+/// A backup's volume id must name a backup (`storage:backup/...`) and fit Proxmox's limit.
+fn check_backup_volume(arg: &str, volume: &Volume) -> Result<(), ToolError> {
+    let name = volume.as_str().split_once(':').map_or("", |(_, name)| name);
+    if !name.starts_with("backup/") {
+        return Err(ToolError::invalid(
+            arg,
+            "is not a backup: a backup's volume id is storage:backup/…, as proxmox_list_backups shows",
+        ));
+    }
+    if volume.as_str().len() > 255 {
+        return Err(ToolError::invalid(arg, "is too long (255 characters at most)"));
+    }
+    Ok(())
+}
+
+/// Options of restoring a VM backup.
+#[derive(Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RestoreVmOptions {
+    /// Overwrite an existing VM with this id (its disks are replaced by the backup's).
+    force: Option<bool>,
+    /// Give the restored VM new random MAC addresses (for a copy next to the original).
+    unique: Option<bool>,
+    /// Start the VM once the restore has finished.
+    start: Option<bool>,
+    /// Start the VM at once and restore its data in the background.
+    #[serde(rename = "live-restore")]
+    live_restore: Option<bool>,
+    /// Add the VM to this resource pool.
+    pool: Option<PoolId>,
+    /// I/O bandwidth limit in KiB/s.
+    bwlimit: Option<u64>,
+}
+
+/// Options of restoring a container backup.
+#[derive(Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RestoreLxcOptions {
+    /// Overwrite an existing container with this id (it must be stopped).
+    force: Option<bool>,
+    /// Give the restored container new random MAC addresses (for a copy next to the original).
+    unique: Option<bool>,
+    /// Start the container once the restore has finished.
+    start: Option<bool>,
+    /// Add the container to this resource pool.
+    pool: Option<PoolId>,
+    /// I/O bandwidth limit in KiB/s.
+    bwlimit: Option<u64>,
+}
+
+/// Restore options that may overwrite an existing guest.
+trait Overwrites {
+    fn force(&self) -> bool;
+}
+
+impl Overwrites for RestoreVmOptions {
+    fn force(&self) -> bool {
+        self.force == Some(true)
+    }
+}
+
+impl Overwrites for RestoreLxcOptions {
+    fn force(&self) -> bool {
+        self.force == Some(true)
+    }
+}
+
+/// The body of a restore: `POST /nodes/{node}/qemu` takes the backup as `archive`;
+/// `POST /nodes/{node}/lxc` takes it as `ostemplate` with `restore=1`.
+#[derive(Serialize)]
+struct RestoreRequest<'a, T> {
+    vmid: VmId,
+    archive: Option<&'a Volume>,
+    ostemplate: Option<&'a Volume>,
+    restore: Option<bool>,
+    storage: Option<&'a StorageId>,
+    #[serde(flatten)]
+    options: &'a T,
+}
+
+/// Restore a backup archive to a guest.
+async fn restore<T: Serialize + Overwrites>(
+    api: Api,
+    kind: GuestType,
+    node: Node,
+    vmid: VmId,
+    archive: Volume,
+    storage: Option<StorageId>,
+    options: &T,
+) -> ToolResult {
+    check_backup_volume("archive", &archive)?;
+    let request = match kind {
+        GuestType::Qemu => RestoreRequest {
+            vmid,
+            archive: Some(&archive),
+            ostemplate: None,
+            restore: None,
+            storage: storage.as_ref(),
+            options,
+        },
+        GuestType::Lxc => RestoreRequest {
+            vmid,
+            archive: None,
+            ostemplate: Some(&archive),
+            restore: Some(true),
+            storage: storage.as_ref(),
+            options,
+        },
+    };
+    let what = format!("Backup {archive} is being restored to {}", guest(kind, vmid));
+    let out = start_task(&api, request, &node, what).await?;
+    let mut lines = Vec::new();
+    if let Some(s) = &storage {
+        lines.push(format!("• Storage: {s}"));
+    }
+    if options.force() {
+        lines.push(format!("⚠️ An existing {} is overwritten.", guest(kind, vmid)));
+    }
+    let out = with(out, (!lines.is_empty()).then(|| lines.join("\n")), "vmid", vmid);
+    Ok(with(out, None, "archive", archive))
+}
+
+/// Restore an LXC container from a backup archive (to a new id, or over an existing container with `force`).
+#[pve_tool(path = "/nodes/<node>/lxc", method = POST, elevated, destructive = true, category = "Backups", title = "Restore LXC backup")]
+async fn proxmox_restore_backup_lxc(
+    api: Api,
+    /// The node to restore on.
+    node: Node,
+    /// The id the restored container gets.
+    vmid: VmId,
+    /// The backup's volume id, e.g. local:backup/vzdump-lxc-200-2025_01_01-00_00_00.tar.zst.
+    archive: Volume,
+    /// Storage for the restored volumes (default: local).
+    storage: Option<StorageId>,
+    #[flatten] options: RestoreLxcOptions,
+) -> ToolResult {
+    restore(api, GuestType::Lxc, node, vmid, archive, storage, &options).await
+}
+
+/// Restore a QEMU VM from a backup archive (to a new id, or over an existing VM with `force`).
+#[pve_tool(path = "/nodes/<node>/qemu", method = POST, elevated, destructive = true, category = "Backups", title = "Restore VM backup")]
+async fn proxmox_restore_backup_vm(
+    api: Api,
+    /// The node to restore on.
+    node: Node,
+    /// The id the restored VM gets.
+    vmid: VmId,
+    /// The backup's volume id, e.g. local:backup/vzdump-qemu-100-2025_01_01-00_00_00.vma.zst.
+    archive: Volume,
+    /// Storage for the restored disks (default: the storages in the backup).
+    storage: Option<StorageId>,
+    #[flatten] options: RestoreVmOptions,
+) -> ToolResult {
+    restore(api, GuestType::Qemu, node, vmid, archive, storage, &options).await
+}
+
+// --------------------------------------------------------------------------------- delete
+
+/// Delete a backup archive from a storage.
+#[pve_tool(path = "/nodes/<node>/storage/<storage>/content/<volume>", method = DELETE, elevated, category = "Backups")]
+async fn proxmox_delete_backup(
+    api: Api,
+    /// The node the storage is on.
+    node: Node,
+    /// The storage holding the backup.
+    storage: StorageId,
+    /// The backup's volume id, as proxmox_list_backups shows it, e.g. local:backup/vzdump-qemu-100-2025_01_01-00_00_00.vma.zst.
+    volume: Volume,
+) -> ToolResult {
+    check_backup_volume("volume", &volume)?;
+    if volume.as_str().split_once(':').map(|(s, _)| s) != Some(storage.as_str()) {
+        return Err(ToolError::invalid(
+            "volume",
+            format!("is not on storage {storage}: its id starts with another storage"),
+        ));
+    }
+    let what = format!("Backup {volume} is being deleted from {storage}");
+    let out = start_task(&api, (), &node, what).await?;
+    let out = with(out, Some("\n⚠️ A deleted backup cannot be recovered.".into()), "volume", &volume);
+    Ok(with(out, None, "storage", storage))
+}

@@ -1,0 +1,422 @@
+//! The Backups tools: exact requests against a mock Proxmox, refusal without elevation, bad
+//! input, and backup → list → restore → delete against fakepve.
+
+mod common;
+
+use common::fakepve::{FakePve, assert_accepted, assert_ok};
+use common::mcp::text;
+use common::{AUTH, Pve, api, assert_refused};
+use proxmox_mcp::{ToolError, ToolOutput};
+use serde_json::{Value, json};
+
+const UPID: &str = "UPID:pve1:0000ABCD:00001234:65F0A1B2:vzdump:100:root@pam!mcp:";
+const VM_BACKUP: &str = "local:backup/vzdump-qemu-100-2025_01_31-12_00_00.vma.zst";
+const CT_BACKUP: &str = "local:backup/vzdump-lxc-200-2025_01_31-12_00_00.tar.zst";
+
+/// Call `tool` against a mock that takes exactly one request: `method path` with exactly these
+/// parameters (query string for GET and DELETE, a DELETE with no body; form body otherwise),
+/// answering `answer`.
+async fn expect(
+    tool: &str,
+    args: Value,
+    method: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    answer: Value,
+) -> ToolOutput {
+    let pve = Pve::start().await;
+    let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let query = method == "DELETE" || method == "GET";
+    let m = pve
+        .server
+        .mock_async(|when, then| {
+            let mut when = when.method(method).path(api(path)).header("authorization", AUTH);
+            for (k, v) in &params {
+                when = if query { when.query_param(k, v) } else { when.form_urlencoded_tuple(k, v) };
+            }
+            if method == "DELETE" {
+                when.query_param_count(".*", ".*", params.len()).body("");
+            } else if query {
+                when.query_param_count(".*", ".*", params.len());
+            } else {
+                when.form_urlencoded_tuple_count(".*", ".*", params.len());
+            }
+            then.status(200).json_body(json!({ "data": answer }));
+        })
+        .await;
+    let out = pve.ok(tool, args).await;
+    m.assert_async().await;
+    out
+}
+
+fn assert_task(out: &ToolOutput, what: &str) {
+    assert!(out.text.starts_with(&format!("✅ {what}")), "{}", out.text);
+    assert!(out.text.contains(&format!("• Node: pve1\n• Task: {UPID}")), "{}", out.text);
+    assert_eq!(out.data["upid"], UPID);
+    assert_eq!(out.data["node"], "pve1");
+}
+
+#[tokio::test]
+async fn create_backup_posts_vzdump_with_zstd_by_default() {
+    let out = expect(
+        "proxmox_create_backup_vm",
+        json!({ "node": "pve1", "vmid": 100 }),
+        "POST",
+        "/nodes/pve1/vzdump",
+        &[("vmid", "100"), ("mode", "snapshot"), ("compress", "zstd")],
+        json!(UPID),
+    )
+    .await;
+    assert_task(&out, "Backup of VM 100 started");
+    for expected in
+        ["• Storage: the node's default", "• Mode: snapshot: live backup, no downtime", "• Compression: zstd"]
+    {
+        assert!(out.text.contains(expected), "missing {expected:?} in {}", out.text);
+    }
+    assert_eq!(out.data["vmid"], 100);
+    assert_eq!(out.data["mode"], "snapshot");
+    assert_eq!(out.data["storage"], Value::Null);
+}
+
+#[tokio::test]
+async fn create_backup_sends_every_option() {
+    let out = expect(
+        "proxmox_create_backup_lxc",
+        json!({
+            "node": "pve1", "vmid": 200, "storage": "backups", "mode": "stop", "compress": "none",
+            "notes-template": "{{guestname}} nightly", "protected": true, "remove": false, "bwlimit": 10240
+        }),
+        "POST",
+        "/nodes/pve1/vzdump",
+        &[
+            ("vmid", "200"),
+            ("storage", "backups"),
+            ("mode", "stop"),
+            ("compress", "0"),
+            ("notes-template", "{{guestname}} nightly"),
+            ("protected", "1"),
+            ("remove", "0"),
+            ("bwlimit", "10240"),
+        ],
+        json!(UPID),
+    )
+    .await;
+    assert_task(&out, "Backup of container 200 started");
+    assert!(out.text.contains("• Storage: backups\n• Mode: stop: "), "{}", out.text);
+    assert!(out.text.contains("• Compression: none"), "{}", out.text);
+    for (given, sent) in [("0", "0"), ("1", "1"), ("gzip", "gzip"), ("lzo", "lzo")] {
+        expect(
+            "proxmox_create_backup_vm",
+            json!({ "node": "pve1", "vmid": 100, "compress": given, "mode": "suspend" }),
+            "POST",
+            "/nodes/pve1/vzdump",
+            &[("vmid", "100"), ("mode", "suspend"), ("compress", sent)],
+            json!(UPID),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn list_backups_reads_backup_content_newest_first() {
+    let items = json!([
+        { "volid": "local:backup/vzdump-lxc-200-2024_01_01-00_00_00.tar.zst", "content": "backup", "format": "tar.zst",
+          "size": 1_048_576, "ctime": 1_704_067_200u64, "vmid": 200, "subtype": "lxc" },
+        { "volid": VM_BACKUP, "content": "backup", "format": "vma.zst", "size": 3_221_225_472u64,
+          "ctime": 1_738_324_800u64, "vmid": 100, "notes": "web\nbefore upgrade", "protected": 1 },
+        { "volid": "local:backup/odd.vma", "content": "backup", "format": "vma", "size": 1 }
+    ]);
+    // The default storage is `local`; a basic tool (it only reads), unlike the old server's.
+    let pve = Pve::start().await;
+    let m = pve
+        .server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path(api("/nodes/pve1/storage/local/content"))
+                .header("authorization", AUTH)
+                .query_param("content", "backup")
+                .query_param_count(".*", ".*", 1);
+            then.status(200).json_body(json!({ "data": items }));
+        })
+        .await;
+    let out = pve.call_with("proxmox_list_backups", json!({ "node": "pve1" }), false).await.unwrap();
+    m.assert_async().await;
+    assert!(out.text.starts_with("💾 **Backups on local (pve1)** (3)"), "{}", out.text);
+    let (vm, ct, odd) =
+        (out.text.find("vzdump-qemu").unwrap(), out.text.find("vzdump-lxc").unwrap(), out.text.find("odd").unwrap());
+    assert!(vm < ct && ct < odd, "newest first: {}", out.text);
+    assert!(
+        out.text.contains(&format!(
+            "• **{VM_BACKUP}** — VM 100, 3.00 GiB, 2025-01-31 12:00:00 UTC, 🔒 protected\n  web before upgrade"
+        )),
+        "{}",
+        out.text
+    );
+    assert!(
+        out.text.contains("vzdump-lxc-200-2024_01_01-00_00_00.tar.zst** — CT 200, 1.00 MiB, 2024-01-01 00:00:00 UTC"),
+        "{}",
+        out.text
+    );
+    assert!(out.text.contains("• **local:backup/odd.vma** — 1 B"), "{}", out.text);
+    assert_eq!(out.data["total"], 3);
+    assert_eq!(out.data["items"][0]["volid"], VM_BACKUP);
+
+    let out = expect(
+        "proxmox_list_backups",
+        json!({ "node": "pve1", "storage": "pbs", "vmid": 101 }),
+        "GET",
+        "/nodes/pve1/storage/pbs/content",
+        &[("content", "backup"), ("vmid", "101")],
+        json!([]),
+    )
+    .await;
+    assert_eq!(out.text, "No backups of guest 101 on storage pbs of pve1.");
+}
+
+#[tokio::test]
+async fn restore_vm_posts_archive_to_qemu() {
+    let out = expect(
+        "proxmox_restore_backup_vm",
+        json!({
+            "node": "pve1", "vmid": 100, "archive": VM_BACKUP, "storage": "local-lvm", "force": true, "unique": true,
+            "start": true, "live-restore": false, "pool": "prod", "bwlimit": 0
+        }),
+        "POST",
+        "/nodes/pve1/qemu",
+        &[
+            ("vmid", "100"),
+            ("archive", VM_BACKUP),
+            ("storage", "local-lvm"),
+            ("force", "1"),
+            ("unique", "1"),
+            ("start", "1"),
+            ("live-restore", "0"),
+            ("pool", "prod"),
+            ("bwlimit", "0"),
+        ],
+        json!(UPID),
+    )
+    .await;
+    assert_task(&out, &format!("Backup {VM_BACKUP} is being restored to VM 100"));
+    assert!(out.text.contains("• Storage: local-lvm\n⚠️ An existing VM 100 is overwritten."), "{}", out.text);
+    assert_eq!(out.data["archive"], VM_BACKUP);
+    // No `restore` parameter: POST /nodes/{node}/qemu has none (the old server sent one).
+    let out = expect(
+        "proxmox_restore_backup_vm",
+        json!({ "node": "pve1", "vmid": 105, "archive": VM_BACKUP }),
+        "POST",
+        "/nodes/pve1/qemu",
+        &[("vmid", "105"), ("archive", VM_BACKUP)],
+        json!(UPID),
+    )
+    .await;
+    assert!(!out.text.contains("overwritten"), "{}", out.text);
+}
+
+#[tokio::test]
+async fn restore_lxc_posts_the_archive_as_ostemplate_with_restore() {
+    let out = expect(
+        "proxmox_restore_backup_lxc",
+        json!({ "node": "pve1", "vmid": 300, "archive": CT_BACKUP, "storage": "local-lvm", "unique": true, "pool": "prod" }),
+        "POST",
+        "/nodes/pve1/lxc",
+        &[("vmid", "300"), ("ostemplate", CT_BACKUP), ("restore", "1"), ("storage", "local-lvm"), ("unique", "1"), ("pool", "prod")],
+        json!(UPID),
+    )
+    .await;
+    assert_task(&out, &format!("Backup {CT_BACKUP} is being restored to container 300"));
+    expect(
+        "proxmox_restore_backup_lxc",
+        json!({ "node": "pve1", "vmid": 200, "archive": CT_BACKUP, "force": true, "start": true }),
+        "POST",
+        "/nodes/pve1/lxc",
+        &[("vmid", "200"), ("ostemplate", CT_BACKUP), ("restore", "1"), ("force", "1"), ("start", "1")],
+        json!(UPID),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn delete_backup_deletes_the_volume() {
+    let out = expect(
+        "proxmox_delete_backup",
+        json!({ "node": "pve1", "storage": "local", "volume": VM_BACKUP }),
+        "DELETE",
+        &format!("/nodes/pve1/storage/local/content/{VM_BACKUP}"),
+        &[],
+        json!(UPID),
+    )
+    .await;
+    assert_task(&out, &format!("Backup {VM_BACKUP} is being deleted from local"));
+    assert!(out.text.contains("cannot be recovered"), "{}", out.text);
+    assert_eq!(out.data["volume"], VM_BACKUP);
+    // A PBS snapshot volume id holds more `/` and `:`; it stays one path tail.
+    let pbs = "pbs:backup/vm/100/2025-01-31T12:00:00Z";
+    expect(
+        "proxmox_delete_backup",
+        json!({ "node": "pve1", "storage": "pbs", "volume": pbs }),
+        "DELETE",
+        &format!("/nodes/pve1/storage/pbs/content/{pbs}"),
+        &[],
+        Value::Null,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_naming_the_argument() {
+    for (tool, args, named) in [
+        ("proxmox_create_backup_vm", json!({ "node": "pve1", "vmid": 100, "compress": "bzip2" }), "compress"),
+        ("proxmox_create_backup_vm", json!({ "node": "pve1", "vmid": 100, "mode": "live" }), "mode"),
+        ("proxmox_create_backup_vm", json!({ "node": "pve1", "vmid": 100, "storage": "Local" }), "storage"),
+        ("proxmox_create_backup_vm", json!({ "node": "pve1", "vmid": 100, "notes-template": "x" }), "notes-template"),
+        ("proxmox_create_backup_lxc", json!({ "node": "pve1", "vmid": 200, "protected": true }), "protected"),
+        (
+            "proxmox_create_backup_lxc",
+            json!({ "node": "pve1", "vmid": 200, "storage": "local", "notes-template": "x".repeat(1025) }),
+            "notes-template",
+        ),
+        ("proxmox_list_backups", json!({ "node": "pve1", "storage": "../etc" }), "storage"),
+        ("proxmox_restore_backup_vm", json!({ "node": "pve1", "vmid": 100 }), "archive"),
+        (
+            "proxmox_restore_backup_vm",
+            json!({ "node": "pve1", "vmid": 100, "archive": "/var/lib/vz/dump/x.vma" }),
+            "archive",
+        ),
+        (
+            "proxmox_restore_backup_vm",
+            json!({ "node": "pve1", "vmid": 100, "archive": "local-lvm:vm-100-disk-0" }),
+            "archive",
+        ),
+        (
+            "proxmox_restore_backup_vm",
+            json!({ "node": "pve1", "vmid": 100, "archive": "local:backup/../x" }),
+            "archive",
+        ),
+        (
+            "proxmox_restore_backup_vm",
+            json!({ "node": "pve1", "vmid": 100, "archive": format!("local:backup/{}", "a".repeat(250)) }),
+            "archive",
+        ),
+        (
+            "proxmox_restore_backup_lxc",
+            json!({ "node": "pve1", "vmid": 300, "archive": CT_BACKUP, "live-restore": true }),
+            "live-restore",
+        ),
+        (
+            "proxmox_restore_backup_lxc",
+            json!({ "node": "pve1", "vmid": 300, "archive": CT_BACKUP, "pool": "a b" }),
+            "pool",
+        ),
+        (
+            "proxmox_delete_backup",
+            json!({ "node": "pve1", "storage": "local", "volume": "local:iso/debian-13.iso" }),
+            "volume",
+        ),
+        ("proxmox_delete_backup", json!({ "node": "pve1", "storage": "nfs", "volume": VM_BACKUP }), "volume"),
+        (
+            "proxmox_delete_backup",
+            json!({ "node": "pve1", "storage": "local", "volume": "local:backup/%2e%2e/x" }),
+            "volume",
+        ),
+    ] {
+        let pve = Pve::start().await;
+        let any = pve
+            .server
+            .mock_async(|_, then| {
+                then.status(200).json_body(json!({ "data": UPID }));
+            })
+            .await;
+        let result = pve.call(tool, args.clone()).await;
+        assert_eq!(any.calls_async().await, 0, "{tool} {args}: sent a request");
+        match result {
+            Err(ToolError::InvalidArguments(list)) => {
+                assert!(list.iter().any(|(a, _)| a == named), "{tool} {args}: expected `{named}` in {list:?}")
+            }
+            other => panic!("{tool} {args}: not refused as invalid: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn changing_tools_are_elevated_and_refused_without_elevation() {
+    for (tool, args) in [
+        ("proxmox_create_backup_lxc", json!({ "node": "pve1", "vmid": 200 })),
+        ("proxmox_create_backup_vm", json!({ "node": "pve1", "vmid": 100 })),
+        ("proxmox_restore_backup_lxc", json!({ "node": "pve1", "vmid": 300, "archive": CT_BACKUP })),
+        ("proxmox_restore_backup_vm", json!({ "node": "pve1", "vmid": 105, "archive": VM_BACKUP })),
+        ("proxmox_delete_backup", json!({ "node": "pve1", "storage": "local", "volume": VM_BACKUP })),
+    ] {
+        assert_refused(tool, args).await;
+    }
+    let registry = proxmox_mcp::Registry::builtin();
+    assert!(!registry.get("proxmox_list_backups").unwrap().elevated, "listing only reads");
+    for name in ["proxmox_restore_backup_vm", "proxmox_restore_backup_lxc", "proxmox_delete_backup"] {
+        assert!(registry.get(name).unwrap().destructive(), "{name} is destructive");
+    }
+}
+
+async fn call(s: &mut common::mcp::Session, tool: &str, args: Value) -> Value {
+    let result = s.call(tool, args).await;
+    assert_ok(tool, &result);
+    result
+}
+
+#[tokio::test]
+async fn backup_scenario_against_fakepve() {
+    let Some(pve) = FakePve::start().await else { return };
+    let mut s = pve.session().await;
+    // Backups start as tasks (fakepve answers vzdump from the schema and stores no archive).
+    let backup =
+        call(&mut s, "proxmox_create_backup_vm", json!({ "node": "pve1", "vmid": 100, "storage": "local" })).await;
+    assert!(backup["structuredContent"]["upid"].as_str().unwrap().starts_with("UPID:pve1:"), "{backup}");
+    call(
+        &mut s,
+        "proxmox_create_backup_lxc",
+        json!({
+            "node": "pve1", "vmid": 200, "storage": "local", "mode": "stop", "compress": "0",
+            "notes-template": "{{guestname}}", "protected": false, "remove": true, "bwlimit": 0
+        }),
+    )
+    .await;
+    for compress in ["1", "gzip", "lzo", "zstd"] {
+        call(
+            &mut s,
+            "proxmox_create_backup_vm",
+            json!({ "node": "pve1", "vmid": 101, "mode": "suspend", "compress": compress }),
+        )
+        .await;
+    }
+    // The listing shows what fakepve holds: the seeded storage has no backups.
+    let list = call(&mut s, "proxmox_list_backups", json!({ "node": "pve1" })).await;
+    assert_eq!(list["structuredContent"]["total"], 0, "{}", text(&list));
+    assert_eq!(text(&list), "No backups on storage local of pve1.");
+    call(&mut s, "proxmox_list_backups", json!({ "node": "pve1", "storage": "local", "vmid": 100 })).await;
+
+    // A restore is accepted as the real API takes it: the container one starts its task (which
+    // then fails in fakepve: the archive does not exist); fakepve does not model VM restores.
+    let restored = call(
+        &mut s,
+        "proxmox_restore_backup_lxc",
+        json!({ "node": "pve1", "vmid": 300, "archive": CT_BACKUP, "storage": "local-lvm", "unique": true }),
+    )
+    .await;
+    assert!(restored["structuredContent"]["upid"].as_str().unwrap().contains(":vzrestore:300:"), "{restored}");
+    let vm = s
+        .call(
+            "proxmox_restore_backup_vm",
+            json!({ "node": "pve1", "vmid": 105, "archive": VM_BACKUP, "storage": "local-lvm", "unique": true }),
+        )
+        .await;
+    assert_accepted("proxmox_restore_backup_vm", &vm);
+    let vm = s
+        .call("proxmox_restore_backup_vm", json!({ "node": "pve1", "vmid": 101, "archive": VM_BACKUP, "force": true }))
+        .await;
+    assert_accepted("proxmox_restore_backup_vm", &vm);
+
+    // Deleting a backup volume is a task too.
+    let deleted =
+        call(&mut s, "proxmox_delete_backup", json!({ "node": "pve1", "storage": "local", "volume": VM_BACKUP })).await;
+    assert!(deleted["structuredContent"]["upid"].as_str().unwrap().contains(":imgdel:"), "{deleted}");
+    assert!(s.close().await.success());
+}

@@ -1,0 +1,305 @@
+//! The Snapshots tools: exact requests against a mock Proxmox, refusal without elevation, bad
+//! input, and a create → list → rollback → delete → list scenario against fakepve.
+
+mod common;
+
+use common::fakepve::{FakePve, assert_ok};
+use common::mcp::text;
+use common::{AUTH, Pve, api, assert_refused};
+use proxmox_mcp::{ToolError, ToolOutput};
+use serde_json::{Value, json};
+
+const UPID: &str = "UPID:pve1:0000ABCD:00001234:65F0A1B2:qmsnapshot:100:root@pam!mcp:";
+
+/// Call `tool` against a mock that takes exactly one request: `method path` with exactly these
+/// parameters (query string for GET and DELETE, a DELETE with no body; form body otherwise), answering `answer`.
+async fn expect(
+    tool: &str,
+    args: Value,
+    method: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    answer: Value,
+) -> ToolOutput {
+    let pve = Pve::start().await;
+    let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let query = method == "DELETE" || method == "GET";
+    let m = pve
+        .server
+        .mock_async(|when, then| {
+            let mut when = when.method(method).path(api(path)).header("authorization", AUTH);
+            for (k, v) in &params {
+                when = if query { when.query_param(k, v) } else { when.form_urlencoded_tuple(k, v) };
+            }
+            if method == "DELETE" {
+                when.query_param_count(".*", ".*", params.len()).body("");
+            } else if query {
+                when.query_param_count(".*", ".*", params.len());
+            } else {
+                when.form_urlencoded_tuple_count(".*", ".*", params.len());
+            }
+            then.status(200).json_body(json!({ "data": answer }));
+        })
+        .await;
+    let out = pve.ok(tool, args).await;
+    m.assert_async().await;
+    out
+}
+
+fn assert_task(out: &ToolOutput, what: &str) {
+    assert!(out.text.starts_with(&format!("✅ {what}")), "{}", out.text);
+    assert!(out.text.contains(&format!("• Node: pve1\n• Task: {UPID}")), "{}", out.text);
+    assert_eq!(out.data["upid"], UPID);
+    assert_eq!(out.data["node"], "pve1");
+}
+
+#[tokio::test]
+async fn create_snapshot_sends_name_description_and_vmstate() {
+    let out = expect(
+        "proxmox_create_snapshot_vm",
+        json!({ "node": "pve1", "vmid": 100, "snapname": "before-upgrade", "description": "kernel 6.14", "vmstate": true }),
+        "POST",
+        "/nodes/pve1/qemu/100/snapshot",
+        &[("snapname", "before-upgrade"), ("description", "kernel 6.14"), ("vmstate", "1")],
+        json!(UPID),
+    )
+    .await;
+    assert_task(&out, "Snapshot 'before-upgrade' of VM 100 (with RAM) is being taken");
+    assert!(out.text.contains("• Description: kernel 6.14"), "{}", out.text);
+    assert_eq!(out.data["snapname"], "before-upgrade");
+    assert_eq!(out.data["vmid"], 100);
+    // No description: none is sent (the old server sent an empty one).
+    let out = expect(
+        "proxmox_create_snapshot_lxc",
+        json!({ "node": "pve1", "vmid": 200, "snapname": "s1" }),
+        "POST",
+        "/nodes/pve1/lxc/200/snapshot",
+        &[("snapname", "s1")],
+        json!(UPID),
+    )
+    .await;
+    assert_task(&out, "Snapshot 's1' of Container 200 is being taken");
+}
+
+#[tokio::test]
+async fn list_snapshots_is_newest_first_without_current() {
+    let snaps = json!([
+        { "name": "old", "snaptime": 1_700_000_000u64, "description": "first\n" },
+        { "name": "current", "description": "You are here!", "parent": "new", "running": 1, "digest": "abc" },
+        { "name": "new", "snaptime": 1_709_251_199u64, "description": "", "parent": "old", "vmstate": 1 },
+        { "name": "broken", "snaptime": 1_600_000_000u64, "snapstate": "prepare" }
+    ]);
+    let out = expect(
+        "proxmox_list_snapshots_vm",
+        json!({ "node": "pve1", "vmid": 100 }),
+        "GET",
+        "/nodes/pve1/qemu/100/snapshot",
+        &[],
+        snaps,
+    )
+    .await;
+    assert!(out.text.starts_with("📸 **Snapshots of VM 100 on pve1** (3)"), "{}", out.text);
+    let (new, old, broken) =
+        (out.text.find("**new**").unwrap(), out.text.find("**old**").unwrap(), out.text.find("**broken**").unwrap());
+    assert!(new < old && old < broken, "newest first: {}", out.text);
+    assert!(out.text.contains("• **new** — 2024-02-29 23:59:59 UTC (parent: old), with RAM"), "{}", out.text);
+    assert!(out.text.contains("• **old** — 2023-11-14 22:13:20 UTC — first"), "{}", out.text);
+    assert!(out.text.contains("**broken** — 2020-09-13 12:26:40 UTC, ⚠️ incomplete (prepare)"), "{}", out.text);
+    assert!(out.text.ends_with("The current state is based on 'new'."), "{}", out.text);
+    assert!(!out.text.contains("You are here"), "{}", out.text);
+    assert_eq!(out.data["total"], 3);
+    assert_eq!(out.data["current_parent"], "new");
+    assert_eq!(out.data["snapshots"][0]["name"], "new");
+
+    let out = expect(
+        "proxmox_list_snapshots_lxc",
+        json!({ "node": "pve1", "vmid": 200 }),
+        "GET",
+        "/nodes/pve1/lxc/200/snapshot",
+        &[],
+        json!([{ "name": "current", "description": "You are here!" }]),
+    )
+    .await;
+    assert_eq!(out.text, "No snapshots of Container 200 on pve1.");
+    assert_eq!(out.data["total"], 0);
+}
+
+#[tokio::test]
+async fn list_snapshots_is_basic() {
+    let pve = Pve::start().await;
+    let m = pve
+        .server
+        .mock_async(|when, then| {
+            when.method("GET").path(api("/nodes/pve1/qemu/100/snapshot"));
+            then.status(200).json_body(json!({ "data": [] }));
+        })
+        .await;
+    let out = pve.call_with("proxmox_list_snapshots_vm", json!({ "node": "pve1", "vmid": 100 }), false).await.unwrap();
+    m.assert_async().await;
+    assert_eq!(out.text, "No snapshots of VM 100 on pve1.");
+}
+
+#[tokio::test]
+async fn rollback_and_delete_name_the_snapshot_in_the_path() {
+    let out = expect(
+        "proxmox_rollback_snapshot_vm",
+        json!({ "node": "pve1", "vmid": 100, "snapname": "before-upgrade", "start": true }),
+        "POST",
+        "/nodes/pve1/qemu/100/snapshot/before-upgrade/rollback",
+        &[("start", "1")],
+        json!(UPID),
+    )
+    .await;
+    assert_task(&out, "VM 100 is being rolled back to snapshot 'before-upgrade'");
+    assert!(out.text.contains("⚠️ Everything since the snapshot"), "{}", out.text);
+    let out = expect(
+        "proxmox_rollback_snapshot_lxc",
+        json!({ "node": "pve1", "vmid": 200, "snapname": "s1" }),
+        "POST",
+        "/nodes/pve1/lxc/200/snapshot/s1/rollback",
+        &[],
+        json!(UPID),
+    )
+    .await;
+    assert_task(&out, "Container 200 is being rolled back to snapshot 's1'");
+    let out = expect(
+        "proxmox_delete_snapshot_vm",
+        json!({ "node": "pve1", "vmid": 100, "snapname": "old", "force": true }),
+        "DELETE",
+        "/nodes/pve1/qemu/100/snapshot/old",
+        &[("force", "1")],
+        json!(UPID),
+    )
+    .await;
+    assert_task(&out, "Snapshot 'old' of VM 100 is being deleted");
+    let out = expect(
+        "proxmox_delete_snapshot_lxc",
+        json!({ "node": "pve1", "vmid": 200, "snapname": "s1" }),
+        "DELETE",
+        "/nodes/pve1/lxc/200/snapshot/s1",
+        &[],
+        json!(UPID),
+    )
+    .await;
+    assert_task(&out, "Snapshot 's1' of Container 200 is being deleted");
+    assert_eq!(out.data["snapname"], "s1");
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_naming_the_argument() {
+    for (tool, args, named) in [
+        ("proxmox_create_snapshot_vm", json!({ "node": "pve1", "vmid": 100 }), "snapname"),
+        ("proxmox_create_snapshot_vm", json!({ "node": "pve1", "vmid": 100, "snapname": "1st" }), "snapname"),
+        ("proxmox_create_snapshot_vm", json!({ "node": "pve1", "vmid": 100, "snapname": "current" }), "snapname"),
+        ("proxmox_create_snapshot_vm", json!({ "node": "pve1", "vmid": 100, "snapname": "Pending" }), "snapname"),
+        ("proxmox_create_snapshot_lxc", json!({ "node": "pve1", "vmid": 200, "snapname": "vzdump" }), "snapname"),
+        (
+            "proxmox_create_snapshot_lxc",
+            json!({ "node": "pve1", "vmid": 200, "snapname": "s", "vmstate": true }),
+            "vmstate",
+        ),
+        (
+            "proxmox_create_snapshot_lxc",
+            json!({ "node": "pve1", "vmid": 200, "snapname": &"a".repeat(41) }),
+            "snapname",
+        ),
+        ("proxmox_rollback_snapshot_vm", json!({ "node": "pve1", "vmid": 100, "snapname": "../x" }), "snapname"),
+        ("proxmox_delete_snapshot_lxc", json!({ "node": "pve1", "vmid": 200, "snapname": "a%2Fb" }), "snapname"),
+        ("proxmox_list_snapshots_vm", json!({ "node": "pve1", "vmid": 1 }), "vmid"),
+    ] {
+        let pve = Pve::start().await;
+        let any = pve
+            .server
+            .mock_async(|_, then| {
+                then.status(200).json_body(json!({ "data": UPID }));
+            })
+            .await;
+        let result = pve.call(tool, args.clone()).await;
+        assert_eq!(any.calls_async().await, 0, "{tool} {args}: sent a request");
+        match result {
+            Err(ToolError::InvalidArguments(list)) => {
+                assert!(list.iter().any(|(a, _)| a == named), "{tool} {args}: expected `{named}` in {list:?}")
+            }
+            other => panic!("{tool} {args}: not refused as invalid: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn changing_tools_are_elevated_and_refused_without_elevation() {
+    for (tool, args) in [
+        ("proxmox_create_snapshot_lxc", json!({ "node": "pve1", "vmid": 200, "snapname": "s1" })),
+        ("proxmox_create_snapshot_vm", json!({ "node": "pve1", "vmid": 100, "snapname": "s1" })),
+        ("proxmox_rollback_snapshot_lxc", json!({ "node": "pve1", "vmid": 200, "snapname": "s1" })),
+        ("proxmox_rollback_snapshot_vm", json!({ "node": "pve1", "vmid": 100, "snapname": "s1" })),
+        ("proxmox_delete_snapshot_lxc", json!({ "node": "pve1", "vmid": 200, "snapname": "s1" })),
+        ("proxmox_delete_snapshot_vm", json!({ "node": "pve1", "vmid": 100, "snapname": "s1" })),
+    ] {
+        assert_refused(tool, args).await;
+    }
+    let registry = proxmox_mcp::Registry::builtin();
+    for name in ["proxmox_rollback_snapshot_vm", "proxmox_rollback_snapshot_lxc", "proxmox_delete_snapshot_vm"] {
+        assert!(registry.get(name).unwrap().destructive(), "{name} is destructive");
+    }
+}
+
+async fn call(s: &mut common::mcp::Session, tool: &str, args: Value) -> Value {
+    let result = s.call(tool, args).await;
+    assert_ok(tool, &result);
+    result
+}
+
+/// The snapshot names fakepve lists, through our own list tool.
+async fn names(s: &mut common::mcp::Session, tool: &str, vmid: u32) -> Vec<String> {
+    let list = call(s, tool, json!({ "node": "pve1", "vmid": vmid })).await;
+    list["structuredContent"]["snapshots"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", text(&list)))
+        .iter()
+        .filter_map(|s| s["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn snapshot_scenario_against_fakepve() {
+    let Some(pve) = FakePve::start().await else { return };
+    let mut s = pve.session().await;
+    for (kind, vmid) in [("vm", 100), ("lxc", 200)] {
+        let list = format!("proxmox_list_snapshots_{kind}");
+        assert!(names(&mut s, &list, vmid).await.is_empty());
+        let create = format!("proxmox_create_snapshot_{kind}");
+        let mut args =
+            json!({ "node": "pve1", "vmid": vmid, "snapname": "before-upgrade", "description": "kernel 6.14" });
+        if kind == "vm" {
+            args["vmstate"] = json!(true);
+        }
+        let created = call(&mut s, &create, args).await;
+        assert!(created["structuredContent"]["upid"].as_str().unwrap().starts_with("UPID:pve1:"), "{created}");
+        call(&mut s, &create, json!({ "node": "pve1", "vmid": vmid, "snapname": "after" })).await;
+        assert_eq!(names(&mut s, &list, vmid).await.len(), 2);
+        let listed = call(&mut s, &list, json!({ "node": "pve1", "vmid": vmid })).await;
+        assert!(text(&listed).contains("**before-upgrade**"), "{}", text(&listed));
+        assert!(text(&listed).contains("kernel 6.14"), "{}", text(&listed));
+        assert!(text(&listed).contains("(parent: before-upgrade)"), "{}", text(&listed));
+        assert_eq!(listed["structuredContent"]["current_parent"], "after", "{}", text(&listed));
+
+        call(
+            &mut s,
+            &format!("proxmox_rollback_snapshot_{kind}"),
+            json!({ "node": "pve1", "vmid": vmid, "snapname": "before-upgrade", "start": true }),
+        )
+        .await;
+        let listed = call(&mut s, &list, json!({ "node": "pve1", "vmid": vmid })).await;
+        assert_eq!(listed["structuredContent"]["current_parent"], "before-upgrade", "{}", text(&listed));
+
+        let delete = format!("proxmox_delete_snapshot_{kind}");
+        call(&mut s, &delete, json!({ "node": "pve1", "vmid": vmid, "snapname": "after" })).await;
+        call(&mut s, &delete, json!({ "node": "pve1", "vmid": vmid, "snapname": "before-upgrade", "force": true }))
+            .await;
+        assert!(names(&mut s, &list, vmid).await.is_empty());
+    }
+    // Both guests run again after a rollback with `start`.
+    let status = call(&mut s, "proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 200, "type": "lxc" })).await;
+    assert_eq!(status["structuredContent"]["status"], "running");
+    assert!(s.close().await.success());
+}
