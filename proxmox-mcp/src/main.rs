@@ -38,16 +38,18 @@ fn print(text: &str) -> ExitCode {
 }
 
 fn init_logging() {
-    let filter = std::env::var("PROXMOX_LOG_LEVEL")
+    let requested = std::env::var("PROXMOX_LOG_LEVEL")
         .ok()
         .filter(|v| !v.trim().is_empty())
         .or_else(|| std::env::var("RUST_LOG").ok())
         .unwrap_or_else(|| "info".into());
+    // rmcp logs whole requests (tool arguments, which may hold passwords) at debug and below:
+    // it stays at info whatever is asked.
+    let kept: Vec<&str> = requested.split(',').filter(|d| !d.trim_start().starts_with("rmcp")).collect();
+    let filter = format!("{},rmcp=info", kept.join(","));
     let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| {
-        eprintln!(
-            "proxmox-mcp: PROXMOX_LOG_LEVEL: \"{filter}\" is not a level (error, warn, info, debug, trace); using info"
-        );
-        tracing_subscriber::EnvFilter::new("info")
+        eprintln!("proxmox-mcp: PROXMOX_LOG_LEVEL: \"{requested}\" is not a level (error, warn, info, debug, trace); using info");
+        tracing_subscriber::EnvFilter::new("info,rmcp=info")
     });
     let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).with_env_filter(filter);
     match std::env::var("PROXMOX_LOG_FORMAT").unwrap_or_default().trim().to_ascii_lowercase().as_str() {

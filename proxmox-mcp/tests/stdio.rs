@@ -60,8 +60,13 @@ async fn a_client_session_over_stdio() {
 
     let list = s.request(2, "tools/list", json!({})).await;
     let tools = list["result"]["tools"].as_array().unwrap();
-    assert_eq!(tools.len(), 12);
-    assert!(tools.iter().all(|t| t["annotations"]["readOnlyHint"] == true));
+    let registry = proxmox_mcp::Registry::builtin();
+    assert_eq!(tools.len(), registry.len());
+    for t in tools {
+        let d = registry.get(t["name"].as_str().unwrap()).unwrap();
+        assert_eq!(t["annotations"]["readOnlyHint"], d.read_only(), "{}", d.name);
+        assert_eq!(t["annotations"]["destructiveHint"], d.destructive(), "{}", d.name);
+    }
 
     let call =
         s.request(3, "tools/call", json!({ "name": "proxmox_get_node_dns", "arguments": { "node": "pve1" } })).await;
@@ -88,6 +93,16 @@ async fn a_client_session_over_stdio() {
     let discover = s.request(7, "server/discover", json!({})).await;
     assert!(discover["error"].is_object(), "{discover}");
 
+    // A secret in tool arguments never reaches the logs, even at trace level.
+    let secret = "Tr0ub4dor-demo-password";
+    let refused = s
+        .call(
+            "proxmox_create_lxc",
+            json!({ "node": "pve1", "vmid": 300, "ostemplate": "local:vztmpl/debian-13.tar.zst", "password": secret }),
+        )
+        .await;
+    assert_eq!(refused["isError"], true);
+
     let ping = s.request(8, "ping", json!({})).await;
     assert_eq!(ping["result"], json!({}));
 
@@ -106,6 +121,7 @@ async fn a_client_session_over_stdio() {
         assert!(entry["level"].is_string(), "{line}");
     }
     assert!(!stderr.contains(TOKEN_SECRET), "the token leaked into the logs");
+    assert!(!stderr.contains(secret), "a password argument leaked into the logs");
     for line in &s.seen {
         assert!(!line.contains(TOKEN_SECRET), "the token leaked into a result");
     }
