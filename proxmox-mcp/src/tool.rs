@@ -319,46 +319,6 @@ pub fn input_schema<T: schemars::JsonSchema>() -> JsonObject {
     obj
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An enum whose variants carry docs.
-    #[derive(schemars::JsonSchema)]
-    #[allow(dead_code)]
-    enum Dir {
-        /// Incoming.
-        #[serde(rename = "in")]
-        In,
-        /// Outgoing.
-        #[serde(rename = "out")]
-        Out,
-    }
-
-    #[derive(schemars::JsonSchema)]
-    #[allow(dead_code)]
-    struct P {
-        /// Direction.
-        dir: Option<Dir>,
-        /// Needed.
-        need: Dir,
-        /// Count.
-        n: Option<u32>,
-    }
-
-    #[test]
-    fn enums_become_plain_string_enums() {
-        let s = Value::Object(input_schema::<P>());
-        for key in ["dir", "need"] {
-            assert_eq!(s["properties"][key]["enum"], serde_json::json!(["in", "out"]), "{s}");
-            assert_eq!(s["properties"][key]["type"], "string");
-            assert!(s["properties"][key].get("anyOf").is_none() && s["properties"][key].get("oneOf").is_none());
-        }
-        assert_eq!(s["properties"]["n"]["type"], "integer");
-        assert_eq!(s["required"], serde_json::json!(["need"]));
-    }
-}
-
 /// Make a property schema plain for every client: a `oneOf` of string constants becomes an
 /// `enum`, and optional values lose their `null` alternative (leaving a parameter out is how it
 /// is omitted; `null` is still accepted).
@@ -430,4 +390,44 @@ pub(crate) fn clean_serde_message(msg: &str) -> String {
 pub(crate) fn unknown_field(msg: &str) -> Option<String> {
     let rest = msg.strip_prefix("unknown field `")?;
     Some(rest.split('`').next()?.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An enum whose variants carry docs.
+    #[derive(schemars::JsonSchema)]
+    #[allow(dead_code)]
+    enum Dir {
+        /// Incoming.
+        #[serde(rename = "in")]
+        In,
+        /// Outgoing.
+        #[serde(rename = "out")]
+        Out,
+    }
+
+    #[derive(schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct P {
+        /// Direction.
+        dir: Option<Dir>,
+        /// Needed.
+        need: Dir,
+        /// Count.
+        n: Option<u32>,
+    }
+
+    #[test]
+    fn enums_become_plain_string_enums() {
+        let s = Value::Object(input_schema::<P>());
+        for key in ["dir", "need"] {
+            assert_eq!(s["properties"][key]["enum"], serde_json::json!(["in", "out"]), "{s}");
+            assert_eq!(s["properties"][key]["type"], "string");
+            assert!(s["properties"][key].get("anyOf").is_none() && s["properties"][key].get("oneOf").is_none());
+        }
+        assert_eq!(s["properties"]["n"]["type"], "integer");
+        assert_eq!(s["required"], serde_json::json!(["need"]));
+    }
 }
