@@ -160,13 +160,12 @@ fn to_params(value: &impl Serialize) -> Result<Value, ToolError> {
 // ---------------------------------------------------------------------------------------------
 // Backup jobs
 
-/// Compression of backup files.
+/// Compression of backup files. (No doc comments on the variants of the optional enums here:
+/// their schema is then a plain `enum`.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum Compress {
-    /// No compression.
     #[serde(rename = "0")]
     None,
-    /// The default algorithm (lzo).
     #[serde(rename = "1")]
     Default,
     #[serde(rename = "gzip")]
@@ -181,11 +180,8 @@ pub enum Compress {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BackupMode {
-    /// Live backup (the default).
     Snapshot,
-    /// Suspend the guest during the backup.
     Suspend,
-    /// Stop the guest during the backup.
     Stop,
 }
 
@@ -240,9 +236,9 @@ pub struct BackupJobSettings {
     pub pool: Option<String>,
     /// Only run on this node.
     pub node: Option<Node>,
-    /// Backup mode: snapshot (default), suspend or stop.
+    /// Backup mode: snapshot (default: live), suspend (the guest during the backup) or stop (it).
     pub mode: Option<BackupMode>,
-    /// Compression: 0 (none), 1 (default), gzip, lzo or zstd.
+    /// Compression: 0 (none, Proxmox's default), 1 (lzo), gzip, lzo or zstd.
     pub compress: Option<Compress>,
     /// Whether the job runs (default true).
     pub enabled: Option<bool>,
@@ -254,7 +250,8 @@ pub struct BackupJobSettings {
     pub prune_backups: Option<String>,
     /// Prune older backups according to `prune-backups` (default true).
     pub remove: Option<bool>,
-    /// Deprecated by Proxmox (use `prune-backups`): backups to keep per guest.
+    /// Deprecated (use `prune-backups` keep-last=N): backups to keep per guest. Proxmox VE 8.4
+    /// and 9.1 take it; later versions drop it.
     #[schemars(range(min = 1))]
     pub maxfiles: Option<u32>,
     /// Notes for the backups, with {{guestname}}, {{node}}, {{vmid}}, {{cluster}} (needs `storage`).
@@ -588,9 +585,7 @@ pub enum ReplicationType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RemoveJob {
-    /// Remove only the local job state.
     Local,
-    /// Also remove the replicated data on the target.
     Full,
 }
 

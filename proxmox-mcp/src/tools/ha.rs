@@ -63,25 +63,19 @@ string_id! {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HaResourceType {
-    /// A QEMU virtual machine.
     Vm,
-    /// An LXC container.
     Ct,
 }
 
-/// The state the HA manager should keep a resource in.
+/// The state the HA manager should keep a resource in. (No doc comments on the variants: an
+/// optional enum then has a plain `enum` schema.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HaState {
-    /// Keep it running (the default).
     Started,
-    /// Keep it stopped, but still managed (it is recovered on node failure).
     Stopped,
-    /// Alias of `started`.
     Enabled,
-    /// Stop it and do not recover it.
     Disabled,
-    /// Leave it alone: HA does not manage it until the state changes.
     Ignored,
 }
 
@@ -89,7 +83,9 @@ pub enum HaState {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HaResourceSettings {
-    /// Requested state: started (default), stopped, enabled (= started), disabled or ignored.
+    /// Requested state: started (default: keep it running), stopped (keep it stopped, still
+    /// recovered on node failure), enabled (= started), disabled (stopped, not recovered) or
+    /// ignored (HA leaves it alone).
     pub state: Option<HaState>,
     /// HA group to bind the resource to (Proxmox VE 8; refused once a PVE 9 cluster has migrated
     /// its groups to HA rules).
