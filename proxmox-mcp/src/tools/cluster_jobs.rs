@@ -1,5 +1,1002 @@
-//! (to be written)
+//! Cluster Management, jobs and options: scheduled backup jobs, storage replication jobs and the
+//! datacenter-wide options.
 
-use crate::ToolDescriptor;
+use super::ha::{Digest, SettingList};
+use crate::format::{self, Block, f64_field, str_field, u64_field};
+use crate::types::{BackupJobId, ConfigId, InvalidValue, Node, ReplicationJobId, StorageId, VmId, shown, string_id};
+use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
 
-pub static TOOLS: &[&ToolDescriptor] = &[];
+pub static TOOLS: &[&ToolDescriptor] = &[
+    &PROXMOX_LIST_CLUSTER_BACKUP_JOBS,
+    &PROXMOX_GET_CLUSTER_BACKUP_JOB,
+    &PROXMOX_CREATE_CLUSTER_BACKUP_JOB,
+    &PROXMOX_UPDATE_CLUSTER_BACKUP_JOB,
+    &PROXMOX_DELETE_CLUSTER_BACKUP_JOB,
+    &PROXMOX_LIST_CLUSTER_REPLICATION_JOBS,
+    &PROXMOX_GET_CLUSTER_REPLICATION_JOB,
+    &PROXMOX_CREATE_CLUSTER_REPLICATION_JOB,
+    &PROXMOX_UPDATE_CLUSTER_REPLICATION_JOB,
+    &PROXMOX_DELETE_CLUSTER_REPLICATION_JOB,
+    &PROXMOX_GET_CLUSTER_OPTIONS,
+    &PROXMOX_UPDATE_CLUSTER_OPTIONS,
+];
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+string_id! {
+    /// A schedule (Proxmox format `pve-calendar-event`, a subset of systemd calendar events),
+    /// e.g. `daily`, `sun 01:00`, `mon..fri 21:30`, `*/15`.
+    CalendarEvent, kind = "calendar event", pattern = "^[ -~]+$", max = 128,
+    rule = "a systemd-style calendar event such as `daily`, `sun 01:00`, `mon..fri 21:30` or `*/15`",
+    check = |s| !s.trim().is_empty() && s.chars().all(|c| c.is_ascii() && !c.is_ascii_control())
+}
+
+string_id! {
+    /// A start time, `HH:MM` (deprecated by Proxmox in favour of `schedule`).
+    StartTime, kind = "start time", pattern = "^[0-9]{1,2}:[0-9]{1,2}$", max = 5,
+    rule = "HH:MM, e.g. 02:30",
+    check = |s| s.split_once(':').is_some_and(|(h, m)| {
+        [h, m].iter().all(|p| (1..=2).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit()))
+    })
+}
+
+string_id! {
+    /// Days of the week (Proxmox format `pve-day-of-week-list`), e.g. `mon,wed,fri`.
+    DayList, kind = "list of week days", pattern = "^(mon|tue|wed|thu|fri|sat|sun)(,(mon|tue|wed|thu|fri|sat|sun))*$", max = 27,
+    rule = "mon, tue, wed, thu, fri, sat or sun, separated by commas",
+    check = |s| s.split(',').all(|d| DAYS.contains(&d))
+}
+
+/// Guest ids (Proxmox format `pve-vmid-list`): given as `"100,101"` or `[100, 101]`, sent as
+/// `100,101`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VmIdList(Vec<VmId>);
+
+impl fmt::Display for VmIdList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<String> = self.0.iter().map(VmId::to_string).collect();
+        f.write_str(&ids.join(","))
+    }
+}
+
+impl Serialize for VmIdList {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for VmIdList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let ids = match Value::deserialize(d)? {
+            Value::String(s) => s
+                .split([',', ';', ' '])
+                .filter(|p| !p.is_empty())
+                .map(|p| p.parse::<VmId>())
+                .collect::<Result<Vec<_>, InvalidValue>>()
+                .map_err(D::Error::custom)?,
+            Value::Array(items) => items
+                .into_iter()
+                .map(|v| serde_json::from_value::<VmId>(v).map_err(|e| D::Error::custom(e.to_string())))
+                .collect::<Result<Vec<_>, _>>()?,
+            Value::Number(n) => vec![serde_json::from_value::<VmId>(Value::Number(n)).map_err(D::Error::custom)?],
+            other => return Err(D::Error::custom(format!("{other} is not a list of guest ids, e.g. \"100,101\""))),
+        };
+        if ids.is_empty() {
+            return Err(D::Error::custom("must name at least one guest id, e.g. \"100,101\""));
+        }
+        Ok(VmIdList(ids))
+    }
+}
+
+impl JsonSchema for VmIdList {
+    fn schema_name() -> Cow<'static, str> {
+        "VmIdList".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]+([,; ]+[0-9]+)*$",
+            "description": "Guest ids (100 to 999999999) separated by commas, e.g. 100,101.",
+        })
+    }
+}
+
+/// A Proxmox boolean, whichever way it came (true, 1, "1").
+fn truthy(v: Option<&Value>) -> Option<bool> {
+    let v = v?;
+    v.as_bool().or_else(|| v.as_u64().map(|n| n != 0)).or_else(|| v.as_str().map(|s| s == "1" || s == "true"))
+}
+
+/// `2026-11-25 08:00 UTC` from a Unix time.
+fn utc(secs: i64) -> String {
+    // Days to civil date (H. Hinnant's algorithm).
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+}
+
+/// The strings of a parameter struct that are longer than Proxmox allows, as argument errors.
+fn length_errors(limits: &[(&str, Option<&str>, usize)]) -> Vec<(String, String)> {
+    limits
+        .iter()
+        .filter(|(_, v, max)| v.is_some_and(|v| v.len() > *max))
+        .map(|(name, _, max)| (name.to_string(), format!("is longer than {max} characters")))
+        .collect()
+}
+
+fn done(errors: Vec<(String, String)>) -> Result<(), ToolError> {
+    if errors.is_empty() { Ok(()) } else { Err(ToolError::InvalidArguments(errors)) }
+}
+
+/// The names of the parameters a request sets (non-null), for the result text.
+fn set_keys(params: &Value, skip: &[&str]) -> Vec<String> {
+    params
+        .as_object()
+        .map(|o| {
+            o.iter().filter(|(k, v)| !v.is_null() && !skip.contains(&k.as_str())).map(|(k, _)| k.clone()).collect()
+        })
+        .unwrap_or_default()
+}
+
+fn to_params(value: &impl Serialize) -> Result<Value, ToolError> {
+    serde_json::to_value(value).map_err(|e| ToolError::Other(format!("cannot encode parameters: {e}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backup jobs
+
+/// Compression of backup files. (No doc comments on the variants of the optional enums here:
+/// their schema is then a plain `enum`.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Compress {
+    #[serde(rename = "0")]
+    None,
+    #[serde(rename = "1")]
+    Default,
+    #[serde(rename = "gzip")]
+    Gzip,
+    #[serde(rename = "lzo")]
+    Lzo,
+    #[serde(rename = "zstd")]
+    Zstd,
+}
+
+/// How guests are backed up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupMode {
+    Snapshot,
+    Suspend,
+    Stop,
+}
+
+/// When to send notification mails (deprecated by Proxmox: use notification matchers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MailNotification {
+    Always,
+    Failure,
+}
+
+/// Which notification system a job uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotificationMode {
+    Auto,
+    LegacySendmail,
+    NotificationSystem,
+}
+
+/// How Proxmox Backup Server detects changed files of container backups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PbsChangeDetectionMode {
+    Legacy,
+    Data,
+    Metadata,
+}
+
+/// Settings of a backup job: the vzdump options POST /cluster/backup and PUT
+/// /cluster/backup/{id} take.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupJobSettings {
+    /// When the job runs, as a calendar event: e.g. `daily`, `sun 01:00`, `mon..fri 21:30`,
+    /// `*-*-01 03:00`. Use this or `starttime`.
+    pub schedule: Option<CalendarEvent>,
+    /// Deprecated: start time HH:MM (with `dow`); Proxmox converts it into a `schedule`.
+    pub starttime: Option<StartTime>,
+    /// Deprecated: week days for `starttime`, e.g. mon,wed,fri (default every day).
+    pub dow: Option<DayList>,
+    /// The storage to write the backups to, e.g. local.
+    pub storage: Option<StorageId>,
+    /// Guests to back up: ids separated by commas, e.g. 100,101.
+    pub vmid: Option<VmIdList>,
+    /// Back up every guest (of the node the job runs on).
+    pub all: Option<bool>,
+    /// With `all`: guests to leave out, e.g. 100,101.
+    pub exclude: Option<VmIdList>,
+    /// Back up the guests of this resource pool.
+    #[schemars(length(max = 64))]
+    pub pool: Option<String>,
+    /// Only run on this node.
+    pub node: Option<Node>,
+    /// Backup mode: snapshot (default: live), suspend (the guest during the backup) or stop (it).
+    pub mode: Option<BackupMode>,
+    /// Compression: 0 (none, Proxmox's default), 1 (lzo), gzip, lzo or zstd.
+    pub compress: Option<Compress>,
+    /// Whether the job runs (default true).
+    pub enabled: Option<bool>,
+    /// Description of the job.
+    #[schemars(length(max = 512))]
+    pub comment: Option<String>,
+    /// Retention instead of the storage's, e.g. keep-last=3,keep-weekly=2.
+    #[serde(rename = "prune-backups")]
+    pub prune_backups: Option<String>,
+    /// Prune older backups according to `prune-backups` (default true).
+    pub remove: Option<bool>,
+    /// Deprecated (use `prune-backups` keep-last=N): backups to keep per guest. Proxmox VE 8.4
+    /// and 9.1 take it; later versions drop it.
+    #[schemars(range(min = 1))]
+    pub maxfiles: Option<u32>,
+    /// Notes for the backups, with {{guestname}}, {{node}}, {{vmid}}, {{cluster}} (needs `storage`).
+    #[serde(rename = "notes-template")]
+    #[schemars(length(max = 1024))]
+    pub notes_template: Option<String>,
+    /// Mark the backups protected (needs `storage`).
+    pub protected: Option<bool>,
+    /// Run a missed job as soon as possible when the scheduler comes back (default false).
+    #[serde(rename = "repeat-missed")]
+    pub repeat_missed: Option<bool>,
+    /// Deprecated by Proxmox (use notification matchers): mail recipients, comma-separated.
+    pub mailto: Option<String>,
+    /// Deprecated by Proxmox: when to mail: always or failure.
+    pub mailnotification: Option<MailNotification>,
+    /// Notification system: auto (default), legacy-sendmail or notification-system.
+    #[serde(rename = "notification-mode")]
+    pub notification_mode: Option<NotificationMode>,
+    /// I/O bandwidth limit in KiB/s (0 = none).
+    pub bwlimit: Option<u64>,
+    /// I/O priority with the BFQ scheduler, 0 to 8 (default 7).
+    #[schemars(range(min = 0, max = 8))]
+    pub ionice: Option<u8>,
+    /// Minutes to wait for the global backup lock (default 180).
+    pub lockwait: Option<u32>,
+    /// Minutes to wait for a guest to stop (default 10).
+    pub stopwait: Option<u32>,
+    /// pigz instead of gzip: N>0 threads (1 = half the cores).
+    pub pigz: Option<u32>,
+    /// zstd threads (0 = half the cores; default 1).
+    pub zstd: Option<u32>,
+    /// Performance settings, e.g. max-workers=2,pbs-entries-max=1048576.
+    pub performance: Option<String>,
+    /// Backup fleecing for VMs, e.g. enabled=1,storage=local-lvm.
+    pub fleecing: Option<String>,
+    /// Container backups to a Proxmox Backup Server: legacy, data or metadata.
+    #[serde(rename = "pbs-change-detection-mode")]
+    pub pbs_change_detection_mode: Option<PbsChangeDetectionMode>,
+    /// Container paths to leave out (shell globs), e.g. ["/tmp/?*", "/var/cache/?*"].
+    #[serde(rename = "exclude-path")]
+    pub exclude_path: Option<Vec<String>>,
+    /// Skip temporary files and logs (default true).
+    pub stdexcludes: Option<bool>,
+    /// Store the files in this directory (root@pam only).
+    pub dumpdir: Option<String>,
+    /// Temporary files in this directory (root@pam only).
+    pub tmpdir: Option<String>,
+    /// Hook script to run (root@pam only).
+    pub script: Option<String>,
+    /// Stop running backup jobs on the node.
+    pub stop: Option<bool>,
+    /// Less output.
+    pub quiet: Option<bool>,
+}
+
+impl BackupJobSettings {
+    /// The rules that span arguments, checked as Proxmox checks them.
+    fn check(&self, errors: &mut Vec<(String, String)>) {
+        errors.extend(length_errors(&[
+            ("comment", self.comment.as_deref(), 512),
+            ("notes-template", self.notes_template.as_deref(), 1024),
+        ]));
+        let mut rule = |arg: &str, msg: &str| errors.push((arg.to_string(), msg.to_string()));
+        if self.schedule.is_some() && self.starttime.is_some() {
+            rule("starttime", "cannot be given together with `schedule`");
+        }
+        if self.dow.is_some() && self.starttime.is_none() {
+            rule("dow", "needs `starttime` (or give a `schedule` such as \"mon,wed 02:00\")");
+        }
+        if self.vmid.is_some() {
+            if self.all == Some(true) {
+                rule("all", "conflicts with `vmid`");
+            }
+            if self.exclude.is_some() {
+                rule("exclude", "conflicts with `vmid`");
+            }
+            if self.pool.is_some() {
+                rule("pool", "conflicts with `vmid`");
+            }
+        }
+        if self.ionice.is_some_and(|n| n > 8) {
+            rule("ionice", "must be from 0 to 8");
+        }
+        if self.maxfiles == Some(0) {
+            rule("maxfiles", "must be at least 1");
+        }
+        if self.storage.is_none() {
+            if self.notes_template.is_some() {
+                rule("notes-template", "needs `storage`");
+            }
+            if self.protected.is_some() {
+                rule("protected", "needs `storage`");
+            }
+        }
+    }
+
+    /// Which guests a request selects, if any.
+    fn selects_guests(&self) -> bool {
+        self.vmid.is_some()
+            || self.all == Some(true)
+            || self.pool.is_some()
+            || self.exclude.is_some()
+            || self.stop == Some(true)
+    }
+}
+
+/// When a job runs, as Proxmox shows it: its calendar event, or the legacy `dow` + `starttime`.
+fn job_schedule(job: &Value) -> String {
+    if let Some(s) = str_field(job, "schedule") {
+        return s.to_string();
+    }
+    match (str_field(job, "dow"), str_field(job, "starttime")) {
+        (Some(d), Some(t)) => format!("{d} {t}"),
+        (None, Some(t)) => t.to_string(),
+        _ => "N/A".into(),
+    }
+}
+
+/// Which guests a job backs up.
+fn job_selection(job: &Value) -> String {
+    if truthy(job.get("all")) == Some(true) {
+        return match job.get("exclude").map(format::value) {
+            Some(ex) => format!("all guests except {ex}"),
+            None => "all guests".into(),
+        };
+    }
+    if let Some(pool) = str_field(job, "pool") {
+        return format!("pool {pool}");
+    }
+    match job.get("vmid").map(format::value) {
+        Some(ids) => format!("guests {ids}"),
+        None => "N/A".into(),
+    }
+}
+
+fn job_enabled(job: &Value) -> bool {
+    truthy(job.get("enabled")).unwrap_or(true)
+}
+
+/// List the datacenter's scheduled backup jobs: schedule, guests, storage, next run.
+#[pve_tool(path = "/cluster/backup", method = GET, category = "Cluster Management", title = "List backup jobs")]
+async fn proxmox_list_cluster_backup_jobs(api: Api) -> ToolResult {
+    let mut jobs: Vec<Value> = api.send(()).await?;
+    jobs.sort_by(|a, b| str_field(a, "id").cmp(&str_field(b, "id")));
+    if jobs.is_empty() {
+        return Ok(ToolOutput::new("No backup jobs found.", jobs));
+    }
+    let mut text = format!("🗓️ **Backup jobs** ({})\n", jobs.len());
+    for j in &jobs {
+        let enabled = job_enabled(j);
+        text.push_str(&format!(
+            "\n• {} **{}** — `{}`, {}, storage {}",
+            if enabled { "🟢" } else { "⏸️" },
+            str_field(j, "id").unwrap_or("?"),
+            job_schedule(j),
+            job_selection(j),
+            str_field(j, "storage").unwrap_or("default"),
+        ));
+        if let Some(mode) = str_field(j, "mode") {
+            text.push_str(&format!(", mode {mode}"));
+        }
+        if !enabled {
+            text.push_str(", disabled");
+        } else if let Some(next) = j.get("next-run").and_then(Value::as_i64) {
+            text.push_str(&format!(", next run {}", utc(next)));
+        }
+        if let Some(c) = str_field(j, "comment").filter(|c| !c.is_empty()) {
+            text.push_str(&format!(" — {c}"));
+        }
+    }
+    Ok(ToolOutput::new(text, jobs))
+}
+
+/// Show one scheduled backup job with all its vzdump options.
+#[pve_tool(path = "/cluster/backup/<id>", method = GET, category = "Cluster Management", title = "Get backup job")]
+async fn proxmox_get_cluster_backup_job(
+    api: Api,
+    /// The backup job id, e.g. backup-4f2a9c1e-77d0.
+    id: BackupJobId,
+) -> ToolResult {
+    let job: Value = api.send(()).await?;
+    let mut block = Block::new(format!("🗓️ **Backup job {id}**"))
+        .line("Enabled", if job_enabled(&job) { "yes" } else { "no" })
+        .line("Schedule", job_schedule(&job))
+        .opt("Next run", job.get("next-run").and_then(Value::as_i64).map(utc))
+        .line("Guests", job_selection(&job))
+        .line("Storage", str_field(&job, "storage").unwrap_or("default"))
+        .opt("Node", str_field(&job, "node"))
+        .opt("Mode", str_field(&job, "mode"))
+        .opt("Compression", str_field(&job, "compress"))
+        .opt(
+            "Retention",
+            str_field(&job, "prune-backups").map(str::to_string).or_else(|| {
+                job.get("prune-backups").filter(|v| v.is_object()).map(|v| {
+                    v.as_object()
+                        .map(|o| {
+                            o.iter().map(|(k, v)| format!("{k}={}", format::value(v))).collect::<Vec<_>>().join(",")
+                        })
+                        .unwrap_or_default()
+                })
+            }),
+        )
+        .opt("Notes template", str_field(&job, "notes-template"))
+        .opt("Comment", str_field(&job, "comment"));
+    let shown_keys = [
+        "id",
+        "type",
+        "enabled",
+        "schedule",
+        "next-run",
+        "all",
+        "vmid",
+        "pool",
+        "exclude",
+        "storage",
+        "node",
+        "mode",
+        "compress",
+        "prune-backups",
+        "notes-template",
+        "comment",
+        "dow",
+        "starttime",
+    ];
+    if let Some(obj) = job.as_object() {
+        for (k, v) in obj.iter().filter(|(k, v)| !shown_keys.contains(&k.as_str()) && !v.is_null()) {
+            block = block.line(k, format::value(v));
+        }
+    }
+    Ok(ToolOutput::new(block.finish(), job))
+}
+
+/// Create a scheduled backup job: when (`schedule`), which guests (`vmid`, `all` or `pool`),
+/// where (`storage`) and how (vzdump options).
+#[pve_tool(path = "/cluster/backup", method = POST, elevated, category = "Cluster Management", title = "Create backup job")]
+async fn proxmox_create_cluster_backup_job(
+    api: Api,
+    /// An id for the job (letters, digits, `-`, `_`; at most 50); Proxmox generates one if left out.
+    id: Option<ConfigId>,
+    #[flatten] job: BackupJobSettings,
+) -> ToolResult {
+    let mut errors = Vec::new();
+    job.check(&mut errors);
+    if job.schedule.is_none() && job.starttime.is_none() {
+        errors.push(("schedule".into(), "is required: when the job runs, e.g. \"sun 01:00\" or \"daily\"".into()));
+    }
+    if !job.selects_guests() {
+        errors.push(("vmid".into(), "is required unless `all` or `pool` selects the guests".into()));
+    }
+    if id.as_ref().is_some_and(|i| i.as_str().len() > BackupJobId::MAX_LEN) {
+        errors.push(("id".into(), format!("is longer than {} characters", BackupJobId::MAX_LEN)));
+    }
+    done(errors)?;
+    let mut params = to_params(&job)?;
+    params["id"] = json!(id);
+    let _: Value = api.send(&params).await?;
+    let title = match &id {
+        Some(id) => format!("✅ Backup job {id} created"),
+        None => "✅ Backup job created (Proxmox chose its id: list the jobs to see it)".into(),
+    };
+    let schedule = job.schedule.as_ref().map(ToString::to_string).unwrap_or_else(|| {
+        format!(
+            "{} {}",
+            job.dow.as_ref().map_or("every day", DayList::as_str),
+            job.starttime.as_ref().map_or("", StartTime::as_str)
+        )
+    });
+    let text = Block::new(title)
+        .line("Schedule", schedule)
+        .line("Guests", job_selection(&params))
+        .line("Storage", job.storage.as_ref().map_or("default", StorageId::as_str))
+        .finish();
+    Ok(ToolOutput::new(text, json!({ "id": id, "settings": params })))
+}
+
+/// Change a scheduled backup job's options, or reset some with `delete`.
+#[pve_tool(path = "/cluster/backup/<id>", method = PUT, elevated, category = "Cluster Management", title = "Update backup job")]
+async fn proxmox_update_cluster_backup_job(
+    api: Api,
+    /// The backup job id.
+    id: BackupJobId,
+    /// Settings to remove (back to their defaults), comma-separated, e.g. comment,node.
+    delete: Option<SettingList>,
+    #[flatten] job: BackupJobSettings,
+) -> ToolResult {
+    let mut errors = Vec::new();
+    job.check(&mut errors);
+    done(errors)?;
+    let mut params = to_params(&job)?;
+    params["delete"] = json!(delete);
+    let changed = set_keys(&params, &[]);
+    if changed.is_empty() {
+        return Err(ToolError::invalid("schedule", "nothing to change: give at least one option or `delete`"));
+    }
+    let _: Value = api.send(&params).await?;
+    Ok(ToolOutput::new(
+        format!("✅ Backup job {id} updated ({})", changed.join(", ")),
+        json!({ "id": id, "settings": params }),
+    ))
+}
+
+/// Delete a scheduled backup job (existing backups stay).
+#[pve_tool(
+    path = "/cluster/backup/<id>",
+    method = DELETE,
+    elevated,
+    category = "Cluster Management",
+    title = "Delete backup job"
+)]
+async fn proxmox_delete_cluster_backup_job(
+    api: Api,
+    /// The backup job id.
+    id: BackupJobId,
+) -> ToolResult {
+    let _: Value = api.send(()).await?;
+    Ok(ToolOutput::new(format!("✅ Backup job {id} deleted"), json!({ "id": id })))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replication jobs
+
+/// Replication types; Proxmox has only local (ZFS) replication.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplicationType {
+    #[default]
+    Local,
+}
+
+/// Marking a replication job for removal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RemoveJob {
+    Local,
+    Full,
+}
+
+/// Settings of a replication job, as POST/PUT /cluster/replication take them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationSettings {
+    /// When to replicate, as a calendar event (Proxmox's default: `*/15`, every 15 minutes).
+    pub schedule: Option<CalendarEvent>,
+    /// Bandwidth limit in MB/s (at least 1; decimals allowed).
+    #[schemars(range(min = 1.0))]
+    pub rate: Option<f64>,
+    /// Disable the job (true) or enable it again (false).
+    pub disable: Option<bool>,
+    /// Description.
+    #[schemars(length(max = 4096))]
+    pub comment: Option<String>,
+    /// Mark the job for removal: local, or full (also remove the data on the target).
+    pub remove_job: Option<RemoveJob>,
+    /// For internal use: the node the guest is expected on (to detect a stolen guest).
+    pub source: Option<Node>,
+}
+
+impl ReplicationSettings {
+    fn check(&self) -> Result<(), ToolError> {
+        let mut errors = length_errors(&[("comment", self.comment.as_deref(), 4096)]);
+        if self.rate.is_some_and(|r| !(r.is_finite() && r >= 1.0)) {
+            errors.push(("rate".into(), "must be at least 1 (MB/s)".into()));
+        }
+        done(errors)
+    }
+}
+
+fn replication_line(j: &Value) -> String {
+    let enabled = truthy(j.get("disable")) != Some(true);
+    let mut line = format!(
+        "• {} **{}** — guest {} → {}, schedule `{}`",
+        if enabled { "🟢" } else { "⏸️" },
+        str_field(j, "id").unwrap_or("?"),
+        j.get("guest").map_or("?".into(), format::value),
+        str_field(j, "target").unwrap_or("?"),
+        str_field(j, "schedule").unwrap_or("*/15"),
+    );
+    if let Some(rate) = f64_field(j, "rate") {
+        line.push_str(&format!(", {rate} MB/s"));
+    }
+    if !enabled {
+        line.push_str(", disabled");
+    }
+    if let Some(r) = str_field(j, "remove_job") {
+        line.push_str(&format!(", marked for removal ({r})"));
+    }
+    if let Some(c) = str_field(j, "comment").filter(|c| !c.is_empty()) {
+        line.push_str(&format!(" — {c}"));
+    }
+    line
+}
+
+/// List the storage replication jobs: guest, target node, schedule, rate, enabled.
+#[pve_tool(path = "/cluster/replication", method = GET, category = "Cluster Management", title = "List replication jobs")]
+async fn proxmox_list_cluster_replication_jobs(api: Api) -> ToolResult {
+    let mut jobs: Vec<Value> = api.send(()).await?;
+    jobs.sort_by_key(|j| (u64_field(j, "guest"), u64_field(j, "jobnum")));
+    if jobs.is_empty() {
+        return Ok(ToolOutput::new("No replication jobs found.", jobs));
+    }
+    let mut text = format!("🔁 **Replication jobs** ({})\n", jobs.len());
+    for j in &jobs {
+        text.push('\n');
+        text.push_str(&replication_line(j));
+    }
+    Ok(ToolOutput::new(text, jobs))
+}
+
+/// Show one replication job's configuration.
+#[pve_tool(path = "/cluster/replication/<id>", method = GET, category = "Cluster Management", title = "Get replication job")]
+async fn proxmox_get_cluster_replication_job(
+    api: Api,
+    /// The replication job id: guest id, `-`, job number, e.g. 100-0.
+    id: ReplicationJobId,
+) -> ToolResult {
+    let j: Value = api.send(()).await?;
+    let text = Block::new(format!("🔁 **Replication job {id}**"))
+        .opt("Guest", j.get("guest").map(format::value))
+        .opt("Target", str_field(&j, "target"))
+        .opt("Type", str_field(&j, "type"))
+        .line("Schedule", str_field(&j, "schedule").unwrap_or("*/15"))
+        .opt("Rate", f64_field(&j, "rate").map(|r| format!("{r} MB/s")))
+        .line("Enabled", if truthy(j.get("disable")) == Some(true) { "no" } else { "yes" })
+        .opt("Marked for removal", str_field(&j, "remove_job"))
+        .opt("Source", str_field(&j, "source"))
+        .opt("Comment", str_field(&j, "comment"))
+        .finish();
+    Ok(ToolOutput::new(text, j))
+}
+
+/// Create a storage replication job: copy a guest's local (ZFS) disks to another node on a
+/// schedule.
+#[pve_tool(
+    path = "/cluster/replication",
+    method = POST,
+    elevated,
+    category = "Cluster Management",
+    title = "Create replication job"
+)]
+async fn proxmox_create_cluster_replication_job(
+    api: Api,
+    /// The job id: the guest id, `-`, a job number, e.g. 100-0.
+    id: ReplicationJobId,
+    /// The node to replicate to, e.g. pve2.
+    target: Node,
+    /// The replication type: only `local` exists (the default).
+    #[serde(default)]
+    r#type: ReplicationType,
+    #[flatten] settings: ReplicationSettings,
+) -> ToolResult {
+    settings.check()?;
+    let mut params = to_params(&settings)?;
+    params["id"] = json!(id);
+    params["target"] = json!(target);
+    params["type"] = json!(r#type);
+    let _: Value = api.send(&params).await?;
+    let text = Block::new(format!("✅ Replication job {id} created"))
+        .line("Target", &target)
+        .line("Schedule", settings.schedule.as_ref().map_or("*/15 (default)", CalendarEvent::as_str))
+        .finish();
+    Ok(ToolOutput::new(text, json!({ "id": id, "settings": params })))
+}
+
+/// Change a replication job: schedule, rate, enabled, comment; or reset settings with `delete`.
+#[pve_tool(
+    path = "/cluster/replication/<id>",
+    method = PUT,
+    elevated,
+    category = "Cluster Management",
+    title = "Update replication job"
+)]
+async fn proxmox_update_cluster_replication_job(
+    api: Api,
+    /// The replication job id, e.g. 100-0.
+    id: ReplicationJobId,
+    /// Settings to remove (back to their defaults), comma-separated, e.g. rate,comment.
+    delete: Option<SettingList>,
+    /// Only change if the configuration still has this digest (from a read), against concurrent edits.
+    digest: Option<Digest>,
+    #[flatten] settings: ReplicationSettings,
+) -> ToolResult {
+    settings.check()?;
+    let mut params = to_params(&settings)?;
+    params["delete"] = json!(delete);
+    params["digest"] = json!(digest);
+    let changed = set_keys(&params, &["digest"]);
+    if changed.is_empty() {
+        return Err(ToolError::invalid("schedule", "nothing to change: give at least one setting or `delete`"));
+    }
+    let _: Value = api.send(&params).await?;
+    Ok(ToolOutput::new(
+        format!("✅ Replication job {id} updated ({})", changed.join(", ")),
+        json!({ "id": id, "settings": params }),
+    ))
+}
+
+/// Delete a replication job. By default Proxmox marks it for removal and its next run cleans up
+/// the replicated data on the target.
+#[pve_tool(
+    path = "/cluster/replication/<id>",
+    method = DELETE,
+    elevated,
+    category = "Cluster Management",
+    title = "Delete replication job"
+)]
+async fn proxmox_delete_cluster_replication_job(
+    api: Api,
+    /// The replication job id, e.g. 100-0.
+    id: ReplicationJobId,
+    /// Remove the job configuration at once, without any cleanup.
+    force: Option<bool>,
+    /// Keep the replicated data on the target node.
+    keep: Option<bool>,
+) -> ToolResult {
+    // Query parameters: Proxmox refuses a DELETE with a body.
+    let _: Value = api.send(json!({ "force": force, "keep": keep })).await?;
+    let how = match (force == Some(true), keep == Some(true)) {
+        (true, _) => "removed without cleanup",
+        (false, true) => "marked for removal; the replicated data stays on the target",
+        (false, false) => "marked for removal; its replicated data on the target will be removed",
+    };
+    Ok(ToolOutput::new(format!("✅ Replication job {id} {how}"), json!({ "id": id, "force": force, "keep": keep })))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datacenter options
+
+/// Show the datacenter-wide options (datacenter.cfg): console, keyboard, migration, HA, tags…
+#[pve_tool(path = "/cluster/options", method = GET, category = "Cluster Management", title = "Get cluster options")]
+async fn proxmox_get_cluster_options(api: Api) -> ToolResult {
+    let options: Value = api.send(()).await?;
+    let Some(obj) = options.as_object().filter(|o| !o.is_empty()) else {
+        return Ok(ToolOutput::new("No cluster options found.", options));
+    };
+    let mut block = Block::new("⚙️ **Datacenter options**");
+    for (k, v) in obj.iter().filter(|(_, v)| !v.is_null()) {
+        block = block.line(k, format::value(v));
+    }
+    Ok(ToolOutput::new(block.finish(), options))
+}
+
+/// The default console viewer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Console {
+    Applet,
+    Vv,
+    Html5,
+    Xtermjs,
+}
+
+/// HA fencing mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Fencing {
+    Watchdog,
+    Hardware,
+    Both,
+}
+
+/// Keyboard layouts of the VNC console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Keyboard {
+    De,
+    DeCh,
+    Da,
+    EnGb,
+    EnUs,
+    Es,
+    Fi,
+    Fr,
+    FrBe,
+    FrCa,
+    FrCh,
+    Hu,
+    Is,
+    It,
+    Ja,
+    Lt,
+    Mk,
+    Nl,
+    No,
+    Pl,
+    Pt,
+    PtBr,
+    Sv,
+    Sl,
+    Tr,
+}
+
+/// Languages of the web interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Ar,
+    Ca,
+    Da,
+    De,
+    En,
+    Es,
+    Eu,
+    Fa,
+    Fr,
+    Hr,
+    He,
+    It,
+    Ja,
+    Ka,
+    Kr,
+    Nb,
+    Nl,
+    Nn,
+    Pl,
+    #[serde(rename = "pt_BR")]
+    PtBr,
+    Ru,
+    Sl,
+    Sv,
+    Tr,
+    Ukr,
+    #[serde(rename = "zh_CN")]
+    ZhCn,
+    #[serde(rename = "zh_TW")]
+    ZhTw,
+}
+
+/// The datacenter options PUT /cluster/options takes (Proxmox VE 9.1). Property strings are
+/// given as Proxmox writes them, e.g. `migration: "type=insecure,network=10.0.0.0/24"`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterOptions {
+    /// Default keyboard layout of the VNC console, e.g. en-us, de.
+    pub keyboard: Option<Keyboard>,
+    /// Default web interface language, e.g. en, de.
+    pub language: Option<Language>,
+    /// Default console viewer: applet, vv (SPICE), html5 (noVNC) or xtermjs.
+    pub console: Option<Console>,
+    /// Sender address of notification mails (default root@$hostname).
+    pub email_from: Option<String>,
+    /// HTTP proxy for downloads, e.g. http://proxy.example.com:3128.
+    pub http_proxy: Option<String>,
+    /// Prefix of generated MAC addresses (default BC:24:11).
+    pub mac_prefix: Option<String>,
+    /// Most parallel workers per node for bulk actions and HA tasks (at least 1).
+    #[schemars(range(min = 1))]
+    pub max_workers: Option<u32>,
+    /// Migration settings, e.g. type=secure,network=10.0.0.0/24.
+    pub migration: Option<String>,
+    /// Deprecated: migrate without the SSH tunnel (use `migration` type=insecure).
+    pub migration_unsecure: Option<bool>,
+    /// Replication settings, e.g. type=secure,network=10.0.0.0/24 (Proxmox VE 9.1 and later).
+    pub replication: Option<String>,
+    /// Bandwidth limits in KiB/s, e.g. default=102400,migration=51200.
+    pub bwlimit: Option<String>,
+    /// HA settings, e.g. shutdown_policy=migrate.
+    pub ha: Option<String>,
+    /// HA fencing mode: watchdog (default), hardware or both.
+    pub fencing: Option<Fencing>,
+    /// Cluster resource scheduling, e.g. ha=static.
+    pub crs: Option<String>,
+    /// Range of ids `get_next_vmid` picks from, e.g. lower=1000,upper=2000.
+    #[serde(rename = "next-id")]
+    pub next_id: Option<String>,
+    /// Notification settings, e.g. package-updates=always.
+    pub notify: Option<String>,
+    /// Tags only users with Sys.Modify on / may set, separated by `;`.
+    #[serde(rename = "registered-tags")]
+    pub registered_tags: Option<String>,
+    /// Tag display style, e.g. shape=dense,ordering=alphabetical.
+    #[serde(rename = "tag-style")]
+    pub tag_style: Option<String>,
+    /// What tags users may set, e.g. user-allow=list,user-allow-list=a;b.
+    #[serde(rename = "user-tag-access")]
+    pub user_tag_access: Option<String>,
+    /// U2F settings, e.g. appid=https://pve.example.com.
+    pub u2f: Option<String>,
+    /// WebAuthn settings, e.g. rp=pve.example.com,origin=https://pve.example.com:8006,id=pve.example.com.
+    pub webauthn: Option<String>,
+    /// Datacenter notes (Markdown) shown in the web interface.
+    #[schemars(length(max = 65536))]
+    pub description: Option<String>,
+    /// Text shown before login, to consent to.
+    #[serde(rename = "consent-text")]
+    #[schemars(length(max = 65536))]
+    pub consent_text: Option<String>,
+    /// Options to remove (back to their defaults), comma-separated, e.g. http_proxy,console.
+    pub delete: Option<SettingList>,
+}
+
+/// Change datacenter-wide options (datacenter.cfg), or reset some with `delete`.
+#[pve_tool(path = "/cluster/options", method = PUT, elevated, category = "Cluster Management", title = "Update cluster options")]
+async fn proxmox_update_cluster_options(api: Api, #[flatten] options: ClusterOptions) -> ToolResult {
+    let mut errors = length_errors(&[
+        ("description", options.description.as_deref(), 65536),
+        ("consent-text", options.consent_text.as_deref(), 65536),
+    ]);
+    if options.http_proxy.as_deref().is_some_and(|p| !p.starts_with("http://")) {
+        errors.push(("http_proxy".into(), "must start with http://".into()));
+    }
+    if options.max_workers == Some(0) {
+        errors.push(("max_workers".into(), "must be at least 1".into()));
+    }
+    done(errors)?;
+    let params = to_params(&options)?;
+    let changed = set_keys(&params, &[]);
+    if changed.is_empty() {
+        return Err(ToolError::invalid("delete", "nothing to change: give at least one option or `delete`"));
+    }
+    let _: Value = api.send(&params).await?;
+    Ok(ToolOutput::new(
+        format!("✅ Datacenter options updated ({})", changed.join(", ")),
+        json!({ "settings": params }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(1_764_057_600), "2025-11-25 08:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn vmid_lists() {
+        let l: VmIdList = serde_json::from_value(json!("100, 101;102")).unwrap();
+        assert_eq!(l.to_string(), "100,101,102");
+        let l: VmIdList = serde_json::from_value(json!([100, "101"])).unwrap();
+        assert_eq!(serde_json::to_value(&l).unwrap(), json!("100,101"));
+        for bad in [json!("99"), json!(""), json!("100,abc"), json!([]), json!(true), json!("100/..")] {
+            assert!(serde_json::from_value::<VmIdList>(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn schedule_types() {
+        assert!(CalendarEvent::new("mon..fri 21:30").is_ok() && CalendarEvent::new("*/15").is_ok());
+        assert!(CalendarEvent::new(" ").is_err() && CalendarEvent::new("sün").is_err());
+        assert!(StartTime::new("2:30").is_ok() && StartTime::new("02:300").is_err() && StartTime::new("0230").is_err());
+        assert!(
+            DayList::new("mon,sun").is_ok() && DayList::new("mon,,sun").is_err() && DayList::new("monday").is_err()
+        );
+    }
+}

@@ -1,5 +1,538 @@
-//! (to be written)
+//! Cluster Management, high availability: HA resources, HA groups (replaced by HA rules in
+//! Proxmox VE 9) and the HA manager's status.
 
-use crate::ToolDescriptor;
+use crate::client::ApiError;
+use crate::format::{self, Block, str_field};
+use crate::types::{ConfigId, HaResourceId, InvalidValue, Node, shown, string_id};
+use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
 
-pub static TOOLS: &[&ToolDescriptor] = &[];
+pub static TOOLS: &[&ToolDescriptor] = &[
+    &PROXMOX_GET_HA_RESOURCES,
+    &PROXMOX_GET_HA_RESOURCE,
+    &PROXMOX_CREATE_HA_RESOURCE,
+    &PROXMOX_UPDATE_HA_RESOURCE,
+    &PROXMOX_DELETE_HA_RESOURCE,
+    &PROXMOX_GET_HA_GROUPS,
+    &PROXMOX_GET_HA_GROUP,
+    &PROXMOX_CREATE_HA_GROUP,
+    &PROXMOX_UPDATE_HA_GROUP,
+    &PROXMOX_DELETE_HA_GROUP,
+    &PROXMOX_GET_HA_STATUS,
+];
+
+/// The longest comment Proxmox keeps for HA resources and groups.
+const MAX_COMMENT: usize = 4096;
+
+string_id! {
+    /// HA group members (Proxmox format `pve-ha-node-list`): `node[:priority]`, comma-separated,
+    /// e.g. `pve1:2,pve2:1`.
+    HaNodeList, kind = "HA node list",
+    pattern = "^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(:[0-9]+)?(,[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(:[0-9]+)?)*$",
+    max = 4096,
+    rule = "node names, each optionally with `:priority` (a number, higher is preferred), separated by commas, e.g. pve1:2,pve2:1",
+    check = |s| s.split(',').all(|entry| {
+        let (node, prio) = match entry.split_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (entry, None),
+        };
+        Node::new(node).is_ok() && prio.is_none_or(|p| !p.is_empty() && p.len() <= 9 && p.chars().all(|c| c.is_ascii_digit()))
+    })
+}
+
+string_id! {
+    /// Names of settings to remove (Proxmox format `pve-configid-list`), e.g. `comment,max_restart`.
+    SettingList, kind = "list of setting names", pattern = "^[a-zA-Z][a-zA-Z0-9_-]*(,[a-zA-Z][a-zA-Z0-9_-]*)*$", max = 4096,
+    rule = "setting names separated by commas, e.g. comment,max_restart",
+    check = |s| s.split(',').all(|k| k.starts_with(|c: char| c.is_ascii_alphabetic()) && k.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)))
+}
+
+string_id! {
+    /// A configuration digest as Proxmox returns it (SHA-1/SHA-256 hex).
+    Digest, kind = "configuration digest", pattern = "^[0-9a-fA-F]+$", max = 64,
+    rule = "the hex `digest` a read of the configuration returned",
+    check = |s| s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Kinds of HA resources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HaResourceType {
+    Vm,
+    Ct,
+}
+
+/// The state the HA manager should keep a resource in. (No doc comments on the variants: an
+/// optional enum then has a plain `enum` schema.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HaState {
+    Started,
+    Stopped,
+    Enabled,
+    Disabled,
+    Ignored,
+}
+
+/// Settings of an HA resource, as POST/PUT /cluster/ha/resources take them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HaResourceSettings {
+    /// Requested state: started (default: keep it running), stopped (keep it stopped, still
+    /// recovered on node failure), enabled (= started), disabled (stopped, not recovered) or
+    /// ignored (HA leaves it alone).
+    pub state: Option<HaState>,
+    /// HA group to bind the resource to (Proxmox VE 8; refused once a PVE 9 cluster has migrated
+    /// its groups to HA rules).
+    pub group: Option<ConfigId>,
+    /// How often to try to restart the resource on its node after a failed start (default 1).
+    #[schemars(range(min = 0))]
+    pub max_restart: Option<u32>,
+    /// How often to try to relocate the resource to another node after failed starts (default 1).
+    #[schemars(range(min = 0))]
+    pub max_relocate: Option<u32>,
+    /// Move the resource back to its highest-priority node when that node returns (default
+    /// true). Proxmox VE 9 and later; version 8 rejects it.
+    pub failback: Option<bool>,
+    /// Free-text description.
+    #[schemars(length(max = 4096))]
+    pub comment: Option<String>,
+}
+
+impl HaResourceSettings {
+    fn check(&self) -> Result<(), ToolError> {
+        if self.comment.as_deref().is_some_and(|c| c.len() > MAX_COMMENT) {
+            return Err(ToolError::invalid("comment", format!("is longer than {MAX_COMMENT} characters")));
+        }
+        Ok(())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.state.is_none()
+            && self.group.is_none()
+            && self.max_restart.is_none()
+            && self.max_relocate.is_none()
+            && self.failback.is_none()
+            && self.comment.is_none()
+    }
+}
+
+/// A Proxmox boolean, whichever way it came (true, 1, "1").
+fn truthy(v: Option<&Value>) -> Option<bool> {
+    let v = v?;
+    v.as_bool().or_else(|| v.as_u64().map(|n| n != 0)).or_else(|| v.as_str().map(|s| s == "1" || s == "true"))
+}
+
+/// An error of the HA groups API explained: Proxmox VE 9 replaced groups by HA rules, and once a
+/// cluster's groups are migrated every groups call fails. Other errors pass unchanged.
+fn groups_error(e: ToolError, what: &str) -> ToolError {
+    let ToolError::Api(api) = &e else { return e };
+    let gone = match api {
+        ApiError::NotImplemented(_) => true,
+        ApiError::NotFound(m) => !m.contains("ha group"),
+        ApiError::Status { message, .. } => message.contains("migrated to rules"),
+        _ => false,
+    };
+    if !gone {
+        return e;
+    }
+    ToolError::Other(format!(
+        "{what} is not possible on this cluster: {api}\n\nProxmox VE 9 replaced HA groups with HA rules: on \
+         upgrade a cluster's groups are migrated to node-affinity rules, after which the HA groups API refuses \
+         every call (and HA resources no longer take a `group`). Set where HA resources may run with HA rules \
+         instead: Datacenter → HA → Affinity Rules in the web interface, `ha-manager rules` on a node, or the \
+         API at /cluster/ha/rules."
+    ))
+}
+
+/// The `group` option of a resource refused because groups became rules: explained.
+fn resource_error(e: ToolError) -> ToolError {
+    match &e {
+        ToolError::Api(ApiError::Status { message, .. }) if message.contains("migrated to rules") => {
+            groups_error(e, "Binding an HA resource to a group")
+        }
+        _ => e,
+    }
+}
+
+/// 🟢 started, 🔴 error or fenced, ⚪ stopped/disabled/ignored, 🟡 on the move.
+fn ha_dot(state: &str) -> &'static str {
+    match state {
+        "started" => "🟢",
+        "error" | "fence" => "🔴",
+        "stopped" | "disabled" | "ignored" | "freeze" => "⚪",
+        _ => "🟡",
+    }
+}
+
+/// One line per HA resource: sid (type) — state [group], comment.
+fn resource_line(r: &Value) -> String {
+    let sid = str_field(r, "sid").unwrap_or("?");
+    let state = str_field(r, "state").unwrap_or("started");
+    let mut line = format!("• **{sid}**");
+    if let Some(t) = str_field(r, "type") {
+        line.push_str(&format!(" ({t})"));
+    }
+    line.push_str(&format!(" — {state}"));
+    if let Some(g) = str_field(r, "group") {
+        line.push_str(&format!(" [group {g}]"));
+    }
+    if let Some(c) = str_field(r, "comment").filter(|c| !c.is_empty()) {
+        line.push_str(&format!(", {c}"));
+    }
+    line
+}
+
+/// List the resources (VMs, containers) the HA manager looks after, with their requested state.
+#[pve_tool(path = "/cluster/ha/resources", method = GET, category = "Cluster Management", title = "Get HA resources")]
+async fn proxmox_get_ha_resources(
+    api: Api,
+    /// Only resources of this kind: vm or ct.
+    r#type: Option<HaResourceType>,
+) -> ToolResult {
+    let mut resources: Vec<Value> = api.send(json!({ "type": r#type })).await?;
+    resources.sort_by(|a, b| str_field(a, "sid").cmp(&str_field(b, "sid")));
+    if resources.is_empty() {
+        return Ok(ToolOutput::new("No HA resources found.", resources));
+    }
+    let mut text = format!("🛡️ **HA resources** ({})\n", resources.len());
+    for r in &resources {
+        text.push('\n');
+        text.push_str(&resource_line(r));
+    }
+    Ok(ToolOutput::new(text, resources))
+}
+
+/// Show one HA resource's settings: state, group, restart and relocate limits, failback.
+#[pve_tool(path = "/cluster/ha/resources/<sid>", method = GET, category = "Cluster Management", title = "Get HA resource")]
+async fn proxmox_get_ha_resource(
+    api: Api,
+    /// The HA resource id: vm:VMID or ct:VMID (a plain VMID also works), e.g. vm:100.
+    sid: HaResourceId,
+) -> ToolResult {
+    let r: Value = api.send(()).await?;
+    let text = Block::new(format!("🛡️ **HA resource {}**", str_field(&r, "sid").unwrap_or(sid.as_str())))
+        .opt("Type", str_field(&r, "type"))
+        .line("State", str_field(&r, "state").unwrap_or("started"))
+        .opt("Group", str_field(&r, "group"))
+        .opt("Max restart", r.get("max_restart").map(format::value))
+        .opt("Max relocate", r.get("max_relocate").map(format::value))
+        .opt("Failback", truthy(r.get("failback")).map(|b| if b { "yes" } else { "no" }))
+        .opt("Comment", str_field(&r, "comment"))
+        .finish();
+    Ok(ToolOutput::new(text, r))
+}
+
+/// Put a VM or container under HA management, with its requested state and limits.
+#[pve_tool(
+    path = "/cluster/ha/resources",
+    method = POST,
+    elevated,
+    category = "Cluster Management",
+    title = "Create HA resource"
+)]
+async fn proxmox_create_ha_resource(
+    api: Api,
+    /// The HA resource id: vm:VMID or ct:VMID (or a plain VMID with `type`), e.g. vm:100.
+    sid: HaResourceId,
+    /// The kind of resource, when `sid` is a plain VMID: vm or ct.
+    r#type: Option<HaResourceType>,
+    #[flatten] settings: HaResourceSettings,
+) -> ToolResult {
+    settings.check()?;
+    let mut params = serde_json::to_value(&settings).map_err(|e| ToolError::Other(e.to_string()))?;
+    params["sid"] = json!(sid);
+    params["type"] = json!(r#type);
+    let _: Value = api.send(&params).await.map_err(resource_error)?;
+    let text = Block::new(format!("✅ {sid} is now managed by HA"))
+        .line("State", settings.state.map_or("started".into(), |s| format::value(&json!(s))))
+        .opt("Group", settings.group.as_ref())
+        .finish();
+    Ok(ToolOutput::new(text, json!({ "sid": sid, "settings": params })))
+}
+
+/// Change an HA resource's settings (state, group, limits, failback, comment) or remove some.
+#[pve_tool(
+    path = "/cluster/ha/resources/<sid>",
+    method = PUT,
+    elevated,
+    category = "Cluster Management",
+    title = "Update HA resource"
+)]
+async fn proxmox_update_ha_resource(
+    api: Api,
+    /// The HA resource id, e.g. vm:100.
+    sid: HaResourceId,
+    /// Settings to reset to their defaults, comma-separated, e.g. comment,max_restart.
+    delete: Option<SettingList>,
+    /// Only change if the configuration still has this digest (from a read), against concurrent edits.
+    digest: Option<Digest>,
+    #[flatten] settings: HaResourceSettings,
+) -> ToolResult {
+    settings.check()?;
+    if settings.is_empty() && delete.is_none() {
+        return Err(ToolError::invalid("state", "nothing to change: give at least one setting or `delete`"));
+    }
+    let mut params = serde_json::to_value(&settings).map_err(|e| ToolError::Other(e.to_string()))?;
+    params["delete"] = json!(delete);
+    params["digest"] = json!(digest);
+    let _: Value = api.send(&params).await.map_err(resource_error)?;
+    let changed: Vec<&str> = params
+        .as_object()
+        .map(|o| o.iter().filter(|(k, v)| !v.is_null() && *k != "digest").map(|(k, _)| k.as_str()).collect())
+        .unwrap_or_default();
+    Ok(ToolOutput::new(
+        format!("✅ HA resource {sid} updated ({})", changed.join(", ")),
+        json!({ "sid": sid, "settings": params }),
+    ))
+}
+
+/// Take a resource out of HA management (the guest itself stays as it is).
+#[pve_tool(
+    path = "/cluster/ha/resources/<sid>",
+    method = DELETE,
+    elevated,
+    category = "Cluster Management",
+    title = "Delete HA resource"
+)]
+async fn proxmox_delete_ha_resource(
+    api: Api,
+    /// The HA resource id, e.g. vm:100.
+    sid: HaResourceId,
+    /// Also remove the resource from the HA rules that name it, deleting rules left empty
+    /// (Proxmox's default: true). Proxmox VE 9 and later; version 8 rejects it.
+    purge: Option<bool>,
+) -> ToolResult {
+    let _: Value = api.send(json!({ "purge": purge })).await?;
+    Ok(ToolOutput::new(format!("✅ {sid} is no longer managed by HA"), json!({ "sid": sid })))
+}
+
+/// One line per HA group: name, nodes, flags, comment.
+fn group_line(g: &Value) -> String {
+    let mut line =
+        format!("• **{}** — nodes {}", str_field(g, "group").unwrap_or("?"), str_field(g, "nodes").unwrap_or("N/A"));
+    if truthy(g.get("restricted")) == Some(true) {
+        line.push_str(", restricted");
+    }
+    if truthy(g.get("nofailback")) == Some(true) {
+        line.push_str(", no failback");
+    }
+    if let Some(c) = str_field(g, "comment").filter(|c| !c.is_empty()) {
+        line.push_str(&format!(", {c}"));
+    }
+    line
+}
+
+/// List HA groups (Proxmox VE 8; deprecated in VE 9, where HA rules replace them).
+#[pve_tool(path = "/cluster/ha/groups", method = GET, category = "Cluster Management", title = "Get HA groups")]
+async fn proxmox_get_ha_groups(api: Api) -> ToolResult {
+    let mut groups: Vec<Value> = api.send(()).await.map_err(|e| groups_error(e, "Listing HA groups"))?;
+    groups.sort_by(|a, b| str_field(a, "group").cmp(&str_field(b, "group")));
+    if groups.is_empty() {
+        return Ok(ToolOutput::new("No HA groups found.", groups));
+    }
+    let mut text = format!("🛡️ **HA groups** ({})\n", groups.len());
+    for g in &groups {
+        text.push('\n');
+        text.push_str(&group_line(g));
+    }
+    Ok(ToolOutput::new(text, groups))
+}
+
+/// Show one HA group: member nodes with priorities, restricted and no-failback flags.
+#[pve_tool(path = "/cluster/ha/groups/<group>", method = GET, category = "Cluster Management", title = "Get HA group")]
+async fn proxmox_get_ha_group(
+    api: Api,
+    /// The HA group name.
+    group: ConfigId,
+) -> ToolResult {
+    let g: Value = api.send(()).await.map_err(|e| groups_error(e, "Reading an HA group"))?;
+    let flag = |k: &str| if truthy(g.get(k)) == Some(true) { "yes" } else { "no" };
+    let text = Block::new(format!("🛡️ **HA group {group}**"))
+        .line("Nodes", str_field(&g, "nodes").unwrap_or("N/A"))
+        .line("Restricted", flag("restricted"))
+        .line("No failback", flag("nofailback"))
+        .opt("Comment", str_field(&g, "comment"))
+        .finish();
+    Ok(ToolOutput::new(text, g))
+}
+
+/// Settings of an HA group, as POST/PUT /cluster/ha/groups take them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HaGroupSettings {
+    /// Keep resources on their current node when a higher-priority node comes back.
+    pub nofailback: Option<bool>,
+    /// Resources of this group may run only on its nodes (otherwise any node when none is up).
+    pub restricted: Option<bool>,
+    /// Free-text description.
+    #[schemars(length(max = 4096))]
+    pub comment: Option<String>,
+}
+
+impl HaGroupSettings {
+    fn check(&self) -> Result<(), ToolError> {
+        if self.comment.as_deref().is_some_and(|c| c.len() > MAX_COMMENT) {
+            return Err(ToolError::invalid("comment", format!("is longer than {MAX_COMMENT} characters")));
+        }
+        Ok(())
+    }
+}
+
+/// The one group type Proxmox knows.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HaGroupType {
+    #[default]
+    Group,
+}
+
+/// Create an HA group: the nodes its resources prefer, with priorities (Proxmox VE 8; VE 9
+/// uses HA rules instead).
+#[pve_tool(path = "/cluster/ha/groups", method = POST, elevated, category = "Cluster Management", title = "Create HA group")]
+async fn proxmox_create_ha_group(
+    api: Api,
+    /// The new group's name: a letter, then letters, digits, `-` or `_`.
+    group: ConfigId,
+    /// Member nodes, each optionally with `:priority` (higher is preferred), e.g. pve1:2,pve2:1.
+    nodes: HaNodeList,
+    /// The group type; only `group` exists.
+    r#type: Option<HaGroupType>,
+    #[flatten] settings: HaGroupSettings,
+) -> ToolResult {
+    settings.check()?;
+    let mut params = serde_json::to_value(&settings).map_err(|e| ToolError::Other(e.to_string()))?;
+    params["group"] = json!(group);
+    params["nodes"] = json!(nodes);
+    params["type"] = json!(r#type);
+    let _: Value = api.send(&params).await.map_err(|e| groups_error(e, "Creating an HA group"))?;
+    Ok(ToolOutput::new(
+        format!("✅ HA group {group} created\n\n• Nodes: {nodes}"),
+        json!({ "group": group, "settings": params }),
+    ))
+}
+
+/// Change an HA group: its nodes and priorities, flags or comment (Proxmox VE 8).
+#[pve_tool(
+    path = "/cluster/ha/groups/<group>",
+    method = PUT,
+    elevated,
+    category = "Cluster Management",
+    title = "Update HA group"
+)]
+async fn proxmox_update_ha_group(
+    api: Api,
+    /// The HA group name.
+    group: ConfigId,
+    /// New member nodes, each optionally with `:priority`, e.g. pve1:2,pve2:1.
+    nodes: Option<HaNodeList>,
+    /// Settings to reset to their defaults, comma-separated, e.g. comment,nofailback.
+    delete: Option<SettingList>,
+    /// Only change if the configuration still has this digest (from a read), against concurrent edits.
+    digest: Option<Digest>,
+    #[flatten] settings: HaGroupSettings,
+) -> ToolResult {
+    settings.check()?;
+    if nodes.is_none()
+        && delete.is_none()
+        && settings.comment.is_none()
+        && settings.nofailback.is_none()
+        && settings.restricted.is_none()
+    {
+        return Err(ToolError::invalid("nodes", "nothing to change: give at least one setting or `delete`"));
+    }
+    let mut params = serde_json::to_value(&settings).map_err(|e| ToolError::Other(e.to_string()))?;
+    params["nodes"] = json!(nodes);
+    params["delete"] = json!(delete);
+    params["digest"] = json!(digest);
+    let _: Value = api.send(&params).await.map_err(|e| groups_error(e, "Changing an HA group"))?;
+    Ok(ToolOutput::new(format!("✅ HA group {group} updated"), json!({ "group": group, "settings": params })))
+}
+
+/// Delete an HA group (it must not be used by any HA resource; Proxmox VE 8).
+#[pve_tool(
+    path = "/cluster/ha/groups/<group>",
+    method = DELETE,
+    elevated,
+    category = "Cluster Management",
+    title = "Delete HA group"
+)]
+async fn proxmox_delete_ha_group(
+    api: Api,
+    /// The HA group name.
+    group: ConfigId,
+) -> ToolResult {
+    let _: Value = api.send(()).await.map_err(|e| groups_error(e, "Deleting an HA group"))?;
+    Ok(ToolOutput::new(format!("✅ HA group {group} deleted"), json!({ "group": group })))
+}
+
+/// Show the HA manager's live status: quorum, the master, each node's LRM and every managed
+/// resource's state.
+#[pve_tool(method = GET, category = "Cluster Management", title = "Get HA status")]
+async fn proxmox_get_ha_status(api: Api) -> ToolResult {
+    let current: Vec<Value> = api.get(&ApiPath::lit("/cluster/ha/status/current"), ()).await?;
+    // The full manager state is extra detail: its failure does not hide the summary.
+    let (manager, manager_error) = match api.get::<Value>(&ApiPath::lit("/cluster/ha/status/manager_status"), ()).await
+    {
+        Ok(m) => (m, None),
+        Err(e) => (Value::Null, Some(e.to_string())),
+    };
+    let of_type = |t: &'static str| current.iter().filter(move |e| str_field(e, "type") == Some(t));
+    let mut block = Block::new("🛡️ **HA status**");
+    for e in of_type("quorum") {
+        let ok = truthy(e.get("quorate")).unwrap_or(str_field(e, "status") == Some("OK"));
+        block = block.line(
+            "Quorum",
+            format!(
+                "{} {}",
+                if ok { "🟢" } else { "🔴" },
+                str_field(e, "status").unwrap_or(if ok { "OK" } else { "no quorum" })
+            ),
+        );
+    }
+    for e in of_type("master") {
+        let mut line = str_field(e, "status").unwrap_or("?").to_string();
+        if let Some(armed) = str_field(e, "armed-state") {
+            line.push_str(&format!(", HA {armed}"));
+        }
+        if let Some(mode) = str_field(e, "resource_mode") {
+            line.push_str(&format!(", resources {mode}"));
+        }
+        block = block.line("Master", line);
+    }
+    for e in of_type("lrm") {
+        block =
+            block.line(&format!("LRM {}", str_field(e, "node").unwrap_or("?")), str_field(e, "status").unwrap_or("?"));
+    }
+    for e in of_type("fencing") {
+        block = block.line("Fencing", str_field(e, "status").unwrap_or("?"));
+    }
+    let services: Vec<&Value> = of_type("service").collect();
+    if services.is_empty() {
+        block = block.raw("").raw("No HA-managed resources.");
+    } else {
+        block = block.raw("").raw(format!("Resources ({}):", services.len()));
+        for s in &services {
+            let sid = str_field(s, "sid").or(str_field(s, "id")).unwrap_or("?");
+            let state = str_field(s, "state").unwrap_or("?");
+            let mut line =
+                format!("• {} **{sid}** on {} — {state}", ha_dot(state), str_field(s, "node").unwrap_or("?"));
+            if let Some(req) = str_field(s, "request_state").filter(|r| *r != state) {
+                line.push_str(&format!(" (requested {req})"));
+            }
+            block = block.raw(line);
+        }
+    }
+    if let Some(err) = &manager_error {
+        block = block.raw("").raw(format!("⚠️ Full manager status unavailable: {err}"));
+    }
+    Ok(ToolOutput::new(
+        block.finish(),
+        json!({ "current": current, "manager_status": manager, "manager_status_error": manager_error }),
+    ))
+}
