@@ -266,6 +266,10 @@ async fn rrddata_requires_a_valid_timeframe() {
     let schema = proxmox_mcp::Registry::builtin().get("proxmox_get_vm_rrddata").map(|t| (t.schema)()).unwrap();
     assert_eq!(schema["properties"]["timeframe"]["enum"], json!(["hour", "day", "week", "month", "year"]));
     assert!(schema["required"].as_array().unwrap().contains(&json!("timeframe")));
+    // Optional enums are plain string enums too.
+    assert_eq!(schema["properties"]["cf"]["enum"], json!(["AVERAGE", "MAX"]), "{schema:?}");
+    let schema = proxmox_mcp::Registry::builtin().get("proxmox_migrate_vm").map(|t| (t.schema)()).unwrap();
+    assert_eq!(schema["properties"]["migration_type"]["enum"], json!(["secure", "insecure"]), "{schema:?}");
 }
 
 #[tokio::test]

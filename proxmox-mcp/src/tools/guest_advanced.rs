@@ -53,13 +53,13 @@ string_id! {
     })
 }
 
-/// How migration traffic travels.
+/// How migration traffic travels: secure (SSH tunnel, Proxmox's default) or insecure (faster,
+/// unencrypted, for private trusted networks only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MigrationType {
-    /// Through an encrypted SSH tunnel (Proxmox's default).
+    // (no doc comments on these variants: an optional enum then stays a plain `enum` in the schema)
     Secure,
-    /// Unencrypted, faster: only on a private, trusted network.
     Insecure,
 }
 
@@ -250,24 +250,36 @@ impl Timeframe {
     }
 }
 
-/// How the points of a period are consolidated.
+/// How the points of a period are consolidated: AVERAGE (Proxmox's default) or MAX.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Consolidation {
-    /// The average over each interval (Proxmox's default).
     Average,
-    /// The maximum of each interval.
     Max,
 }
 
-/// The metrics summarised: key, label, how a value is shown.
-const METRICS: &[(&str, &str, fn(f64) -> String)] = &[
-    ("cpu", "CPU", format::percent),
-    ("mem", "Memory", |v| format::bytes(v)),
-    ("netin", "Network in", |v| format!("{}/s", format::bytes(v))),
-    ("netout", "Network out", |v| format!("{}/s", format::bytes(v))),
-    ("diskread", "Disk read", |v| format!("{}/s", format::bytes(v))),
-    ("diskwrite", "Disk write", |v| format!("{}/s", format::bytes(v))),
+/// A metric summarised: its key in the points, its label, how a value is shown.
+struct Metric {
+    key: &'static str,
+    label: &'static str,
+    show: fn(f64) -> String,
+}
+
+fn size(v: f64) -> String {
+    format::bytes(v)
+}
+
+fn rate(v: f64) -> String {
+    format!("{}/s", format::bytes(v))
+}
+
+const METRICS: &[Metric] = &[
+    Metric { key: "cpu", label: "CPU", show: format::percent },
+    Metric { key: "mem", label: "Memory", show: size },
+    Metric { key: "netin", label: "Network in", show: rate },
+    Metric { key: "netout", label: "Network out", show: rate },
+    Metric { key: "diskread", label: "Disk read", show: rate },
+    Metric { key: "diskwrite", label: "Disk write", show: rate },
 ];
 
 /// Latest, average and maximum of one metric over the points that have it.
@@ -296,10 +308,15 @@ async fn rrddata(
     let title = format!("📈 **{noun} {vmid} performance** (node {node}, {}, {cf_label})", timeframe.label());
     let mut summary = serde_json::Map::new();
     let mut lines = Vec::new();
-    for (key, label, show) in METRICS {
+    let maxmem = points.iter().rev().find_map(|p| f64_field(p, "maxmem"));
+    for Metric { key, label, show } in METRICS {
         if let Some((latest, average, max)) = stats(&points, key) {
             summary.insert(key.to_string(), json!({ "latest": latest, "average": average, "max": max }));
-            lines.push(format!("• {label}: latest {}, average {}, max {}", show(latest), show(average), show(max)));
+            let of = match (*key, maxmem) {
+                ("mem", Some(total)) => format!(" (of {})", format::bytes(total)),
+                _ => String::new(),
+            };
+            lines.push(format!("• {label}: latest {}, average {}, max {}{of}", show(latest), show(average), show(max)));
         }
     }
     let text = if lines.is_empty() {
@@ -310,11 +327,6 @@ async fn rrddata(
             (Some(from), Some(to)) => format!(", {} to {}", format::utc(*from), format::utc(*to)),
             _ => String::new(),
         };
-        if let Some(maxmem) = points.iter().rev().find_map(|p| f64_field(p, "maxmem")) {
-            if let Some(mem) = lines.iter_mut().find(|l| l.starts_with("• Memory")) {
-                mem.push_str(&format!(" (of {})", format::bytes(maxmem)));
-            }
-        }
         format!("{title}\n{} points{span}\n\n{}", points.len(), lines.join("\n"))
     };
     let mut out = ToolOutput::new(text, points);
