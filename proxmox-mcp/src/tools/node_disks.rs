@@ -26,9 +26,7 @@ string_id! {
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DiskFilter {
-    /// Disks not in use.
     Unused,
-    /// Disks that can hold a Ceph journal/DB.
     JournalDisks,
 }
 

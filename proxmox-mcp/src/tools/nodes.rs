@@ -72,7 +72,6 @@ pub enum ServiceCommand {
     Start,
     Stop,
     Restart,
-    /// Reload its configuration without a restart.
     Reload,
 }
 
@@ -108,7 +107,7 @@ async fn proxmox_control_node_service(
     node: Node,
     /// The service, e.g. pveproxy, pvedaemon, sshd, chrony.
     service: ServiceName,
-    /// What to do: start, stop, restart or reload.
+    /// What to do: start, stop, restart, or reload (re-read its configuration without a restart).
     command: ServiceCommand,
 ) -> ToolResult {
     let upid: String = api.send(()).await?;
@@ -288,11 +287,8 @@ async fn proxmox_get_node_journal(
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskSource {
-    /// Finished tasks (the default).
     Archive,
-    /// Running tasks.
     Active,
-    /// Both.
     All,
 }
 
