@@ -51,6 +51,8 @@ pub struct Config {
     /// Requests per second to Proxmox (0 = unlimited) and the burst allowed.
     pub rate_limit: f64,
     pub rate_burst: u32,
+    /// The only directory whose files the upload tool may send (canonical); `None`: no uploads.
+    pub upload_dir: Option<std::path::PathBuf>,
 }
 
 /// A configuration variable with a bad or missing value.
@@ -88,6 +90,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("PROXMOX_TIMEOUT", "30", "seconds to wait for Proxmox per request"),
     ("PROXMOX_RATE_LIMIT", "20", "requests per second to Proxmox, 0 for no limit"),
     ("PROXMOX_LOG_LEVEL", "info", "error | warn | info | debug | trace (or RUST_LOG)"),
+    ("PROXMOX_UPLOAD_DIR", "", "the only directory whose files may be uploaded to a storage (unset: no uploads)"),
     ("PROXMOX_LOG_FORMAT", "text", "text | json (one JSON object per line on stderr)"),
     ("PROXMOX_DEMO_TASK_SECONDS", "2", "with --demo: how long simulated tasks run"),
 ];
@@ -107,6 +110,7 @@ impl Config {
             timeout: Duration::from_secs(30),
             rate_limit: 20.0,
             rate_burst: 40,
+            upload_dir: None,
         }
     }
 
@@ -216,7 +220,19 @@ impl Config {
                 ConfigError::new("PROXMOX_RATE_LIMIT", format!("must be requests per second, 0 or more (got \"{r}\")"))
             })?,
         };
+        let upload_dir = match get("PROXMOX_UPLOAD_DIR") {
+            None => None,
+            Some(dir) => {
+                let canonical = std::fs::canonicalize(&dir)
+                    .map_err(|e| ConfigError::new("PROXMOX_UPLOAD_DIR", format!("cannot use \"{dir}\": {e}")))?;
+                if !canonical.is_dir() {
+                    return Err(ConfigError::new("PROXMOX_UPLOAD_DIR", format!("\"{dir}\" is not a directory")));
+                }
+                Some(canonical)
+            }
+        };
         Ok(Config {
+            upload_dir,
             host,
             port,
             user,
@@ -311,6 +327,8 @@ mod tests {
             ("PROXMOX_SSL_CA_CERT", "/nonexistent/ca.pem"),
             ("PROXMOX_TIMEOUT", "-1"),
             ("PROXMOX_RATE_LIMIT", "fast"),
+            ("PROXMOX_UPLOAD_DIR", "/nonexistent/uploads"),
+            ("PROXMOX_UPLOAD_DIR", "/etc/hostname"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var, "{var}={value}: {err}");

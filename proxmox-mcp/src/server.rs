@@ -36,6 +36,12 @@ impl ProxmoxServer {
         ProxmoxServer { registry: Arc::new(registry), ctx: Context::new(client, allow_elevated), instructions }
     }
 
+    /// Allow uploads of the files under this directory (`PROXMOX_UPLOAD_DIR`).
+    pub fn with_upload_dir(mut self, dir: Option<std::path::PathBuf>) -> Self {
+        self.ctx = self.ctx.with_upload_dir(dir);
+        self
+    }
+
     /// Replace the instructions sent to the client at initialisation.
     pub fn with_instructions(mut self, instructions: impl Into<String>) -> Self {
         self.instructions = instructions.into();
@@ -146,7 +152,7 @@ impl ServerHandler for ProxmoxServer {
 /// Serve `registry` over stdio (stdin/stdout) until the client closes stdin.
 pub async fn serve_stdio(registry: Registry, config: &Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let client = Client::from_config(config)?;
-    serve(ProxmoxServer::new(registry, client, config.allow_elevated)).await
+    serve(ProxmoxServer::new(registry, client, config.allow_elevated).with_upload_dir(config.upload_dir.clone())).await
 }
 
 /// Serve a ready server over stdio.

@@ -1,7 +1,7 @@
 //! What a tool is: its descriptor, the context it runs in, and what it returns.
 
 use crate::__private::{BoxFuture, JsonObject};
-use crate::client::{ApiError, Client, Params};
+use crate::client::{ApiError, Client, Params, RawBody, Upload};
 use crate::path::ApiPath;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -105,11 +105,20 @@ impl fmt::Debug for ToolDescriptor {
 pub struct Context {
     pub client: Client,
     pub allow_elevated: bool,
+    /// The only directory whose files may be uploaded to Proxmox (`PROXMOX_UPLOAD_DIR`);
+    /// `None`: uploads are refused.
+    pub upload_dir: Option<std::path::PathBuf>,
 }
 
 impl Context {
     pub fn new(client: Client, allow_elevated: bool) -> Self {
-        Context { client, allow_elevated }
+        Context { client, allow_elevated, upload_dir: None }
+    }
+
+    /// Allow uploads of the files under this directory.
+    pub fn with_upload_dir(mut self, dir: Option<std::path::PathBuf>) -> Self {
+        self.upload_dir = dir;
+        self
     }
 
     /// Refuse an elevated tool unless elevated operations are allowed.
@@ -169,6 +178,37 @@ impl Api {
         serde_json::from_value(value).map_err(|e| {
             ToolError::Api(ApiError::Decode(format!("unexpected response shape from {method} {path}: {e}")))
         })
+    }
+
+    /// POST a local file to `path` as `multipart/form-data`: `params` as text fields, then the
+    /// file (see [`Client::upload`]). The caller checks that the file may be sent.
+    pub async fn upload<T: DeserializeOwned>(
+        &self,
+        path: &ApiPath,
+        params: impl Serialize,
+        upload: Upload,
+    ) -> Result<T, ToolError> {
+        let params = Params::from_serialize(&params).map_err(ToolError::Other)?;
+        let value = self.ctx.client.upload(path, params, upload).await?;
+        serde_json::from_value(value).map_err(|e| {
+            ToolError::Api(ApiError::Decode(format!("unexpected response shape from upload to {path}: {e}")))
+        })
+    }
+
+    /// GET an answer that is not JSON (a file), at most `max_bytes` of it.
+    pub async fn get_raw(
+        &self,
+        path: &ApiPath,
+        params: impl Serialize,
+        max_bytes: usize,
+    ) -> Result<RawBody, ToolError> {
+        let params = Params::from_serialize(&params).map_err(ToolError::Other)?;
+        Ok(self.ctx.client.request_raw(Method::Get, path, params, max_bytes).await?)
+    }
+
+    /// The directory uploads may read from (`PROXMOX_UPLOAD_DIR`), if set.
+    pub fn upload_dir(&self) -> Option<&std::path::Path> {
+        self.ctx.upload_dir.as_deref()
     }
 
     /// The tool's own path, if it has one.

@@ -54,10 +54,8 @@ async fn unknown_paths_methods_and_parameters_get_proxmox_errors() {
 #[tokio::test]
 async fn tasks_take_their_time_and_the_status_follows() {
     let cluster = DemoCluster::with_task_duration(Duration::from_millis(300));
-    let request = |action: &'static str| Request {
-        method: Method::Post,
-        path: ApiPath::lit("/nodes/pve1/qemu/101/status").join_lit(action),
-        params: Params::default(),
+    let request = |action: &'static str| {
+        Request::new(Method::Post, ApiPath::lit("/nodes/pve1/qemu/101/status").join_lit(action), Params::default())
     };
     let upid = cluster.handle(&request("start")).unwrap();
     let upid = upid.as_str().unwrap().to_string();
@@ -70,13 +68,13 @@ async fn tasks_take_their_time_and_the_status_follows() {
     let again = cluster.handle(&request("start")).unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
     let task = cluster
-        .handle(&Request {
-            method: Method::Get,
-            path: ApiPath::lit("/nodes/pve1/tasks")
+        .handle(&Request::new(
+            Method::Get,
+            ApiPath::lit("/nodes/pve1/tasks")
                 .join(&again.as_str().unwrap().parse::<proxmox_mcp::types::Upid>().unwrap())
                 .join_lit("status"),
-            params: Params::default(),
-        })
+            Params::default(),
+        ))
         .unwrap();
     assert_eq!(task["status"], "stopped");
     assert_eq!(task["exitstatus"], "VM 101 already running");

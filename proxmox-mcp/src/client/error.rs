@@ -31,6 +31,8 @@ pub enum ApiError {
     Tls { message: String, fingerprint: Option<String> },
     /// The answer was not what the Proxmox API returns.
     Decode(String),
+    /// A local file to upload could not be read.
+    LocalFile(String),
 }
 
 impl ApiError {
@@ -136,6 +138,7 @@ impl fmt::Display for ApiError {
                 Ok(())
             }
             ApiError::Decode(m) => write!(f, "Unexpected answer from Proxmox: {m}"),
+            ApiError::LocalFile(m) => write!(f, "Cannot read the local file to upload: {m}"),
         }
     }
 }

@@ -19,6 +19,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,6 +80,39 @@ pub struct Request {
     pub method: Method,
     pub path: ApiPath,
     pub params: Params,
+    /// A local file to send: the request is then a `multipart/form-data` POST whose text
+    /// fields are `params`, followed by this file.
+    pub upload: Option<Upload>,
+    /// Read at most this many bytes of the answer, plus one so the caller can tell a longer
+    /// answer was cut (`None`: read it all).
+    pub max_body: Option<usize>,
+}
+
+impl Request {
+    /// A plain request: parameters only, the whole answer read.
+    pub fn new(method: Method, path: ApiPath, params: Params) -> Self {
+        Request { method, path, params, upload: None, max_body: None }
+    }
+}
+
+/// The file part of an upload. The caller decides which file may be sent (see the upload tool:
+/// only files under `PROXMOX_UPLOAD_DIR`); the transport streams it, never reading it whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upload {
+    /// The form field of the file part (Proxmox's upload calls take it as `filename`).
+    pub field: String,
+    /// The local file.
+    pub path: PathBuf,
+    /// The file name given in the part's `Content-Disposition`.
+    pub filename: String,
+}
+
+/// An answer that is not JSON (a file download), at most as long as was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawBody {
+    pub bytes: Vec<u8>,
+    /// The answer was longer than the bound; `bytes` holds its start.
+    pub truncated: bool,
 }
 
 /// What came back, before interpretation.
@@ -138,19 +172,52 @@ impl Client {
 
     /// Make one request and return its `data`.
     pub async fn request(&self, method: Method, path: &ApiPath, params: Params) -> Result<Value, ApiError> {
+        interpret(self.exchange(Request::new(method, path.clone(), params)).await?)
+    }
+
+    /// POST a local file as `multipart/form-data` (text fields `params`, then the file), streamed;
+    /// return the answer's `data`.
+    pub async fn upload(&self, path: &ApiPath, params: Params, upload: Upload) -> Result<Value, ApiError> {
+        let request = Request { upload: Some(upload), ..Request::new(Method::Post, path.clone(), params) };
+        interpret(self.exchange(request).await?)
+    }
+
+    /// Make one request whose answer is not JSON (a file): its first `max_bytes` bytes, and
+    /// whether there was more. Error statuses are interpreted as for [`Client::request`].
+    pub async fn request_raw(
+        &self,
+        method: Method,
+        path: &ApiPath,
+        params: Params,
+        max_bytes: usize,
+    ) -> Result<RawBody, ApiError> {
+        let request = Request { max_body: Some(max_bytes), ..Request::new(method, path.clone(), params) };
+        let response = self.exchange(request).await?;
+        if !(200..300).contains(&response.status) {
+            return Err(interpret(response).err().unwrap_or_else(|| ApiError::Decode("error status".into())));
+        }
+        let mut bytes = response.body;
+        let truncated = bytes.len() > max_bytes;
+        bytes.truncate(max_bytes);
+        Ok(RawBody { bytes, truncated })
+    }
+
+    /// Pace, send, log.
+    async fn exchange(&self, request: Request) -> Result<RawResponse, ApiError> {
         if let Some(limiter) = &self.limiter {
             limiter.acquire().await;
         }
-        tracing::debug!(%method, %path, "proxmox request");
+        let (method, path) = (request.method, request.path.clone());
+        tracing::debug!(%method, %path, upload = request.upload.is_some(), "proxmox request");
         let started = std::time::Instant::now();
-        let response = self.transport.send(Request { method, path: path.clone(), params }).await;
+        let response = self.transport.send(request).await;
         match &response {
             Ok(r) => {
                 tracing::debug!(%method, %path, status = r.status, ms = started.elapsed().as_millis() as u64, "proxmox answered")
             }
             Err(e) => tracing::debug!(%method, %path, error = %e, "proxmox request failed"),
         }
-        interpret(response?)
+        response
     }
 }
 
@@ -221,8 +288,12 @@ impl HttpTransport {
     }
 
     fn error(&self, e: reqwest::Error) -> ApiError {
+        self.error_after(e, self.timeout)
+    }
+
+    fn error_after(&self, e: reqwest::Error, timeout: Duration) -> ApiError {
         if e.is_timeout() {
-            return ApiError::Timeout(self.timeout);
+            return ApiError::Timeout(timeout);
         }
         let chain = error_chain(&e);
         let tls = chain.iter().any(|m| {
@@ -251,23 +322,65 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
     out
 }
 
+/// A multipart form of text fields and one streamed file, and the file's size.
+async fn multipart_form(params: &Params, upload: &Upload) -> Result<(reqwest::multipart::Form, u64), ApiError> {
+    let local = |e: std::io::Error| ApiError::LocalFile(format!("{}: {e}", upload.path.display()));
+    let file = tokio::fs::File::open(&upload.path).await.map_err(local)?;
+    let len = file.metadata().await.map_err(local)?.len();
+    let part = reqwest::multipart::Part::stream_with_length(file, len)
+        .file_name(upload.filename.clone())
+        .mime_str("application/octet-stream")
+        .map_err(|e| ApiError::LocalFile(e.to_string()))?;
+    let form = params
+        .0
+        .iter()
+        .fold(reqwest::multipart::Form::new(), |form, (k, v)| form.text(k.clone(), v.clone()))
+        .part(upload.field.clone(), part);
+    Ok((form, len))
+}
+
+/// How long an upload may take: the request timeout plus one second per MiB (1 MiB/s at least).
+fn upload_timeout(timeout: Duration, len: u64) -> Duration {
+    timeout + Duration::from_secs(len / (1024 * 1024))
+}
+
 impl Transport for HttpTransport {
     fn send(&self, request: Request) -> TransportFuture<'_> {
         Box::pin(async move {
             let url = format!("{}{}", self.base, request.path);
-            let builder = match request.method {
-                Method::Get => self.http.get(&url).query(&request.params.0),
-                Method::Delete => self.http.delete(&url).query(&request.params.0),
-                Method::Post => self.http.post(&url).form(&request.params.0),
-                Method::Put => self.http.put(&url).form(&request.params.0),
+            let mut timeout = self.timeout;
+            let builder = match (&request.upload, request.method) {
+                (Some(upload), _) => {
+                    let (form, len) = multipart_form(&request.params, upload).await?;
+                    timeout = upload_timeout(self.timeout, len);
+                    self.http.post(&url).multipart(form).timeout(timeout)
+                }
+                (None, Method::Get) => self.http.get(&url).query(&request.params.0),
+                (None, Method::Delete) => self.http.delete(&url).query(&request.params.0),
+                (None, Method::Post) => self.http.post(&url).form(&request.params.0),
+                (None, Method::Put) => self.http.put(&url).form(&request.params.0),
             };
-            let response = builder.send().await.map_err(|e| self.error(e))?;
+            let mut response = builder.send().await.map_err(|e| self.error_after(e, timeout))?;
             let status = response.status().as_u16();
             let reason = response
                 .extensions()
                 .get::<hyper::ext::ReasonPhrase>()
                 .and_then(|r| std::str::from_utf8(r.as_bytes()).ok().map(str::to_string));
-            let body = response.bytes().await.map_err(|e| self.error(e))?.to_vec();
+            let body = match request.max_body {
+                None => response.bytes().await.map_err(|e| self.error(e))?.to_vec(),
+                Some(max) => {
+                    // Read no more than asked (plus one byte, to know there was more).
+                    let mut body = Vec::new();
+                    while let Some(chunk) = response.chunk().await.map_err(|e| self.error(e))? {
+                        let room = (max + 1).saturating_sub(body.len());
+                        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                        if body.len() > max {
+                            break;
+                        }
+                    }
+                    body
+                }
+            };
             Ok(RawResponse { status, reason, body })
         })
     }

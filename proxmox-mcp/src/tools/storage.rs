@@ -1,5 +1,1308 @@
-//! (to be written)
+//! Storage Management: storage definitions (storage.cfg), the volumes on a storage, uploads and
+//! downloads into it, single-file restore from backups, and pruning backups.
 
-use crate::ToolDescriptor;
+use crate::client::Upload;
+use crate::format::{self, Block, str_field, u64_field};
+use crate::types::{Node, StorageId, VmId, Volume};
+use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::path::{Component, Path, PathBuf};
 
-pub static TOOLS: &[&ToolDescriptor] = &[];
+pub static TOOLS: &[&ToolDescriptor] = &[
+    &PROXMOX_LIST_STORAGE_CONFIG,
+    &PROXMOX_GET_STORAGE_CONFIG,
+    &PROXMOX_CREATE_STORAGE,
+    &PROXMOX_UPDATE_STORAGE,
+    &PROXMOX_DELETE_STORAGE,
+    &PROXMOX_UPLOAD_TO_STORAGE,
+    &PROXMOX_DOWNLOAD_URL_TO_STORAGE,
+    &PROXMOX_LIST_STORAGE_CONTENT,
+    &PROXMOX_DELETE_STORAGE_CONTENT,
+    &PROXMOX_LIST_FILE_RESTORE,
+    &PROXMOX_DOWNLOAD_FILE_RESTORE,
+    &PROXMOX_PRUNE_BACKUPS,
+];
+
+// ------------------------------------------------------------------ storage.cfg
+
+/// Storage types (plugins) of Proxmox VE 9.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageType {
+    Btrfs,
+    Cephfs,
+    Cifs,
+    Dir,
+    Esxi,
+    Iscsi,
+    Iscsidirect,
+    Lvm,
+    Lvmthin,
+    Nfs,
+    Pbs,
+    Rbd,
+    Zfs,
+    Zfspool,
+}
+
+/// List the storage definitions of the datacenter (storage.cfg): type, content, nodes, state.
+#[pve_tool(path = "/storage", method = GET, category = "Storage Management")]
+async fn proxmox_list_storage_config(
+    api: Api,
+    /// Only storages of this type.
+    r#type: Option<StorageType>,
+) -> ToolResult {
+    let mut storages: Vec<Value> = api.send(json!({ "type": r#type })).await?;
+    storages.sort_by(|a, b| str_field(a, "storage").cmp(&str_field(b, "storage")));
+    if storages.is_empty() {
+        return Ok(ToolOutput::new("No storage definitions found.", storages));
+    }
+    let mut text = format!("💾 **Storage definitions** ({})\n", storages.len());
+    for s in &storages {
+        let disabled = s.get("disable").is_some_and(|d| d.as_u64() == Some(1) || d.as_bool() == Some(true));
+        let shared = s.get("shared").is_some_and(|d| d.as_u64() == Some(1) || d.as_bool() == Some(true));
+        text.push_str(&format!(
+            "\n• {} **{}** ({}) — content: {}; nodes: {}{}",
+            if disabled { "🔴" } else { "🟢" },
+            str_field(s, "storage").unwrap_or("?"),
+            str_field(s, "type").unwrap_or("?"),
+            str_field(s, "content").filter(|c| !c.is_empty()).unwrap_or("none"),
+            str_field(s, "nodes").unwrap_or("all"),
+            match (disabled, shared) {
+                (true, _) => ", disabled",
+                (false, true) => ", shared",
+                _ => "",
+            }
+        ));
+    }
+    Ok(ToolOutput::new(text, storages))
+}
+
+/// Show one storage definition with all its options.
+#[pve_tool(path = "/storage/<storage>", method = GET, category = "Storage Management")]
+async fn proxmox_get_storage_config(
+    api: Api,
+    /// The storage id, e.g. local or local-lvm.
+    storage: StorageId,
+) -> ToolResult {
+    let cfg: Value = api.send(()).await?;
+    let mut block = Block::new(format!("💾 **Storage {storage}**"));
+    if let Some(map) = cfg.as_object() {
+        let mut keys: Vec<&String> = map.keys().filter(|k| !matches!(k.as_str(), "storage" | "digest")).collect();
+        keys.sort_by_key(|k| (k.as_str() != "type", k.as_str()));
+        for k in keys {
+            block = block.line(k, format::value(&map[k]));
+        }
+        if let Some(d) = map.get("digest").and_then(Value::as_str) {
+            block = block.line("digest", d);
+        }
+    }
+    Ok(ToolOutput::new(block.finish(), cfg))
+}
+
+/// The types the create tool knows the options of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NewStorageType {
+    Dir,
+    Lvm,
+    Lvmthin,
+    Nfs,
+    Cifs,
+    Zfspool,
+    Btrfs,
+    Cephfs,
+    Rbd,
+    Iscsi,
+    Iscsidirect,
+    Pbs,
+}
+
+impl NewStorageType {
+    fn name(self) -> &'static str {
+        match self {
+            NewStorageType::Dir => "dir",
+            NewStorageType::Lvm => "lvm",
+            NewStorageType::Lvmthin => "lvmthin",
+            NewStorageType::Nfs => "nfs",
+            NewStorageType::Cifs => "cifs",
+            NewStorageType::Zfspool => "zfspool",
+            NewStorageType::Btrfs => "btrfs",
+            NewStorageType::Cephfs => "cephfs",
+            NewStorageType::Rbd => "rbd",
+            NewStorageType::Iscsi => "iscsi",
+            NewStorageType::Iscsidirect => "iscsidirect",
+            NewStorageType::Pbs => "pbs",
+        }
+    }
+}
+
+/// Per storage type: the options of this tool set it takes, those it requires at creation, and
+/// those fixed once created (from the plugins' option tables of pve-storage).
+struct TypeOptions {
+    name: &'static str,
+    options: &'static [&'static str],
+    required: &'static [&'static str],
+    fixed: &'static [&'static str],
+}
+
+const TYPE_OPTIONS: &[TypeOptions] = &[
+    TypeOptions {
+        name: "dir",
+        options: &["content", "nodes", "disable", "prune-backups", "max-protected-backups", "path", "format", "shared"],
+        required: &["path"],
+        fixed: &["path"],
+    },
+    TypeOptions {
+        name: "btrfs",
+        options: &["content", "nodes", "disable", "prune-backups", "max-protected-backups", "path", "format", "shared"],
+        required: &["path"],
+        fixed: &["path"],
+    },
+    TypeOptions {
+        name: "nfs",
+        options: &[
+            "content",
+            "nodes",
+            "disable",
+            "prune-backups",
+            "max-protected-backups",
+            "path",
+            "format",
+            "server",
+            "export",
+            "options",
+        ],
+        required: &["server", "export"],
+        fixed: &["path", "server", "export"],
+    },
+    TypeOptions {
+        name: "cifs",
+        options: &[
+            "content",
+            "nodes",
+            "disable",
+            "prune-backups",
+            "max-protected-backups",
+            "path",
+            "format",
+            "server",
+            "share",
+            "subdir",
+            "username",
+            "password",
+            "domain",
+            "smbversion",
+            "options",
+        ],
+        required: &["server", "share"],
+        fixed: &["path", "server", "share"],
+    },
+    TypeOptions {
+        name: "cephfs",
+        options: &[
+            "content",
+            "nodes",
+            "disable",
+            "prune-backups",
+            "max-protected-backups",
+            "path",
+            "format",
+            "monhost",
+            "subdir",
+            "options",
+            "username",
+            "fuse",
+            "keyring",
+            "fs-name",
+        ],
+        required: &[],
+        fixed: &["path"],
+    },
+    TypeOptions {
+        name: "lvm",
+        options: &["content", "nodes", "disable", "shared", "vgname"],
+        required: &["vgname"],
+        fixed: &["vgname"],
+    },
+    TypeOptions {
+        name: "lvmthin",
+        options: &["content", "nodes", "disable", "vgname", "thinpool"],
+        required: &["vgname", "thinpool"],
+        fixed: &["vgname", "thinpool"],
+    },
+    TypeOptions {
+        name: "zfspool",
+        options: &["content", "nodes", "disable", "pool", "blocksize", "sparse"],
+        required: &["pool"],
+        fixed: &["pool"],
+    },
+    TypeOptions {
+        name: "rbd",
+        options: &["content", "nodes", "disable", "pool", "monhost", "username", "keyring", "krbd", "namespace"],
+        required: &[],
+        fixed: &[],
+    },
+    TypeOptions {
+        name: "iscsi",
+        options: &["content", "nodes", "disable", "portal", "target"],
+        required: &["portal", "target"],
+        fixed: &["portal", "target"],
+    },
+    TypeOptions {
+        name: "iscsidirect",
+        options: &["content", "nodes", "disable", "portal", "target"],
+        required: &["portal", "target"],
+        fixed: &["portal", "target"],
+    },
+    TypeOptions {
+        name: "pbs",
+        options: &[
+            "content",
+            "nodes",
+            "disable",
+            "prune-backups",
+            "max-protected-backups",
+            "server",
+            "datastore",
+            "username",
+            "password",
+            "fingerprint",
+            "namespace",
+            "port",
+        ],
+        required: &["server", "datastore"],
+        fixed: &["server", "datastore"],
+    },
+];
+
+fn type_options(name: &str) -> Option<&'static TypeOptions> {
+    TYPE_OPTIONS.iter().find(|t| t.name == name)
+}
+
+/// The names of the options that are set in a parameter struct.
+fn set_options(params: &impl Serialize) -> Vec<String> {
+    match serde_json::to_value(params) {
+        Ok(Value::Object(map)) => map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every set option applies to the type (and may change, when updating).
+fn check_options_for_type(t: &TypeOptions, set: &[String], updating: bool) -> Result<(), ToolError> {
+    let mut errors = Vec::new();
+    for opt in set {
+        if matches!(opt.as_str(), "delete" | "digest") {
+            continue;
+        }
+        if !t.options.contains(&opt.as_str()) {
+            errors.push((
+                opt.clone(),
+                format!("does not apply to {} storage (its options here: {})", t.name, t.options.join(", ")),
+            ));
+        } else if updating && t.fixed.contains(&opt.as_str()) {
+            errors.push((opt.clone(), format!("is fixed once a {} storage exists", t.name)));
+        }
+    }
+    if !updating {
+        for req in t.required {
+            if !set.iter().any(|s| s == req) {
+                errors.push((req.to_string(), format!("is required for {} storage", t.name)));
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ToolError::InvalidArguments(errors)) }
+}
+
+/// Content types a storage can hold.
+const CONTENT_TYPES: [&str; 8] = ["images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import", "none"];
+
+/// Checks on the values that have a format the JSON schema cannot say fully.
+fn check_common(
+    content: &Option<String>,
+    nodes: &Option<String>,
+    prune: &Option<String>,
+    fingerprint: &Option<String>,
+) -> Result<(), ToolError> {
+    if let Some(c) = content {
+        let list: Vec<&str> = c.split(',').map(str::trim).collect();
+        if list.iter().any(|c| !CONTENT_TYPES.contains(c)) || (list.len() > 1 && list.contains(&"none")) {
+            return Err(ToolError::invalid(
+                "content",
+                format!("must be a comma-separated list of {} (none alone)", CONTENT_TYPES.join(", ")),
+            ));
+        }
+    }
+    if let Some(n) = nodes
+        && n.split(',').any(|n| Node::new(n.trim()).is_err())
+    {
+        return Err(ToolError::invalid("nodes", "must be a comma-separated list of node names, e.g. pve1,pve2"));
+    }
+    if let Some(p) = prune {
+        check_prune_backups("prune-backups", p)?;
+    }
+    if let Some(f) = fingerprint {
+        let hex: Vec<&str> = f.split(':').collect();
+        if hex.len() != 32 || hex.iter().any(|h| h.len() != 2 || !h.chars().all(|c| c.is_ascii_hexdigit())) {
+            return Err(ToolError::invalid(
+                "fingerprint",
+                "must be a SHA-256 fingerprint: 32 hex pairs separated by `:`",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Retention options: `keep-last=3,keep-daily=7` (or `keep-all=1`).
+fn check_prune_backups(arg: &str, value: &str) -> Result<(), ToolError> {
+    const KEYS: [&str; 7] =
+        ["keep-all", "keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"];
+    let ok = !value.is_empty()
+        && value.split(',').all(|kv| {
+            kv.split_once('=').is_some_and(|(k, v)| {
+                KEYS.contains(&k.trim()) && !v.is_empty() && v.trim().chars().all(|c| c.is_ascii_digit())
+            })
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(
+            arg,
+            format!("must be retention options like keep-last=3,keep-daily=7 (keys: {})", KEYS.join(", ")),
+        ))
+    }
+}
+
+/// Default image format of file storages.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageFormat {
+    Raw,
+    Qcow2,
+    Subvol,
+    Vmdk,
+}
+
+/// SMB protocol versions.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, JsonSchema)]
+pub enum SmbVersion {
+    #[serde(rename = "default")]
+    Default,
+    #[serde(rename = "2.0")]
+    V2_0,
+    #[serde(rename = "2.1")]
+    V2_1,
+    #[serde(rename = "3")]
+    V3,
+    #[serde(rename = "3.0")]
+    V3_0,
+    #[serde(rename = "3.11")]
+    V3_11,
+}
+
+/// The options of a new storage. Which apply depends on `type` (said per option).
+#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStorageOptions {
+    /// Content types it holds, comma-separated: images, rootdir, vztmpl, iso, backup, snippets, import (or none). All types.
+    content: Option<String>,
+    /// Only these nodes, comma-separated (default: all). All types.
+    nodes: Option<String>,
+    /// Create it disabled. All types.
+    disable: Option<bool>,
+    /// The same content on every node (dir, btrfs, lvm).
+    shared: Option<bool>,
+    /// Backup retention, e.g. keep-last=3,keep-daily=7 (dir, btrfs, nfs, cifs, cephfs, pbs).
+    #[serde(rename = "prune-backups")]
+    prune_backups: Option<String>,
+    /// Protected backups per guest at most, -1 for unlimited (dir, btrfs, nfs, cifs, cephfs, pbs).
+    #[serde(rename = "max-protected-backups")]
+    #[schemars(range(min = -1))]
+    max_protected_backups: Option<i64>,
+    /// File system path: the directory (dir, btrfs) or mount point (nfs, cifs, cephfs; default /mnt/pve/<storage>).
+    #[schemars(length(max = 4096), regex(pattern = r"^/[-/a-zA-Z0-9_.@]*$"))]
+    path: Option<String>,
+    /// Default image format: raw, qcow2, subvol, vmdk (dir, btrfs, nfs, cifs, cephfs).
+    format: Option<ImageFormat>,
+    /// Server name or IP address (nfs, cifs, pbs).
+    #[schemars(length(max = 256))]
+    server: Option<String>,
+    /// NFS export path on the server (nfs).
+    #[schemars(length(max = 4096))]
+    export: Option<String>,
+    /// SMB share name (cifs).
+    #[schemars(length(max = 256))]
+    share: Option<String>,
+    /// Subdirectory of the share to mount (cifs, cephfs).
+    #[schemars(length(max = 4096))]
+    subdir: Option<String>,
+    /// User name (cifs, cephfs, rbd; pbs: user@realm or user@realm!token).
+    #[schemars(length(max = 256))]
+    username: Option<String>,
+    /// Password of the share or PBS user (cifs, pbs). Sent, never shown.
+    #[schemars(length(max = 256))]
+    password: Option<String>,
+    /// Windows domain (cifs).
+    #[schemars(length(max = 256))]
+    domain: Option<String>,
+    /// SMB protocol version (cifs).
+    smbversion: Option<SmbVersion>,
+    /// Mount options (nfs, cifs, cephfs).
+    #[schemars(length(max = 1024))]
+    options: Option<String>,
+    /// LVM volume group name (lvm, lvmthin).
+    #[schemars(length(max = 128))]
+    vgname: Option<String>,
+    /// LVM thin pool name (lvmthin).
+    #[schemars(length(max = 128))]
+    thinpool: Option<String>,
+    /// Pool name (zfspool: the ZFS pool/dataset; rbd: the Ceph pool, default rbd).
+    #[schemars(length(max = 256))]
+    pool: Option<String>,
+    /// ZFS volume block size, e.g. 16k (zfspool).
+    #[schemars(length(max = 16))]
+    blocksize: Option<String>,
+    /// Thin-provisioned ZFS volumes (zfspool).
+    sparse: Option<bool>,
+    /// Ceph monitor addresses, for an external cluster (rbd, cephfs).
+    #[schemars(length(max = 1024))]
+    monhost: Option<String>,
+    /// Ceph keyring contents, for an external cluster (rbd, cephfs). Sent, never shown.
+    keyring: Option<String>,
+    /// Always use the krbd kernel module (rbd).
+    krbd: Option<bool>,
+    /// The Ceph file system name (cephfs).
+    #[serde(rename = "fs-name", alias = "fsname")]
+    #[schemars(length(max = 128))]
+    fs_name: Option<String>,
+    /// Mount CephFS through FUSE (cephfs).
+    fuse: Option<bool>,
+    /// Namespace (rbd, pbs).
+    #[schemars(length(max = 256))]
+    namespace: Option<String>,
+    /// iSCSI portal: IP or DNS name with optional port (iscsi, iscsidirect).
+    #[schemars(length(max = 256))]
+    portal: Option<String>,
+    /// iSCSI target IQN (iscsi, iscsidirect).
+    #[schemars(length(max = 256))]
+    target: Option<String>,
+    /// PBS datastore name (pbs).
+    #[schemars(length(max = 256))]
+    datastore: Option<String>,
+    /// SHA-256 fingerprint of the PBS server certificate, AA:BB:… (pbs).
+    #[schemars(regex(pattern = r"^([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}$"))]
+    fingerprint: Option<String>,
+    /// Port of the PBS server (pbs; default 8007).
+    #[schemars(range(min = 1, max = 65535))]
+    port: Option<u16>,
+}
+
+/// Add a storage definition to the datacenter: a directory, LVM, NFS, SMB, ZFS, Ceph, iSCSI or PBS storage.
+#[pve_tool(path = "/storage", method = POST, elevated, category = "Storage Management")]
+async fn proxmox_create_storage(
+    api: Api,
+    /// The new storage's id, e.g. backup-nfs.
+    storage: StorageId,
+    /// The storage type and what it needs: dir (path), lvm (vgname), lvmthin (vgname, thinpool),
+    /// nfs (server, export), cifs (server, share), zfspool (pool), btrfs (path), cephfs, rbd,
+    /// iscsi or iscsidirect (portal, target), pbs (server, datastore; usually username, password, fingerprint).
+    r#type: NewStorageType,
+    #[flatten] options: NewStorageOptions,
+) -> ToolResult {
+    let t = type_options(r#type.name()).ok_or_else(|| ToolError::invalid("type", "is not supported"))?;
+    check_options_for_type(t, &set_options(&options), false)?;
+    check_common(&options.content, &options.nodes, &options.prune_backups, &options.fingerprint)?;
+    if let Some(p) = &options.path
+        && (!p.starts_with('/') || !p.chars().all(|c| c.is_ascii_alphanumeric() || "-/_.@".contains(c)))
+    {
+        return Err(ToolError::invalid("path", "must be an absolute path of letters, digits and `-/_.@`"));
+    }
+    if options.max_protected_backups.is_some_and(|m| m < -1) {
+        return Err(ToolError::invalid("max-protected-backups", "must be -1 (unlimited) or more"));
+    }
+    let mut params = serde_json::to_value(&options).map_err(|e| ToolError::Other(e.to_string()))?;
+    params["storage"] = json!(storage);
+    params["type"] = json!(r#type);
+    let created: Value = api.send(params).await?;
+    let text = Block::new(format!("✅ Storage **{storage}** ({}) created", r#type.name()))
+        .opt("Content", options.content.as_deref())
+        .line("Nodes", options.nodes.as_deref().unwrap_or("all"))
+        .finish();
+    Ok(ToolOutput::new(text, json!({ "storage": storage, "type": r#type, "result": created })))
+}
+
+/// Changes to a storage definition (only what Proxmox lets change after creation).
+#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorageChanges {
+    /// Content types it holds, comma-separated: images, rootdir, vztmpl, iso, backup, snippets, import (or none). All types.
+    content: Option<String>,
+    /// Only these nodes, comma-separated. All types.
+    nodes: Option<String>,
+    /// Disable (true) or enable (false) it. All types.
+    disable: Option<bool>,
+    /// The same content on every node (dir, btrfs, lvm).
+    shared: Option<bool>,
+    /// Backup retention, e.g. keep-last=3,keep-daily=7 (dir, btrfs, nfs, cifs, cephfs, pbs).
+    #[serde(rename = "prune-backups")]
+    prune_backups: Option<String>,
+    /// Protected backups per guest at most, -1 for unlimited (dir, btrfs, nfs, cifs, cephfs, pbs).
+    #[serde(rename = "max-protected-backups")]
+    #[schemars(range(min = -1))]
+    max_protected_backups: Option<i64>,
+    /// Default image format: raw, qcow2, subvol, vmdk (dir, btrfs, nfs, cifs, cephfs).
+    format: Option<ImageFormat>,
+    /// Server name or IP address (fixed for nfs, cifs and pbs).
+    #[schemars(length(max = 256))]
+    server: Option<String>,
+    /// Subdirectory of the share to mount (cifs, cephfs).
+    #[schemars(length(max = 4096))]
+    subdir: Option<String>,
+    /// User name (cifs, cephfs, rbd, pbs).
+    #[schemars(length(max = 256))]
+    username: Option<String>,
+    /// Password (cifs, pbs). Sent, never shown.
+    #[schemars(length(max = 256))]
+    password: Option<String>,
+    /// Windows domain (cifs).
+    #[schemars(length(max = 256))]
+    domain: Option<String>,
+    /// SMB protocol version (cifs).
+    smbversion: Option<SmbVersion>,
+    /// Mount options (nfs, cifs, cephfs).
+    #[schemars(length(max = 1024))]
+    options: Option<String>,
+    /// Ceph pool (rbd; the pool of a zfspool storage is fixed).
+    #[schemars(length(max = 256))]
+    pool: Option<String>,
+    /// ZFS volume block size, e.g. 16k (zfspool).
+    #[schemars(length(max = 16))]
+    blocksize: Option<String>,
+    /// Thin-provisioned ZFS volumes (zfspool).
+    sparse: Option<bool>,
+    /// Ceph monitor addresses (rbd, cephfs).
+    #[schemars(length(max = 1024))]
+    monhost: Option<String>,
+    /// Ceph keyring contents (rbd, cephfs). Sent, never shown.
+    keyring: Option<String>,
+    /// Always use the krbd kernel module (rbd).
+    krbd: Option<bool>,
+    /// The Ceph file system name (cephfs).
+    #[serde(rename = "fs-name", alias = "fsname")]
+    #[schemars(length(max = 128))]
+    fs_name: Option<String>,
+    /// Mount CephFS through FUSE (cephfs).
+    fuse: Option<bool>,
+    /// Namespace (rbd, pbs).
+    #[schemars(length(max = 256))]
+    namespace: Option<String>,
+    /// SHA-256 fingerprint of the PBS server certificate (pbs).
+    #[schemars(regex(pattern = r"^([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}$"))]
+    fingerprint: Option<String>,
+    /// Port of the PBS server (pbs).
+    #[schemars(range(min = 1, max = 65535))]
+    port: Option<u16>,
+    /// Options to unset, comma-separated, e.g. nodes,prune-backups.
+    #[schemars(length(max = 4096), regex(pattern = r"^[a-zA-Z][a-zA-Z0-9_-]*(,[a-zA-Z][a-zA-Z0-9_-]*)*$"))]
+    delete: Option<String>,
+    /// Refuse the change if the definition changed since it was read with this digest.
+    #[schemars(length(max = 64), regex(pattern = r"^[0-9a-fA-F]+$"))]
+    digest: Option<String>,
+}
+
+/// Change a storage definition: content, nodes, enable/disable, retention, credentials…
+#[pve_tool(path = "/storage/<storage>", method = PUT, elevated, category = "Storage Management")]
+async fn proxmox_update_storage(
+    api: Api,
+    /// The storage id, e.g. local.
+    storage: StorageId,
+    #[flatten] changes: StorageChanges,
+) -> ToolResult {
+    let set = set_options(&changes);
+    if set.is_empty() {
+        return Err(ToolError::Other("Nothing to change: give at least one option to set, or `delete`.".into()));
+    }
+    check_common(&changes.content, &changes.nodes, &changes.prune_backups, &changes.fingerprint)?;
+    if let Some(d) = &changes.delete {
+        let ok = d.split(',').all(|o| {
+            o.starts_with(|c: char| c.is_ascii_alphabetic())
+                && o.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+        });
+        if !ok || d.len() > 4096 {
+            return Err(ToolError::invalid("delete", "must be a comma-separated list of option names"));
+        }
+        if let Some(both) = d.split(',').find(|o| set.iter().any(|s| s == o)) {
+            return Err(ToolError::invalid("delete", format!("cannot unset `{both}` and set it at once")));
+        }
+    }
+    if changes.digest.as_deref().is_some_and(|d| d.len() > 64 || !d.chars().all(|c| c.is_ascii_hexdigit())) {
+        return Err(ToolError::invalid("digest", "must be the hex digest returned by proxmox_get_storage_config"));
+    }
+    // What applies depends on the storage's type: read it first.
+    let current: Value = api.get(&ApiPath::lit("/storage").join(&storage), ()).await?;
+    let kind = str_field(&current, "type").unwrap_or("");
+    if let Some(t) = type_options(kind) {
+        check_options_for_type(t, &set, true)?;
+    }
+    let _: Value = api.send(&changes).await?;
+    let mut changed: Vec<&str> =
+        set.iter().map(String::as_str).filter(|s| !matches!(*s, "delete" | "digest")).collect();
+    changed.sort_unstable();
+    let text = Block::new(format!("✅ Storage **{storage}** updated"))
+        .opt("Changed", (!changed.is_empty()).then(|| changed.join(", ")))
+        .opt("Unset", changes.delete.as_deref())
+        .finish();
+    Ok(ToolOutput::new(text, json!({ "storage": storage, "changed": changed, "deleted": changes.delete })))
+}
+
+/// Remove a storage definition from the datacenter. The data on it is not deleted or unmounted.
+#[pve_tool(path = "/storage/<storage>", method = DELETE, elevated, category = "Storage Management")]
+async fn proxmox_delete_storage(
+    api: Api,
+    /// The storage id to remove, e.g. old-nfs.
+    storage: StorageId,
+) -> ToolResult {
+    let _: Value = api.send(()).await?;
+    Ok(ToolOutput::new(
+        format!("✅ Storage **{storage}** removed from the configuration (its data was not touched)"),
+        json!({ "storage": storage }),
+    ))
+}
+
+// ------------------------------------------------------------ files into a storage
+
+/// What an uploaded or downloaded file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FileContent {
+    Iso,
+    Vztmpl,
+    Import,
+}
+
+impl FileContent {
+    fn as_str(self) -> &'static str {
+        match self {
+            FileContent::Iso => "iso",
+            FileContent::Vztmpl => "vztmpl",
+            FileContent::Import => "import",
+        }
+    }
+}
+
+/// The file name Proxmox will accept for this content: safe characters and the right extension.
+fn check_filename(content: FileContent, name: &str) -> Result<(), ToolError> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-.+=_".contains(c);
+    if name.is_empty() || name.len() > 255 || !name.chars().all(safe) || name.starts_with('.') {
+        return Err(ToolError::invalid(
+            "filename",
+            "must be 1 to 255 letters, digits, `-`, `.`, `+`, `=` or `_`, not starting with `.`",
+        ));
+    }
+    let lower = name.to_ascii_lowercase();
+    let exts: &[&str] = match content {
+        FileContent::Iso => &[".iso", ".img"],
+        FileContent::Vztmpl => &[".tar.gz", ".tar.xz", ".tar.zst", ".tar.bz2"],
+        FileContent::Import => &[".ova", ".qcow2", ".raw", ".vmdk"],
+    };
+    let stem_ok = exts.iter().any(|e| lower.ends_with(e) && lower.len() > e.len());
+    if !stem_ok {
+        return Err(ToolError::invalid("filename", format!("must end in {} for this content", exts.join(", "))));
+    }
+    Ok(())
+}
+
+/// Checksum algorithms Proxmox verifies.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChecksumAlgorithm {
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+fn check_checksum(checksum: &Option<String>, algorithm: Option<ChecksumAlgorithm>) -> Result<(), ToolError> {
+    match (checksum, algorithm) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(ToolError::invalid("checksum-algorithm", "is required with checksum")),
+        (None, Some(_)) => Err(ToolError::invalid("checksum", "is required with checksum-algorithm")),
+        (Some(sum), Some(alg)) => {
+            let len = match alg {
+                ChecksumAlgorithm::Md5 => 32,
+                ChecksumAlgorithm::Sha1 => 40,
+                ChecksumAlgorithm::Sha224 => 56,
+                ChecksumAlgorithm::Sha256 => 64,
+                ChecksumAlgorithm::Sha384 => 96,
+                ChecksumAlgorithm::Sha512 => 128,
+            };
+            if sum.len() == len && sum.chars().all(|c| c.is_ascii_hexdigit()) {
+                Ok(())
+            } else {
+                Err(ToolError::invalid("checksum", format!("must be {len} hex digits for this algorithm")))
+            }
+        }
+    }
+}
+
+/// The checksum to verify an upload with.
+#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadChecksum {
+    /// The file's expected checksum, in hex (with checksum-algorithm).
+    #[schemars(length(max = 128))]
+    checksum: Option<String>,
+    /// The checksum's algorithm (with checksum).
+    #[serde(rename = "checksum-algorithm")]
+    checksum_algorithm: Option<ChecksumAlgorithm>,
+}
+
+/// The local file an upload may send: under the upload directory, by its real path (symlinks
+/// resolved), a regular file. `dir` is `PROXMOX_UPLOAD_DIR`.
+async fn upload_source(dir: Option<&Path>, file: &str) -> Result<(PathBuf, u64), ToolError> {
+    let Some(dir) = dir else {
+        return Err(ToolError::Other(
+            "Uploads are disabled: set PROXMOX_UPLOAD_DIR to the directory whose files may be uploaded, \
+             put the file there, and give its name in `file`."
+                .into(),
+        ));
+    };
+    let outside = || ToolError::invalid("file", "must be a file inside PROXMOX_UPLOAD_DIR");
+    let requested = Path::new(file);
+    if file.is_empty()
+        || file.chars().any(char::is_control)
+        || requested.components().any(|c| c == Component::ParentDir)
+    {
+        return Err(ToolError::invalid(
+            "file",
+            "must be a file name or a path inside PROXMOX_UPLOAD_DIR, without `..`",
+        ));
+    }
+    let dir = tokio::fs::canonicalize(dir)
+        .await
+        .map_err(|e| ToolError::Other(format!("PROXMOX_UPLOAD_DIR cannot be used: {e}")))?;
+    if requested.is_absolute() && !requested.starts_with(&dir) {
+        return Err(outside());
+    }
+    let real = tokio::fs::canonicalize(dir.join(requested))
+        .await
+        .map_err(|e| ToolError::invalid("file", format!("cannot be read in PROXMOX_UPLOAD_DIR: {e}")))?;
+    // Symlinks are resolved: the file itself must be inside.
+    if !real.starts_with(&dir) {
+        return Err(outside());
+    }
+    let meta =
+        tokio::fs::metadata(&real).await.map_err(|e| ToolError::invalid("file", format!("cannot be read: {e}")))?;
+    if !meta.is_file() {
+        return Err(ToolError::invalid("file", "is not a regular file"));
+    }
+    Ok((real, meta.len()))
+}
+
+/// Upload a local file (ISO, container template or VM image) to a storage. Only files under
+/// the directory set in PROXMOX_UPLOAD_DIR can be sent.
+#[pve_tool(path = "/nodes/<node>/storage/<storage>/upload", method = POST, elevated, category = "Storage Management")]
+async fn proxmox_upload_to_storage(
+    api: Api,
+    /// The node whose storage receives the file, e.g. pve1.
+    node: Node,
+    /// The target storage, e.g. local (it must allow this content).
+    storage: StorageId,
+    /// What the file is: iso, vztmpl (container template) or import (VM image).
+    content: FileContent,
+    /// The local file: a name or path relative to PROXMOX_UPLOAD_DIR (or an absolute path inside it).
+    #[schemars(length(min = 1, max = 4096))]
+    file: String,
+    /// The name to store it as (default: the local file's name), e.g. debian-13.iso.
+    #[schemars(length(min = 1, max = 255))]
+    filename: Option<String>,
+    #[flatten] checksum: UploadChecksum,
+) -> ToolResult {
+    let (path, size) = upload_source(api.upload_dir(), &file).await?;
+    let filename = match filename {
+        Some(f) => f,
+        None => path.file_name().and_then(|n| n.to_str()).map(str::to_string).unwrap_or_default(),
+    };
+    check_filename(content, &filename)?;
+    check_checksum(&checksum.checksum, checksum.checksum_algorithm)?;
+    let target = ApiPath::lit("/nodes").join(&node).join_lit("storage").join(&storage).join_lit("upload");
+    let params = json!({
+        "content": content,
+        "checksum": checksum.checksum,
+        "checksum-algorithm": checksum.checksum_algorithm,
+    });
+    let upload = Upload { field: "filename".into(), path, filename: filename.clone() };
+    let upid: String = api.upload(&target, params, upload).await?;
+    let mut out = ToolOutput::task(
+        format!("Uploaded {filename} ({}) to {storage}; Proxmox is importing it", format::bytes(size as f64)),
+        &node,
+        upid,
+    );
+    out.data["storage"] = json!(storage);
+    out.data["volume"] = json!(format!("{storage}:{}/{filename}", content.as_str()));
+    out.data["size"] = json!(size);
+    Ok(out)
+}
+
+/// Decompression of a downloaded ISO.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    Gz,
+    Lzo,
+    Zst,
+    Bz2,
+}
+
+/// Options of a download.
+#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DownloadOptions {
+    /// The file's expected checksum, in hex (with checksum-algorithm).
+    #[schemars(length(max = 128))]
+    checksum: Option<String>,
+    /// The checksum's algorithm (with checksum).
+    #[serde(rename = "checksum-algorithm")]
+    checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// Verify the server's TLS certificate (default true).
+    #[serde(rename = "verify-certificates")]
+    verify_certificates: Option<bool>,
+    /// Decompress the download with this (ISO only): gz, lzo, zst, bz2.
+    compression: Option<Compression>,
+}
+
+/// Have a node download a file from a URL into a storage (ISO, container template or VM image).
+#[pve_tool(
+    path = "/nodes/<node>/storage/<storage>/download-url",
+    method = POST,
+    elevated,
+    category = "Storage Management",
+    title = "Download URL to storage"
+)]
+async fn proxmox_download_url_to_storage(
+    api: Api,
+    /// The node that downloads, e.g. pve1.
+    node: Node,
+    /// The target storage, e.g. local (it must allow this content).
+    storage: StorageId,
+    /// The http(s) URL of the file.
+    #[schemars(length(max = 4096), regex(pattern = r"^https?://\S+$"))]
+    url: String,
+    /// What the file is: iso, vztmpl (container template) or import (VM image).
+    content: FileContent,
+    /// The name to store it as (default: the URL's last path segment), e.g. debian-13.iso.
+    #[schemars(length(min = 1, max = 255))]
+    filename: Option<String>,
+    #[flatten] options: DownloadOptions,
+) -> ToolResult {
+    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+    if !scheme_ok || url.len() > 4096 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ToolError::invalid("url", "must be an http:// or https:// URL without spaces"));
+    }
+    let filename = match filename {
+        Some(f) => f,
+        None => {
+            let path = url.split(['?', '#']).next().unwrap_or("");
+            let last = path.rsplit('/').next().unwrap_or("");
+            if path.matches('/').count() < 3 || last.is_empty() {
+                return Err(ToolError::invalid("filename", "is required: the URL does not end in a file name"));
+            }
+            last.to_string()
+        }
+    };
+    check_filename(content, &filename)?;
+    check_checksum(&options.checksum, options.checksum_algorithm)?;
+    if options.compression.is_some() && content != FileContent::Iso {
+        return Err(ToolError::invalid("compression", "applies to ISO downloads only"));
+    }
+    let mut params = serde_json::to_value(&options).map_err(|e| ToolError::Other(e.to_string()))?;
+    params["url"] = json!(url);
+    params["content"] = json!(content);
+    params["filename"] = json!(filename);
+    let upid: String = api.send(params).await?;
+    let mut out = ToolOutput::task(format!("Download of {filename} into {storage} started"), &node, upid);
+    out.data["storage"] = json!(storage);
+    out.data["filename"] = json!(filename);
+    Ok(out)
+}
+
+// ------------------------------------------------------------------- volumes
+
+/// Content types of volumes.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentType {
+    Images,
+    Rootdir,
+    Vztmpl,
+    Iso,
+    Backup,
+    Snippets,
+    Import,
+}
+
+/// List the volumes on a storage of a node: disk images, ISOs, templates, backups…
+#[pve_tool(path = "/nodes/<node>/storage/<storage>/content", method = GET, category = "Storage Management")]
+async fn proxmox_list_storage_content(
+    api: Api,
+    /// The node, e.g. pve1.
+    node: Node,
+    /// The storage, e.g. local.
+    storage: StorageId,
+    /// Only this content type: images (VM disks), rootdir (container volumes), vztmpl, iso,
+    /// backup, snippets or import.
+    content: Option<ContentType>,
+    /// Only volumes of this guest.
+    vmid: Option<VmId>,
+) -> ToolResult {
+    let mut items: Vec<Value> = api.send(json!({ "content": content, "vmid": vmid })).await?;
+    items.sort_by(|a, b| str_field(a, "volid").cmp(&str_field(b, "volid")));
+    if items.is_empty() {
+        return Ok(ToolOutput::new(format!("No content found on {storage} ({node})."), items));
+    }
+    let total: u64 = items.iter().filter_map(|i| u64_field(i, "size")).sum();
+    let mut text =
+        format!("📁 **Content of {storage} on {node}** ({} volumes, {})\n", items.len(), format::bytes(total as f64));
+    for i in &items {
+        let mut line = format!(
+            "\n• **{}** ({}, {}) — {}",
+            str_field(i, "volid").unwrap_or("?"),
+            str_field(i, "content").unwrap_or("?"),
+            str_field(i, "format").unwrap_or("?"),
+            u64_field(i, "size").map_or("N/A".into(), |s| format::bytes(s as f64))
+        );
+        if let Some(v) = u64_field(i, "vmid") {
+            line.push_str(&format!(", guest {v}"));
+        }
+        if let Some(c) = u64_field(i, "ctime").filter(|c| *c > 0) {
+            line.push_str(&format!(", created {}", format::timestamp(c)));
+        }
+        if i.get("protected").is_some_and(|p| p.as_u64() == Some(1) || p.as_bool() == Some(true)) {
+            line.push_str(", 🔒 protected");
+        }
+        if let Some(n) = str_field(i, "notes").filter(|n| !n.is_empty()) {
+            line.push_str(&format!(" — {}", n.lines().next().unwrap_or("")));
+        }
+        text.push_str(&line);
+    }
+    Ok(ToolOutput::new(text, items))
+}
+
+/// The storage part of a volume id must be the storage named.
+fn check_volume_storage(volume: &Volume, storage: &StorageId) -> Result<(), ToolError> {
+    match volume.as_str().split_once(':') {
+        Some((s, _)) if s == storage.as_str() => Ok(()),
+        Some((s, _)) => Err(ToolError::invalid("volume", format!("is on storage {s}, not {storage}"))),
+        None => Err(ToolError::invalid("volume", "must be storage:name")),
+    }
+}
+
+/// Delete a volume (disk image, ISO, template or backup) from a storage. This destroys its data.
+#[pve_tool(
+    path = "/nodes/<node>/storage/<storage>/content/<volume>",
+    method = DELETE,
+    elevated,
+    category = "Storage Management"
+)]
+async fn proxmox_delete_storage_content(
+    api: Api,
+    /// The node, e.g. pve1.
+    node: Node,
+    /// The storage, e.g. local.
+    storage: StorageId,
+    /// The volume id, e.g. local:iso/old.iso or local:backup/vzdump-qemu-100-2024_01_01-00_00_00.vma.zst.
+    volume: Volume,
+    /// Wait up to this many seconds (1 to 30) for the deletion to finish.
+    #[schemars(range(min = 1, max = 30))]
+    delay: Option<u8>,
+) -> ToolResult {
+    check_volume_storage(&volume, &storage)?;
+    if delay.is_some_and(|d| !(1..=30).contains(&d)) {
+        return Err(ToolError::invalid("delay", "must be from 1 to 30 seconds"));
+    }
+    let upid: Option<String> = api.send(json!({ "delay": delay })).await?;
+    Ok(match upid {
+        Some(upid) => ToolOutput::task(format!("Deletion of {volume} started"), &node, upid),
+        None => ToolOutput::new(format!("✅ Volume {volume} deleted"), json!({ "volume": volume, "node": node })),
+    })
+}
+
+// ------------------------------------------------------------ single-file restore
+
+/// `filepath` as Proxmox takes it (base64 of the path inside the backup, or `/`), from either
+/// `filepath` (as a listing gave it) or a plain `path`.
+fn restore_filepath(filepath: Option<String>, path: Option<String>, required: bool) -> Result<String, ToolError> {
+    match (filepath, path) {
+        (Some(_), Some(_)) => Err(ToolError::invalid("path", "give either path or filepath, not both")),
+        (Some(f), None) => {
+            let ok = f == "/"
+                || (!f.is_empty()
+                    && f.len() <= 8192
+                    && f.chars().all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c)));
+            if ok {
+                Ok(f)
+            } else {
+                Err(ToolError::invalid("filepath", "must be a filepath from a listing (base64) or /"))
+            }
+        }
+        (None, Some(p)) => {
+            if !p.starts_with('/') || p.len() > 4096 || p.chars().any(char::is_control) {
+                return Err(ToolError::invalid(
+                    "path",
+                    "must be an absolute path inside the backup, e.g. /drive-scsi0.img.fidx/part/1/etc",
+                ));
+            }
+            Ok(if p == "/" { p } else { format::base64(p.as_bytes()) })
+        }
+        (None, None) if required => Err(ToolError::invalid("filepath", "is required (or give path)")),
+        (None, None) => Ok("/".into()),
+    }
+}
+
+/// Browse the files inside a backup (Proxmox Backup Server snapshots) for single-file restore.
+#[pve_tool(path = "/nodes/<node>/storage/<storage>/file-restore/list", method = GET, category = "Storage Management")]
+async fn proxmox_list_file_restore(
+    api: Api,
+    /// The node, e.g. pve1.
+    node: Node,
+    /// The PBS storage, e.g. pbs.
+    storage: StorageId,
+    /// The backup volume id, e.g. pbs:backup/vm/100/2025-01-01T00:00:00Z.
+    volume: Volume,
+    /// The entry to list as a listing returned it (base64); default: the root, /.
+    #[schemars(length(max = 8192))]
+    filepath: Option<String>,
+    /// Or the plain path inside the backup, e.g. /drive-scsi0.img.fidx/part/1/etc.
+    #[schemars(length(max = 4096))]
+    path: Option<String>,
+) -> ToolResult {
+    check_volume_storage(&volume, &storage)?;
+    let filepath = restore_filepath(filepath, path, false)?;
+    let mut entries: Vec<Value> = api.send(json!({ "volume": volume, "filepath": filepath })).await?;
+    entries.sort_by(|a, b| str_field(a, "text").cmp(&str_field(b, "text")));
+    if entries.is_empty() {
+        return Ok(ToolOutput::new(format!("Nothing at this path in {volume}."), entries));
+    }
+    let mut text = format!("🗂️ **{volume}** on {node} ({} entries)\n", entries.len());
+    for e in &entries {
+        let leaf = e.get("leaf").is_some_and(|l| l.as_bool() == Some(true) || l.as_u64() == Some(1));
+        let mut line = format!(
+            "\n• {} {} ({})",
+            if leaf { "📄" } else { "📁" },
+            str_field(e, "text").unwrap_or("?"),
+            str_field(e, "type").unwrap_or("?")
+        );
+        if let Some(size) = u64_field(e, "size") {
+            line.push_str(&format!(" — {}", format::bytes(size as f64)));
+        }
+        if let Some(m) = u64_field(e, "mtime") {
+            line.push_str(&format!(", modified {}", format::timestamp(m)));
+        }
+        if let Some(f) = str_field(e, "filepath") {
+            line.push_str(&format!("\n  filepath: {f}"));
+        }
+        text.push_str(&line);
+    }
+    Ok(ToolOutput::new(text, entries))
+}
+
+/// The most bytes of a restored file read.
+const MAX_DOWNLOAD: usize = 1024 * 1024;
+/// The most bytes of a binary file shown (as base64).
+const BINARY_PREFIX: usize = 3 * 1024;
+
+/// Read a file from inside a backup (PBS): text files as text, others as their size and a
+/// base64 prefix. At most 1 MiB is read.
+#[pve_tool(
+    path = "/nodes/<node>/storage/<storage>/file-restore/download",
+    method = GET,
+    category = "Storage Management"
+)]
+async fn proxmox_download_file_restore(
+    api: Api,
+    /// The node, e.g. pve1.
+    node: Node,
+    /// The PBS storage, e.g. pbs.
+    storage: StorageId,
+    /// The backup volume id, e.g. pbs:backup/vm/100/2025-01-01T00:00:00Z.
+    volume: Volume,
+    /// The file as a listing returned it (base64).
+    #[schemars(length(max = 8192))]
+    filepath: Option<String>,
+    /// Or the plain path inside the backup, e.g. /drive-scsi0.img.fidx/part/1/etc/hostname.
+    #[schemars(length(max = 4096))]
+    path: Option<String>,
+    /// For a directory: a tar.zst archive instead of a zip.
+    tar: Option<bool>,
+) -> ToolResult {
+    check_volume_storage(&volume, &storage)?;
+    let filepath = restore_filepath(filepath, path, true)?;
+    let target = ApiPath::lit("/nodes")
+        .join(&node)
+        .join_lit("storage")
+        .join(&storage)
+        .join_lit("file-restore")
+        .join_lit("download");
+    let body =
+        api.get_raw(&target, json!({ "volume": volume, "filepath": filepath, "tar": tar }), MAX_DOWNLOAD).await?;
+    let more = if body.truncated {
+        format!(" (only the first {} read)", format::bytes(MAX_DOWNLOAD as f64))
+    } else {
+        String::new()
+    };
+    let text_part = match std::str::from_utf8(&body.bytes) {
+        Ok(s) => Some(s),
+        // A cut inside a character: the valid part.
+        Err(e) if body.truncated && e.error_len().is_none() => std::str::from_utf8(&body.bytes[..e.valid_up_to()]).ok(),
+        Err(_) => None,
+    }
+    .filter(|s| !s.contains('\0'));
+    Ok(match text_part {
+        Some(s) => ToolOutput::new(
+            format!("📄 **File from {volume}**, {}{more}\n```\n{s}\n```", format::bytes(body.bytes.len() as f64)),
+            json!({ "encoding": "utf-8", "content": s, "bytes": body.bytes.len(), "truncated": body.truncated }),
+        ),
+        None => {
+            let prefix = format::base64(&body.bytes[..body.bytes.len().min(BINARY_PREFIX)]);
+            ToolOutput::new(
+                format!(
+                    "📦 **Binary file from {volume}**, {}{more}. Its first {} as base64:\n{prefix}",
+                    format::bytes(body.bytes.len() as f64),
+                    format::bytes(body.bytes.len().min(BINARY_PREFIX) as f64)
+                ),
+                json!({ "encoding": "base64", "content_prefix": prefix, "bytes": body.bytes.len(), "truncated": body.truncated }),
+            )
+        }
+    })
+}
+
+// ----------------------------------------------------------------------- pruning
+
+fn yes() -> bool {
+    true
+}
+
+/// Guest types of backups.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupGuestType {
+    Qemu,
+    Lxc,
+}
+
+/// What to prune and how.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PruneOptions {
+    /// Only list what would be removed (default true). Set false to delete.
+    #[serde(default = "yes", alias = "dry-run")]
+    dry_run: bool,
+    /// Keep the last N backups.
+    #[serde(rename = "keep-last")]
+    keep_last: Option<u32>,
+    /// Keep the last backup of each of the last N hours.
+    #[serde(rename = "keep-hourly")]
+    keep_hourly: Option<u32>,
+    /// Keep the last backup of each of the last N days.
+    #[serde(rename = "keep-daily")]
+    keep_daily: Option<u32>,
+    /// Keep the last backup of each of the last N weeks.
+    #[serde(rename = "keep-weekly")]
+    keep_weekly: Option<u32>,
+    /// Keep the last backup of each of the last N months.
+    #[serde(rename = "keep-monthly")]
+    keep_monthly: Option<u32>,
+    /// Keep the last backup of each of the last N years.
+    #[serde(rename = "keep-yearly")]
+    keep_yearly: Option<u32>,
+    /// Retention as one string instead of the keep-* options, e.g. keep-last=3,keep-daily=7.
+    /// Without either, the storage's own retention settings apply.
+    #[serde(rename = "prune-backups")]
+    #[schemars(length(max = 256))]
+    prune_backups: Option<String>,
+    /// Only backups of this guest.
+    vmid: Option<VmId>,
+    /// Only backups of this guest type: qemu or lxc.
+    r#type: Option<BackupGuestType>,
+}
+
+impl PruneOptions {
+    /// The retention string to send, if any.
+    fn retention(&self) -> Result<Option<String>, ToolError> {
+        let keeps = [
+            ("keep-last", self.keep_last),
+            ("keep-hourly", self.keep_hourly),
+            ("keep-daily", self.keep_daily),
+            ("keep-weekly", self.keep_weekly),
+            ("keep-monthly", self.keep_monthly),
+            ("keep-yearly", self.keep_yearly),
+        ];
+        let set: Vec<String> = keeps.iter().filter_map(|(k, v)| v.map(|v| format!("{k}={v}"))).collect();
+        match (&self.prune_backups, set.is_empty()) {
+            (Some(_), false) => {
+                Err(ToolError::invalid("prune-backups", "give either prune-backups or keep-* options, not both"))
+            }
+            (Some(p), true) => {
+                check_prune_backups("prune-backups", p)?;
+                Ok(Some(p.clone()))
+            }
+            (None, false) => Ok(Some(set.join(","))),
+            (None, true) => Ok(None),
+        }
+    }
+}
+
+/// Prune backups on a storage by retention rules. By default a dry run that lists what would be
+/// removed; with dry_run false it deletes them (with no keep-* options, by the storage's own
+/// retention settings).
+#[pve_tool(
+    path = "/nodes/<node>/storage/<storage>/prunebackups",
+    method = DELETE,
+    elevated,
+    category = "Storage Management"
+)]
+async fn proxmox_prune_backups(
+    api: Api,
+    /// The node, e.g. pve1.
+    node: Node,
+    /// The storage holding the backups, e.g. local.
+    storage: StorageId,
+    #[flatten] options: PruneOptions,
+) -> ToolResult {
+    let retention = options.retention()?;
+    let params = json!({ "prune-backups": retention, "vmid": options.vmid, "type": options.r#type });
+    let path = ApiPath::lit("/nodes").join(&node).join_lit("storage").join(&storage).join_lit("prunebackups");
+    let marks: Vec<Value> = api.get(&path, &params).await?;
+    let with_mark = |m: &str| marks.iter().filter(|b| str_field(b, "mark") == Some(m)).collect::<Vec<_>>();
+    let (remove, keep) = (with_mark("remove"), marks.len() - with_mark("remove").len());
+    let rule = retention.as_deref().unwrap_or("the storage's retention settings");
+    let mut list = String::new();
+    for b in &remove {
+        list.push_str(&format!(
+            "\n• {}{}",
+            str_field(b, "volid").unwrap_or("?"),
+            u64_field(b, "ctime").map_or(String::new(), |c| format!(" ({})", format::timestamp(c)))
+        ));
+    }
+    if options.dry_run {
+        let text = format!(
+            "🧹 **Prune dry run on {storage} ({node})** by {rule}: {} to remove, {keep} kept{}{}",
+            remove.len(),
+            if remove.is_empty() { "" } else { "\n\nWould remove:" },
+            list
+        ) + if remove.is_empty() { "" } else { "\n\nCall again with dry_run: false to delete them." };
+        return Ok(ToolOutput::new(text, json!({ "dry_run": true, "backups": marks })));
+    }
+    let upid: String = api.send(&params).await?;
+    let text = format!(
+        "✅ Pruning {storage} by {rule}: {} backups to remove, {keep} kept\n\n• Node: {node}\n• Task: {upid}{}{}",
+        remove.len(),
+        if remove.is_empty() { "" } else { "\n\nRemoving:" },
+        list
+    );
+    Ok(ToolOutput::new(text, json!({ "dry_run": false, "upid": upid, "node": node, "backups": marks })))
+}
