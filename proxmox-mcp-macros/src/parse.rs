@@ -217,7 +217,18 @@ pub fn doc_text(attrs: &[Attribute]) -> String {
             _ => None,
         })
         .collect();
-    let text = lines.iter().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n");
+    // Wrapped lines join with a space; a blank line starts a new paragraph.
+    let mut text = String::new();
+    for line in lines.iter().map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end()) {
+        if line.is_empty() {
+            text.push_str("\n\n");
+        } else {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push(' ');
+            }
+            text.push_str(line.trim_start());
+        }
+    }
     text.trim().to_string()
 }
 

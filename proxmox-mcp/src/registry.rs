@@ -152,7 +152,8 @@ fn mcp_tool(d: &ToolDescriptor) -> Tool {
         .open_world(false);
     let mut description = d.description.to_string();
     if d.elevated {
-        description.push_str(" [elevated: needs PROXMOX_ALLOW_ELEVATED=true]");
+        // The server's instructions say what elevated means and how to allow it.
+        description.push_str(" [elevated]");
     }
     Tool::new(d.name, description, Arc::new((d.schema)())).with_title(d.title).annotate(annotations)
 }

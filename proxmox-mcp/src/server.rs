@@ -29,9 +29,10 @@ impl ProxmoxServer {
         let instructions = format!(
             "Tools for the Proxmox VE cluster at {}. Read tools (list, get, status) always work. Tools marked \
              [elevated] change the cluster and are {}. Guests are addressed by node and vmid: use \
-             proxmox_get_vms to find them.",
+             proxmox_get_vms to find them. Long operations return a task id (UPID): follow it with \
+             proxmox_get_node_task.",
             client.describe(),
-            if allow_elevated { "enabled" } else { "disabled (PROXMOX_ALLOW_ELEVATED is not true)" }
+            if allow_elevated { "enabled" } else { "disabled: the operator must set PROXMOX_ALLOW_ELEVATED=true" }
         );
         ProxmoxServer { registry: Arc::new(registry), ctx: Context::new(client, allow_elevated), instructions }
     }

@@ -382,6 +382,14 @@ fn simplify(schema: &mut Value) {
     if let Some(Value::Array(values)) = obj.get_mut("enum") {
         values.retain(|v| !v.is_null());
     }
+    // Doc comments wrap lines; a description is one paragraph.
+    if let Some(Value::String(d)) = obj.get_mut("description") {
+        *d = d.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    }
+    // A pattern already requires a character: `minLength: 1` beside it says nothing more.
+    if obj.contains_key("pattern") && obj.get("minLength") == Some(&Value::from(1)) {
+        obj.remove("minLength");
+    }
     for key in ["items", "additionalProperties"] {
         if let Some(inner) = obj.get_mut(key) {
             simplify(inner);
