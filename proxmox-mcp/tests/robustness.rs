@@ -1,0 +1,78 @@
+//! Nothing panics, whatever the agent sends and whatever Proxmox answers: every tool is called
+//! with ill-typed and hostile values for each of its parameters, against a Proxmox that answers
+//! with wrong shapes, errors and garbage.
+
+mod common;
+
+use common::Pve;
+use proxmox_mcp::Registry;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+fn hostile_values() -> Vec<Value> {
+    vec![
+        Value::Null,
+        json!(true),
+        json!(-1),
+        json!(0),
+        json!(1e300),
+        json!(u64::MAX),
+        json!(""),
+        json!("x".repeat(10_000)),
+        json!("../../etc/passwd"),
+        json!("a\u{0}b\nc"),
+        json!([]),
+        json!([1, "a", null]),
+        json!({}),
+        json!({ "nested": { "deep": [1] } }),
+    ]
+}
+
+/// Answers Proxmox could give that no tool expects.
+fn odd_answers() -> Vec<(u16, String)> {
+    vec![
+        (200, json!({ "data": 42 }).to_string()),
+        (200, json!({ "data": "text" }).to_string()),
+        (200, json!({ "data": [1, "a", null, { "x": [] }] }).to_string()),
+        (200, json!({ "data": {} }).to_string()),
+        (200, json!({ "data": null }).to_string()),
+        (200, "<html>not json</html>".into()),
+        (200, String::new()),
+        (500, json!({ "data": null, "errors": { "x": 5 } }).to_string()),
+        (400, json!({ "errors": "not a map" }).to_string()),
+    ]
+}
+
+#[tokio::test]
+async fn no_input_and_no_answer_makes_a_tool_panic() {
+    let registry = Registry::builtin();
+    for (status, body) in odd_answers() {
+        let pve = Pve::start().await;
+        pve.server
+            .mock_async(|_, then| {
+                then.status(status).body(body.clone());
+            })
+            .await;
+        for tool in registry.iter() {
+            let schema = (tool.schema)();
+            let props: Vec<String> =
+                schema["properties"].as_object().map(|p| p.keys().cloned().collect()).unwrap_or_default();
+            // Every parameter hostile in turn; and all of them absent.
+            let mut cases = vec![serde_json::Map::new()];
+            if status == 200 && body.contains("42") {
+                for prop in &props {
+                    for value in hostile_values() {
+                        let mut args = serde_json::Map::new();
+                        args.insert(prop.clone(), value);
+                        cases.push(args);
+                    }
+                }
+            }
+            for args in cases {
+                let call = tool.call(pve.context(true), args.clone());
+                // A tool that polls may wait for its own timeout: that is not a panic.
+                let _ = tokio::time::timeout(Duration::from_secs(5), call).await;
+            }
+        }
+    }
+}
