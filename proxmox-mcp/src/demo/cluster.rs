@@ -451,10 +451,22 @@ fn rules_update(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     for k in call.param("delete").unwrap_or("").split(',').filter(|k| !k.is_empty()) {
         list[pos].remove(k);
     }
+    // As Proxmox moves a rule: in front of the rule at `moveto` counted before the move, or last.
     if let Some(to) = call.param("moveto").and_then(|m| m.parse::<usize>().ok()) {
-        let rule = list.remove(pos);
-        let to = to.min(list.len());
-        list.insert(to, rule);
+        let rule = list[pos].clone();
+        let mut moved = Vec::with_capacity(list.len());
+        for (i, r) in list.iter().enumerate() {
+            if i == to {
+                moved.push(rule.clone());
+            }
+            if i != pos {
+                moved.push(r.clone());
+            }
+        }
+        if to >= list.len() {
+            moved.push(rule);
+        }
+        *list = moved;
     }
     renumber(list);
     Ok(Value::Null)

@@ -26,6 +26,7 @@ mod guests;
 mod nodes;
 mod routes;
 mod state;
+mod volumes;
 
 use crate::client::{RawResponse, Request, Transport, TransportFuture};
 use serde_json::{Value, json};
@@ -118,7 +119,8 @@ impl DemoCluster {
         f(&mut state)
     }
 
-    /// Answer one request as Proxmox would.
+    /// Answer one request as Proxmox would: the `data` of its answer, or its error. For a file
+    /// download (a request with `max_body`) the data is the file: a string, or an array of bytes.
     pub fn handle(&self, request: &Request) -> Result<Value, DemoError> {
         {
             let mut faults = lock(&self.inner.faults);
@@ -137,6 +139,15 @@ impl DemoCluster {
     }
 }
 
+/// The body of a raw answer: a handler gives a file as text or as an array of bytes.
+fn raw_body(data: Value) -> Vec<u8> {
+    match data {
+        Value::String(s) => s.into_bytes(),
+        Value::Array(bytes) => bytes.iter().filter_map(Value::as_u64).map(|b| b as u8).collect(),
+        other => other.to_string().into_bytes(),
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves usable data here: recover it.
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -150,6 +161,10 @@ impl Transport for DemoCluster {
                 tokio::time::sleep(latency).await;
             }
             Ok(match self.handle(&request) {
+                // A file download (read raw): the body is the file itself.
+                Ok(data) if request.max_body.is_some() => {
+                    RawResponse { status: 200, reason: None, body: raw_body(data) }
+                }
                 Ok(data) => {
                     RawResponse { status: 200, reason: None, body: json!({ "data": data }).to_string().into_bytes() }
                 }
