@@ -29,6 +29,7 @@ mod state;
 mod volumes;
 
 use crate::client::{RawResponse, Request, Transport, TransportFuture};
+use crate::tool::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -54,6 +55,29 @@ impl DemoError {
         errors.insert(name.to_string(), message.into());
         DemoError { status: 400, message: "Parameter verification failed.".into(), errors }
     }
+}
+
+/// One endpoint the demo simulates: for tests that hold the demo to the Proxmox API schema.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct SimulatedEndpoint {
+    pub method: Method,
+    /// The path, `{name}` segments for values: `{kind}` stands for `qemu` and `lxc`, a last
+    /// `{name+}` for the rest of the path (a volume id).
+    pub path: &'static str,
+    /// The parameters it takes.
+    pub params: &'static [&'static str],
+    /// Whether it takes this parameter (name, value) beyond `params`: configuration keys such
+    /// as `scsi1` or `mp0`.
+    pub takes_also: Option<fn(&str, &str) -> bool>,
+}
+
+/// Every endpoint the demo simulates, in the order it matches them.
+#[doc(hidden)]
+pub fn simulated_endpoints() -> Vec<SimulatedEndpoint> {
+    routes::table()
+        .map(|r| SimulatedEndpoint { method: r.method, path: r.path, params: r.params, takes_also: r.also })
+        .collect()
 }
 
 #[derive(Default)]

@@ -79,7 +79,8 @@ const CORE: &[Route] = &[
     Route { method: Get, path: "/cluster/status", params: &[], also: None, handler: cluster_status },
     Route { method: Get, path: "/cluster/nextid", params: &["vmid"], also: None, handler: nextid },
     Route { method: Get, path: "/cluster/resources", params: &["type"], also: None, handler: resources },
-    Route { method: Get, path: "/nodes/{node}/{kind}", params: &["full"], also: None, handler: guest_list },
+    Route { method: Get, path: "/nodes/{node}/qemu", params: &["full"], also: None, handler: guest_list },
+    Route { method: Get, path: "/nodes/{node}/lxc", params: &[], also: None, handler: guest_list },
     Route {
         method: Get,
         path: "/nodes/{node}/{kind}/{vmid}/status/current",
@@ -96,58 +97,88 @@ const CORE: &[Route] = &[
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/start",
+        path: "/nodes/{node}/qemu/{vmid}/status/start",
         params: &[
-            "skiplock",
-            "timeout",
+            "force-cpu",
             "machine",
-            "forceCPU",
             "migratedfrom",
             "migration_network",
             "migration_type",
+            "nets-host-mtu",
+            "skiplock",
             "stateuri",
             "targetstorage",
+            "timeout",
             "with-conntrack-state",
-            "nets-host-mtu",
         ],
         also: None,
         handler: power,
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/stop",
-        params: &["skiplock", "timeout", "keepActive", "migratedfrom", "overrule-shutdown"],
+        path: "/nodes/{node}/qemu/{vmid}/status/stop",
+        params: &["keepActive", "migratedfrom", "overrule-shutdown", "skiplock", "timeout"],
         also: None,
         handler: power,
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/shutdown",
+        path: "/nodes/{node}/qemu/{vmid}/status/shutdown",
         params: &["forceStop", "keepActive", "skiplock", "timeout"],
         also: None,
         handler: power,
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/reboot",
+        path: "/nodes/{node}/qemu/{vmid}/status/reboot",
         params: &["timeout"],
         also: None,
         handler: power,
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/suspend",
+        path: "/nodes/{node}/qemu/{vmid}/status/suspend",
         params: &["skiplock", "statestorage", "todisk"],
         also: None,
         handler: power,
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/resume",
+        path: "/nodes/{node}/qemu/{vmid}/status/resume",
         params: &["nocheck", "skiplock"],
         also: None,
         handler: power,
     },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/lxc/{vmid}/status/start",
+        params: &["debug", "skiplock"],
+        also: None,
+        handler: power,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/lxc/{vmid}/status/stop",
+        params: &["overrule-shutdown", "skiplock"],
+        also: None,
+        handler: power,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/lxc/{vmid}/status/shutdown",
+        params: &["forceStop", "timeout"],
+        also: None,
+        handler: power,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/lxc/{vmid}/status/reboot",
+        params: &["timeout"],
+        also: None,
+        handler: power,
+    },
+    Route { method: Post, path: "/nodes/{node}/lxc/{vmid}/status/suspend", params: &[], also: None, handler: power },
+    Route { method: Post, path: "/nodes/{node}/lxc/{vmid}/status/resume", params: &[], also: None, handler: power },
     Route {
         method: Get,
         path: "/nodes/{node}/storage",
@@ -616,8 +647,14 @@ pub(super) fn task_json(t: &super::state::Task) -> Value {
 }
 
 fn task_list(state: &mut State, call: &Call) -> Result<Value, DemoError> {
-    let limit = call.param("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(50);
+    let number = |name: &str| call.param(name).and_then(|l| l.parse::<u64>().ok());
+    let (start, limit) = (number("start").unwrap_or(0) as usize, number("limit").unwrap_or(50) as usize);
     let errors_only = call.flag("errors");
+    let vmid = call.param("vmid");
+    let typefilter = call.param("typefilter");
+    let userfilter = call.param("userfilter");
+    let source = call.param("source").unwrap_or("archive");
+    let statuses: Option<Vec<&str>> = call.param("statusfilter").map(|f| f.split(',').map(str::trim).collect());
     Ok(Value::Array(
         state
             .tasks
@@ -625,6 +662,28 @@ fn task_list(state: &mut State, call: &Call) -> Result<Value, DemoError> {
             .rev()
             .filter(|t| t.node == call.node())
             .filter(|t| !errors_only || (t.done && t.outcome.is_err()))
+            .filter(|t| vmid.is_none_or(|v| t.id == v))
+            .filter(|t| typefilter.is_none_or(|f| t.kind == f))
+            // Every demo task runs as the token root@pam!mcp.
+            .filter(|_| userfilter.is_none_or(|u| "root@pam!mcp".contains(u)))
+            .filter(|t| match source {
+                "active" => !t.done,
+                "all" => true,
+                _ => t.done,
+            })
+            .filter(|t| {
+                statuses.as_ref().is_none_or(|s| {
+                    let status = match (&t.done, &t.outcome) {
+                        (false, _) => "running",
+                        (true, Ok(())) => "ok",
+                        (true, Err(_)) => "error",
+                    };
+                    s.contains(&status)
+                })
+            })
+            .filter(|t| number("since").is_none_or(|s| t.starttime >= s))
+            .filter(|t| number("until").is_none_or(|u| t.starttime <= u))
+            .skip(start)
             .take(limit)
             .map(task_json)
             .collect(),
