@@ -99,3 +99,116 @@ async fn faults_can_be_injected() {
     call(&cluster, "proxmox_get_next_vmid", json!({}), false).await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(200));
 }
+
+/// The Proxmox VE 9.1 API schema, flattened (AGPL data: read here, never shipped). A checkout
+/// elsewhere (a git worktree) can point PVE_API_SCHEMA at it.
+const API_SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/pve-api/endpoints.json");
+
+/// `/nodes/{node}/qemu/{vmid}` → `/nodes/{}/qemu/{}`: paths compared without value names.
+fn shape(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.starts_with('{') && seg.ends_with('}') { "{}" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[test]
+fn the_demo_simulates_only_what_the_proxmox_api_has() {
+    let path = std::env::var("PVE_API_SCHEMA").unwrap_or_else(|_| API_SCHEMA.to_string());
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    // (method, path shape) → the parameter names of that endpoint
+    let mut api: std::collections::HashMap<(String, String), Vec<String>> = Default::default();
+    for e in schema["endpoints"].as_array().unwrap() {
+        let params = e["params"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
+        api.insert((e["method"].as_str().unwrap().to_string(), shape(e["path"].as_str().unwrap())), params);
+    }
+    // A numbered key (scsi1, mp0) is listed as its family (scsi[n], mp[n]).
+    let has = |params: &[String], name: &str| {
+        let family = format!("{}[n]", name.trim_end_matches(|c: char| c.is_ascii_digit()));
+        params.iter().any(|p| p == name || *p == family)
+    };
+    // Configuration keys to try on the endpoints that take keys beyond their list.
+    let keys = [
+        "scsi0",
+        "scsi30",
+        "virtio1",
+        "sata2",
+        "ide2",
+        "efidisk0",
+        "tpmstate0",
+        "net0",
+        "net31",
+        "ipconfig0",
+        "unused0",
+        "usb1",
+        "serial0",
+        "hostpci0",
+        "name",
+        "memory",
+        "cores",
+        "sockets",
+        "cpu",
+        "ostype",
+        "boot",
+        "agent",
+        "scsihw",
+        "balloon",
+        "numa",
+        "bios",
+        "machine",
+        "vga",
+        "ciuser",
+        "sshkeys",
+        "onboot",
+        "tags",
+        "description",
+        "hostname",
+        "rootfs",
+        "mp0",
+        "mp255",
+        "dev0",
+        "swap",
+        "unprivileged",
+        "features",
+        "arch",
+        "timezone",
+        "nameserver",
+        "searchdomain",
+        "startup",
+        "protection",
+        "cpulimit",
+        "cpuunits",
+        "bogus",
+        "scsi",
+        "net",
+    ];
+    let endpoints = proxmox_mcp::demo::simulated_endpoints();
+    assert!(endpoints.len() > 100, "{}", endpoints.len());
+    let mut problems = Vec::new();
+    for e in &endpoints {
+        let kinds: &[&str] = if e.path.contains("{kind}") { &["qemu", "lxc"] } else { &[""] };
+        for kind in kinds {
+            let path = e.path.replace("{kind}", kind).replace("+}", "}");
+            let Some(params) = api.get(&(e.method.to_string(), shape(&path))) else {
+                problems.push(format!("{} {path}: not in the API", e.method));
+                continue;
+            };
+            for p in e.params {
+                if !has(params, p) {
+                    problems.push(format!("{} {path}: takes `{p}`, which the API does not", e.method));
+                }
+            }
+            if let Some(takes) = e.takes_also {
+                let accepted: Vec<&str> = keys.iter().copied().filter(|k| takes(k, "1")).collect();
+                assert!(accepted.len() > 5, "{} {path} takes almost no configuration keys: {accepted:?}", e.method);
+                for k in accepted {
+                    if !has(params, k) {
+                        problems.push(format!("{} {path}: takes the key `{k}`, which the API does not", e.method));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{} mismatches with the API schema:\n{}", problems.len(), problems.join("\n"));
+}
