@@ -4,20 +4,36 @@
 //! [`DemoCluster`] is a [`Transport`]: the tools run their normal code (argument validation,
 //! permission check, request building, rendering) and only the transport differs. It answers
 //! like Proxmox: `{"data": ...}`, 400 with a per-parameter `errors` map for a parameter the
-//! endpoint does not take, 501 for a method it does not have, 595 for an offline node, and
-//! UPIDs for long operations, whose tasks run for a short, configurable time.
+//! endpoint does not take, 501 for a method or path it does not have, 595 for an offline node,
+//! and UPIDs for long operations, whose tasks run for a short, configurable time and then change
+//! the cluster (a started VM runs, a clone appears, a deleted disk is gone). It never touches the
+//! network.
+//!
+//! As a test double it injects faults: [`DemoCluster::fail_next`] (the next requests fail with a
+//! status and message), [`DemoCluster::set_node_online`] (a node's requests get 595) and
+//! [`DemoCluster::set_latency`] (every answer is late); [`DemoCluster::with_state`] reads or
+//! changes the simulated state directly.
 //!
 //! ```
-//! # async fn demo() {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
 //! use proxmox_mcp::demo::DemoCluster;
 //! use proxmox_mcp::{Client, Context, Registry};
+//! use std::time::Duration;
 //!
-//! let cluster = DemoCluster::new();
-//! cluster.fail_next(1, 500, "simulated failure"); // fault injection
+//! let cluster = DemoCluster::with_task_duration(Duration::ZERO); // tasks end at once
 //! let ctx = Context::new(Client::with_transport(cluster.clone()), false);
-//! let tool = Registry::builtin().get("proxmox_get_nodes").unwrap();
-//! assert!(tool.call(ctx.clone(), Default::default()).await.is_err());
-//! assert!(tool.call(ctx, Default::default()).await.is_ok());
+//! let nodes = Registry::builtin().get("proxmox_get_nodes").unwrap();
+//! assert!(nodes.call(ctx.clone(), Default::default()).await.is_ok());
+//!
+//! cluster.fail_next(1, 500, "simulated failure"); // the next request fails
+//! assert!(nodes.call(ctx.clone(), Default::default()).await.is_err());
+//! assert!(nodes.call(ctx.clone(), Default::default()).await.is_ok());
+//!
+//! cluster.set_node_online("pve2", false); // its requests now get 595
+//! cluster.set_latency(Duration::from_millis(20)); // and every answer takes 20 ms
+//! let running = cluster.with_state(|s| s.guests.iter().filter(|g| g.status == "running").count());
+//! assert_eq!(running, 2);
 //! # }
 //! ```
 
