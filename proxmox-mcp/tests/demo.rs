@@ -212,3 +212,123 @@ fn the_demo_simulates_only_what_the_proxmox_api_has() {
     }
     assert!(problems.is_empty(), "{} mismatches with the API schema:\n{}", problems.len(), problems.join("\n"));
 }
+
+/// A value checked against a schema `returns`: types (Proxmox's booleans are 0/1, its numbers
+/// may come as numeric strings) and properties that are not optional. Problems go to `out`.
+fn check_shape(value: &Value, schema: &Value, at: &str, out: &mut Vec<String>) {
+    let ty = schema["type"].as_str().unwrap_or("any");
+    let ok = match (ty, value) {
+        ("any" | "null", _) => true,
+        ("object", Value::Object(_)) | ("array", Value::Array(_)) | ("string", Value::String(_)) => true,
+        ("boolean", Value::Bool(_)) => true,
+        ("boolean", Value::Number(n)) => n.as_u64().is_some_and(|n| n <= 1),
+        ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+        ("number", Value::Number(_)) => true,
+        ("integer" | "number", Value::String(s)) => s.parse::<f64>().is_ok(),
+        // Proxmox's string properties often carry numbers (e.g. a loadavg).
+        ("string", Value::Number(_)) => true,
+        _ => false,
+    };
+    if !ok {
+        out.push(format!("{at}: {ty} expected, got {value}"));
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (name, prop) in schema["properties"].as_object().into_iter().flatten() {
+                match map.get(name) {
+                    Some(v) => check_shape(v, prop, &format!("{at}.{name}"), out),
+                    None if prop["optional"] == true || prop["optional"] == 1 => {}
+                    None => out.push(format!("{at}.{name}: missing")),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate().take(5) {
+                check_shape(item, &schema["items"], &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_demo_answers_in_the_shapes_the_api_returns() {
+    let path = std::env::var("PVE_API_SCHEMA").unwrap_or_else(|_| API_SCHEMA.to_string());
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let returns: std::collections::HashMap<(String, String), Value> = schema["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            ((e["method"].as_str().unwrap().to_string(), shape(e["path"].as_str().unwrap())), e["returns"].clone())
+        })
+        .collect();
+    let cluster = DemoCluster::with_task_duration(Duration::ZERO);
+    let post = |path: &str, params: &[(&str, &str)]| {
+        let params = Params(params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        let request = Request::new(Method::Post, raw_path(path), params);
+        cluster.handle(&request).unwrap_or_else(|e| panic!("POST {path}: {e:?}"))
+    };
+    // Something for each kind of answer: a task, an agent process.
+    let upid = post("/nodes/pve1/qemu/101/status/start", &[]);
+    let pid = post("/nodes/pve1/qemu/100/agent/exec", &[("command", "uptime")])["pid"].to_string();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for e in proxmox_mcp::demo::simulated_endpoints().into_iter().filter(|e| e.method == Method::Get) {
+        for kind in if e.path.contains("{kind}") { vec!["qemu", "lxc"] } else { vec![""] } {
+            let vmid = if kind == "lxc" || e.path.starts_with("/nodes/{node}/lxc") { "200" } else { "100" };
+            let path = e
+                .path
+                .replace("{kind}", kind)
+                .replace("{node}", "pve1")
+                .replace("{vmid}", vmid)
+                .replace("{iface}", "vmbr0")
+                .replace("{upid}", upid.as_str().unwrap())
+                .replace("{sid}", "vm:100")
+                .replace("{pos}", "0")
+                .replace("{service}", "pveproxy");
+            let path = match path.as_str() {
+                p if p.contains("/file-restore/") => p.replace("{storage}", "pbs"),
+                p => p.replace("{storage}", "local"),
+            };
+            let path = path
+                .replace("/cluster/ha/groups/{group}", "/cluster/ha/groups/prefer-pve1")
+                .replace("/cluster/firewall/groups/{group}", "/cluster/firewall/groups/webservers")
+                .replace("/cluster/backup/{id}", "/cluster/backup/backup-5f3a2c1e-7d10")
+                .replace("/cluster/replication/{id}", "/cluster/replication/100-0");
+            let params: Vec<(&str, &str)> = match path.rsplit('/').next().unwrap() {
+                "rrddata" => vec![("timeframe", "hour")],
+                "smart" => vec![("disk", "/dev/sda")],
+                "exec-status" => vec![("pid", pid.as_str())],
+                "list" if path.contains("file-restore") => {
+                    vec![("volume", "pbs:backup/vm/100/2026-11-24T01:00:00Z"), ("filepath", "/")]
+                }
+                "download" => continue, // a file, not JSON
+                _ => vec![],
+            };
+            assert!(!path.contains('{'), "no sample value for {path}");
+            let params = Params(params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+            let answer = cluster
+                .handle(&Request::new(Method::Get, raw_path(&path), params))
+                .unwrap_or_else(|err| panic!("GET {path}: {err:?}"));
+            let schema = &returns[&("GET".to_string(), shape(&e.path.replace("{kind}", kind).replace("+}", "}")))];
+            check_shape(&answer, schema, &format!("GET {path}"), &mut problems);
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "{checked}");
+    assert!(problems.is_empty(), "{} answers unlike the API's:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// A test path of plain segments (the values here are known to be valid).
+fn raw_path(path: &str) -> ApiPath {
+    struct Seg<'a>(&'a str);
+    impl proxmox_mcp::path::PathSegment for Seg<'_> {
+        fn segment(&self) -> std::borrow::Cow<'_, str> {
+            self.0.into()
+        }
+    }
+    path.split('/').filter(|s| !s.is_empty()).fold(ApiPath::root(), |p, seg| p.join(&Seg(seg)))
+}

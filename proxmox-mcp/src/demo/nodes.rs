@@ -383,11 +383,14 @@ fn netstat(state: &mut State, call: &Call) -> Result<Value, DemoError> {
 fn disks(_: &mut State, call: &Call) -> Result<Value, DemoError> {
     let all = vec![
         json!({ "devpath": "/dev/nvme0n1", "type": "nvme", "model": "Samsung SSD 990 PRO 2TB", "serial": "S7DNNJ0W123456", "size": 2_000_398_934_016u64,
-            "health": "PASSED", "wearout": 98, "used": "LVM", "gpt": 1, "rpm": 0, "vendor": "unknown" }),
+            "health": "PASSED", "wearout": 98, "used": "LVM", "gpt": 1, "rpm": 0, "vendor": "unknown", "mounted": 0, "osdid": -1,
+            "osdid-list": [], "wwn": "eui.002538b231a0b7c4", "by_id_link": "/dev/disk/by-id/nvme-Samsung_SSD_990_PRO_2TB_S7DNNJ0W123456" }),
         json!({ "devpath": "/dev/sda", "type": "ssd", "model": "INTEL SSDSC2KB960G8", "serial": "PHYF912345AB960CGN", "size": 960_197_124_096u64,
-            "health": "PASSED", "wearout": 95, "used": "ZFS", "gpt": 1, "rpm": 0, "vendor": "ATA" }),
+            "health": "PASSED", "wearout": 95, "used": "ZFS", "gpt": 1, "rpm": 0, "vendor": "ATA", "mounted": 0, "osdid": -1,
+            "osdid-list": [], "wwn": "0x55cd2e415c0a1b2c" }),
         json!({ "devpath": "/dev/sdb", "type": "hdd", "model": "WDC WD40EFRX-68N32N0", "serial": "WD-WCC7K1234567", "size": 4_000_787_030_016u64,
-            "health": "PASSED", "wearout": "N/A", "used": "ZFS", "gpt": 1, "rpm": 5400, "vendor": "ATA" }),
+            "health": "PASSED", "wearout": "N/A", "used": "ZFS", "gpt": 1, "rpm": 5400, "vendor": "ATA", "mounted": 0, "osdid": -1,
+            "osdid-list": [], "wwn": "0x50014ee2b5c3d4e5" }),
     ];
     let want = call.param("type");
     Ok(Value::Array(

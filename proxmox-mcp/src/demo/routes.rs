@@ -565,8 +565,8 @@ fn power(state: &mut State, call: &Call) -> Result<Value, DemoError> {
         ("stop", _) => (format!("{}stop", prefix(kind)), Ok(()), Some("stopped")),
         ("shutdown", "running") => (format!("{}shutdown", prefix(kind)), Ok(()), Some("stopped")),
         ("reboot", "running") => (format!("{}reboot", prefix(kind)), Ok(()), Some("running")),
-        ("suspend", "running") => ("qmsuspend".into(), Ok(()), Some("paused")),
-        ("resume", "paused") => ("qmresume".into(), Ok(()), Some("running")),
+        ("suspend", "running") => (format!("{}suspend", prefix(kind)), Ok(()), Some("paused")),
+        ("resume", "paused") => (format!("{}resume", prefix(kind)), Ok(()), Some("running")),
         (v, s) => {
             (format!("{}{v}", prefix(kind)), Err(format!("{} {vmid} not running (status {s})", noun(kind))), None)
         }

@@ -255,7 +255,7 @@ impl State {
                 "digest": "0f0e0d0c0b0a"
             }),
         );
-        let dns = guest(
+        let mut dns = guest(
             200,
             "lxc",
             "pve1",
@@ -266,6 +266,9 @@ impl State {
                 "unprivileged": 1, "onboot": 1, "digest": "a1b2c3d4e5f6"
             }),
         );
+        dns.firewall_rules = vec![obj(
+            json!({ "pos": 0, "type": "in", "action": "ACCEPT", "proto": "udp", "dport": "53", "enable": 1, "comment": "DNS" }),
+        )];
         let proxy = guest(
             201,
             "lxc",
