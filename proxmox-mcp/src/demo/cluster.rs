@@ -557,17 +557,24 @@ fn fw_groups(state: &mut State, _: &Call) -> Result<Value, DemoError> {
 
 fn fw_group_create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let name = call.required("group")?.to_string();
-    let comment = call.param("comment").unwrap_or("").to_string();
+    let comment = call.param("comment").map(str::to_string);
     match call.param("rename") {
+        // A rename (or, to the same name, a new comment): the comment stays unless one is given.
         Some(old) => {
-            let (_, rules) = state.firewall_groups.remove(old).ok_or_else(|| missing("security group", old))?;
-            state.firewall_groups.insert(name, (comment, rules));
+            if old != name && state.firewall_groups.contains_key(&name) {
+                return Err(DemoError::param("group", format!("Security group '{name}' does already exist")));
+            }
+            let (was, rules) = state
+                .firewall_groups
+                .remove(old)
+                .ok_or_else(|| DemoError::param("group", format!("Security group '{old}' does not exist")))?;
+            state.firewall_groups.insert(name, (comment.unwrap_or(was), rules));
         }
         None if state.firewall_groups.contains_key(&name) => {
             return Err(DemoError::new(500, format!("security group '{name}' already exists")));
         }
         None => {
-            state.firewall_groups.insert(name, (comment, Vec::new()));
+            state.firewall_groups.insert(name, (comment.unwrap_or_default(), Vec::new()));
         }
     }
     Ok(Value::Null)
@@ -633,11 +640,40 @@ fn repl_delete(state: &mut State, call: &Call) -> Result<Value, DemoError> {
 fn options_get(state: &mut State, _: &Call) -> Result<Value, DemoError> {
     Ok(Value::Object(state.options.clone()))
 }
+/// datacenter.cfg options that are property strings (`type=secure,network=…`): Proxmox shows
+/// them as objects. (option, the key of a value given without one)
+const PROPERTY_STRINGS: &[(&str, &str)] = &[
+    ("migration", "type"),
+    ("ha", "shutdown_policy"),
+    ("crs", "ha"),
+    ("bwlimit", "default"),
+    ("next-id", "lower"),
+    ("tag-style", "shape"),
+    ("notify", "package-updates"),
+    ("replication", "email-from"),
+    ("u2f", "appid"),
+    ("webauthn", "rp"),
+    ("user-tag-access", "user-allow"),
+];
+
 fn options_put(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     for (k, v) in call.params() {
-        if k != "delete" {
-            state.options.insert(k.into(), json!(v));
+        if k == "delete" {
+            continue;
         }
+        let value = match PROPERTY_STRINGS.iter().find(|(name, _)| *name == k) {
+            Some((_, default_key)) => Value::Object(
+                v.split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| match p.split_once('=') {
+                        Some((key, val)) => (key.to_string(), json!(val)),
+                        None => (default_key.to_string(), json!(p)),
+                    })
+                    .collect(),
+            ),
+            None => json!(v),
+        };
+        state.options.insert(k.into(), value);
     }
     for k in call.param("delete").unwrap_or("").split(',').filter(|k| !k.is_empty()) {
         state.options.remove(k);

@@ -418,7 +418,7 @@ fn network(state: &mut State, call: &Call) -> Result<Value, DemoError> {
         ifaces(state, call.node())
             .into_iter()
             .filter(|i| match filter {
-                None => true,
+                None | Some("include_sdn") => true,
                 Some("any_bridge" | "any_local_bridge") => i["type"] == "bridge",
                 Some(t) => i["type"] == t,
             })
