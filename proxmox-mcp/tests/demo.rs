@@ -332,3 +332,65 @@ fn raw_path(path: &str) -> ApiPath {
     }
     path.split('/').filter(|s| !s.is_empty()).fold(ApiPath::root(), |p, seg| p.join(&Seg(seg)))
 }
+
+#[tokio::test]
+async fn uploads_and_single_file_restore() {
+    let cluster = DemoCluster::with_task_duration(Duration::ZERO);
+    let dir = std::env::temp_dir().join(format!("proxmox-mcp-demo-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("alpine.iso"), vec![7u8; 4096]).unwrap();
+    let ctx = Context::new(Client::with_transport(cluster.clone()), true).with_upload_dir(Some(dir.clone()));
+    let registry = Registry::builtin();
+    let run = |tool: &str, args: Value| {
+        let Value::Object(args) = args else { panic!("object") };
+        registry.get(tool).unwrap().call(ctx.clone(), args)
+    };
+    run(
+        "proxmox_upload_to_storage",
+        json!({ "node": "pve1", "storage": "local", "content": "iso", "file": "alpine.iso" }),
+    )
+    .await
+    .unwrap();
+    let content = run("proxmox_list_storage_content", json!({ "node": "pve1", "storage": "local", "content": "iso" }))
+        .await
+        .unwrap();
+    let iso = content.data["items"].as_array().unwrap().iter().find(|v| v["volid"] == "local:iso/alpine.iso").cloned();
+    assert_eq!(iso.expect("uploaded")["size"], 4096);
+    std::fs::remove_dir_all(&dir).ok();
+
+    // Browse a PBS backup down to /etc and read a file from it.
+    let volume = "pbs:backup/vm/100/2026-11-24T01:00:00Z";
+    let root =
+        run("proxmox_list_file_restore", json!({ "node": "pve1", "storage": "pbs", "volume": volume })).await.unwrap();
+    assert_eq!(root.data["items"][0]["text"], "drive-scsi0.img.fidx");
+    let etc = run(
+        "proxmox_list_file_restore",
+        json!({ "node": "pve1", "storage": "pbs", "volume": volume, "path": "/drive-scsi0.img.fidx/part/1/etc" }),
+    )
+    .await
+    .unwrap();
+    let hostname = etc.data["items"].as_array().unwrap().iter().find(|e| e["text"] == "hostname").unwrap().clone();
+    assert_eq!(hostname["leaf"], true);
+    let file = run(
+        "proxmox_download_file_restore",
+        json!({ "node": "pve1", "storage": "pbs", "volume": volume, "filepath": hostname["filepath"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(file.data["content"], "web\n");
+    // A directory comes as a zip archive.
+    let zip = run(
+        "proxmox_download_file_restore",
+        json!({ "node": "pve1", "storage": "pbs", "volume": volume, "path": "/drive-scsi0.img.fidx/part/1/etc" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(zip.data["encoding"], "base64");
+    assert!(zip.data["content_prefix"].as_str().unwrap().starts_with("UEsDB"), "PK\\x03\\x04: {}", zip.data);
+    // Only PBS storages have single-file restore.
+    let err =
+        run("proxmox_list_file_restore", json!({ "node": "pve1", "storage": "local", "volume": "local:backup/x" }))
+            .await
+            .unwrap_err();
+    assert!(err.to_string().contains("Proxmox Backup Server"), "{err}");
+}

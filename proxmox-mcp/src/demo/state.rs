@@ -519,3 +519,17 @@ impl State {
         (100..).find(|id| self.guest(*id).is_none()).unwrap_or(100)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_times_come_from_their_names() {
+        assert_eq!(backup_time("local:backup/vzdump-qemu-101-2026_11_20-02_00_01.vma.zst"), Some(1_795_140_001));
+        assert_eq!(backup_time("pbs:backup/vm/100/2026-11-24T01:00:00Z"), Some(1_795_482_000));
+        assert_eq!(backup_time("local:iso/x.iso"), None);
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+    }
+}

@@ -209,3 +209,46 @@ pub(super) fn delete_disk(state: &mut State, config: &mut Object, kind: &str, ke
         config.insert(slot, json!(volid));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_disk_values() {
+        assert_eq!(size_bytes("8G"), Some(8 * GIB));
+        assert_eq!(size_bytes("512M"), Some(512 * 1024 * 1024));
+        assert_eq!(size_bytes("1.5T"), Some(1536 * GIB));
+        assert_eq!(size_bytes("x"), None);
+        assert_eq!(size_text(8 * GIB), "8G");
+        assert_eq!(size_text(300 * 1024 * 1024), "300M");
+        assert_eq!(new_disk("local-lvm:32,iothread=1"), Some(("local-lvm", 32 * GIB)));
+        assert_eq!(new_disk("local-lvm:vm-100-disk-0,size=32G"), None);
+        assert_eq!(volume_of("none,media=cdrom"), None);
+        assert_eq!(volume_of("local:iso/x.iso,media=cdrom"), None);
+        assert_eq!(volume_of("local-lvm:vm-100-disk-0,size=32G"), Some("local-lvm:vm-100-disk-0"));
+        assert_eq!(
+            with_volume("local-lvm:32,iothread=1", "local-lvm:vm-300-disk-0", 32 * GIB),
+            "local-lvm:vm-300-disk-0,iothread=1,size=32G"
+        );
+        assert!(is_disk_key("qemu", "scsi30") && is_disk_key("lxc", "mp3") && !is_disk_key("lxc", "scsi0"));
+        assert!(is_unused("unused0") && !is_unused("unused"));
+    }
+
+    #[test]
+    fn new_disks_get_volumes_named_as_their_storage_names_them() {
+        let mut state = State::seeded(std::time::Duration::ZERO);
+        assert_eq!(allocate_value(&mut state, "qemu", 101, "scsi1", "local-lvm:8"), "local-lvm:vm-101-disk-1,size=8G");
+        assert_eq!(allocate(&mut state, "local-zfs", "lxc", 201, GIB), "local-zfs:subvol-201-disk-0");
+        assert_eq!(allocate(&mut state, "local", "qemu", 101, GIB), "local:101/vm-101-disk-0.qcow2");
+        assert_eq!(volume_size(&state, "local-lvm:vm-101-disk-1"), Some(8 * GIB));
+        assert!(check_storage(&state, "local", "qemu", "pve1").is_err(), "local holds no VM images");
+        assert!(check_storage(&state, "local-zfs", "lxc", "pve3").is_err(), "local-zfs is not on pve3");
+        let mut config = Object::new();
+        config.insert("scsi1".into(), json!("local-lvm:vm-101-disk-1,size=8G"));
+        delete_disk(&mut state, &mut config, "qemu", "scsi1");
+        assert_eq!(config.get("unused0"), Some(&json!("local-lvm:vm-101-disk-1")));
+        delete_disk(&mut state, &mut config, "qemu", "unused0");
+        assert!(config.is_empty() && volume_size(&state, "local-lvm:vm-101-disk-1").is_none());
+    }
+}
