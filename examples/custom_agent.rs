@@ -87,4 +87,39 @@ mod tests {
         assert_eq!(out.text, "pve1 runs Proxmox VE 9.1.2 (release 9.1)");
         assert!(registry.get("proxmox_get_vms").is_some());
     }
+
+    /// The same tool on the built-in demo cluster: a whole simulated Proxmox as a test double,
+    /// with faults on demand (a failing request, an offline node, a slow answer).
+    #[tokio::test]
+    async fn node_version_on_the_demo_cluster() {
+        use proxmox_mcp::demo::DemoCluster;
+        use std::time::{Duration, Instant};
+
+        let cluster = DemoCluster::new();
+        let ctx = Context::new(Client::with_transport(cluster.clone()), false);
+        let registry = registry().unwrap();
+        let tool = registry.get("node_version").unwrap();
+        let args = json!({ "node": "pve2" }).as_object().unwrap().clone();
+        let out = tool.call(ctx.clone(), args.clone()).await.unwrap();
+        assert_eq!(out.text, "pve2 runs Proxmox VE 9.1.2 (release 9.1)");
+
+        cluster.fail_next(1, 500, "simulated outage");
+        let err = tool.call(ctx.clone(), args.clone()).await.unwrap_err();
+        assert!(err.to_string().contains("simulated outage"), "{err}");
+        assert!(tool.call(ctx.clone(), args.clone()).await.is_ok(), "only the next request fails");
+
+        cluster.set_node_online("pve2", false);
+        let err = tool.call(ctx.clone(), args.clone()).await.unwrap_err();
+        assert!(err.to_string().contains("595"), "{err}");
+        cluster.set_node_online("pve2", true);
+
+        cluster.set_latency(Duration::from_millis(100));
+        let t = Instant::now();
+        tool.call(ctx.clone(), args).await.unwrap();
+        assert!(t.elapsed() >= Duration::from_millis(100));
+
+        // The built-in read-only tools of the agent work on the same cluster.
+        let vms = registry.get("proxmox_get_vms").unwrap().call(ctx, Default::default()).await.unwrap();
+        assert!(vms.text.contains("web"), "{}", vms.text);
+    }
 }

@@ -22,7 +22,7 @@ fn usage() -> String {
         ));
     }
     s.push_str(
-        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED)\n  \
+        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED,\n                 PROXMOX_DEMO_TASK_SECONDS and PROXMOX_UPLOAD_DIR)\n  \
          --list-tools   print the tools reference (Markdown) and exit\n  --help         this text\n  --version      the version\n",
     );
     s
@@ -83,13 +83,44 @@ fn finish(result: Result<(), Box<dyn std::error::Error + Send + Sync>>) -> ExitC
     }
 }
 
+/// `--demo`'s own settings: how long simulated tasks run, and the upload directory (the only
+/// other thing a demo reads: the upload tool sends local files, the demo only notes their size).
+#[cfg(feature = "demo")]
+fn demo_settings() -> Result<(std::time::Duration, Option<std::path::PathBuf>), String> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let seconds = match var("PROXMOX_DEMO_TASK_SECONDS") {
+        None => 2.0,
+        Some(v) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
+            .ok_or_else(|| format!("PROXMOX_DEMO_TASK_SECONDS: must be seconds from 0 to 3600 (got \"{v}\")"))?,
+    };
+    let upload_dir = match var("PROXMOX_UPLOAD_DIR") {
+        None => None,
+        Some(dir) => {
+            let canonical =
+                std::fs::canonicalize(&dir).map_err(|e| format!("PROXMOX_UPLOAD_DIR: cannot use \"{dir}\": {e}"))?;
+            if !canonical.is_dir() {
+                return Err(format!("PROXMOX_UPLOAD_DIR: \"{dir}\" is not a directory"));
+            }
+            Some(canonical)
+        }
+    };
+    Ok((std::time::Duration::from_secs_f64(seconds), upload_dir))
+}
+
 /// `--demo`: the simulated cluster, same tools, same permission rule.
 #[cfg(feature = "demo")]
 fn demo() -> ExitCode {
     use proxmox_mcp::demo::DemoCluster;
     use proxmox_mcp::server::ProxmoxServer;
-    let allow_elevated = match proxmox_mcp::config::allow_elevated_from_env() {
-        Ok(a) => a,
+    let settings = proxmox_mcp::config::allow_elevated_from_env()
+        .map_err(|e| e.to_string())
+        .and_then(|allow| demo_settings().map(|(task, upload)| (allow, task, upload)));
+    let (allow_elevated, task_duration, upload_dir) = match settings {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("proxmox-mcp: configuration error: {e}");
             return ExitCode::from(2);
@@ -99,15 +130,18 @@ fn demo() -> ExitCode {
     let Some(runtime) = runtime() else { return ExitCode::FAILURE };
     tracing::info!(
         allow_elevated,
+        task_seconds = task_duration.as_secs_f64(),
         "starting proxmox-mcp in DEMO mode: a simulated cluster, no Proxmox host is contacted"
     );
-    let client = proxmox_mcp::Client::with_transport(DemoCluster::new());
-    let server = ProxmoxServer::new(Registry::builtin(), client, allow_elevated).with_instructions(format!(
-        "DEMO MODE: these tools act on a simulated Proxmox VE cluster (nodes pve1, pve2 and the offline pve3; \
-         VM 100 'web' runs on pve1), not on real machines. Changes live in memory until the server exits. \
-         Tools marked [elevated] are {}.",
-        if allow_elevated { "enabled" } else { "disabled: set PROXMOX_ALLOW_ELEVATED=true to try them" }
-    ));
+    let client = proxmox_mcp::Client::with_transport(DemoCluster::with_task_duration(task_duration));
+    let server = ProxmoxServer::new(Registry::builtin(), client, allow_elevated)
+        .with_upload_dir(upload_dir)
+        .with_instructions(format!(
+            "DEMO MODE: these tools act on a simulated Proxmox VE cluster (nodes pve1, pve2 and the offline pve3; \
+             VM 100 'web' runs on pve1), not on real machines. Changes live in memory until the server exits. \
+             Tools marked [elevated] are {}.",
+            if allow_elevated { "enabled" } else { "disabled: set PROXMOX_ALLOW_ELEVATED=true to try them" }
+        ));
     finish(runtime.block_on(proxmox_mcp::server::serve(server)))
 }
 

@@ -137,9 +137,9 @@ pub(super) const ROUTES: &[Route] = &[
         handler: fw_group_delete,
     },
     Route { method: Get, path: "/cluster/backup", params: &[], also: None, handler: backup_list },
-    Route { method: Post, path: "/cluster/backup", params: BACKUP_JOB, also: None, handler: backup_create },
+    Route { method: Post, path: "/cluster/backup", params: BACKUP_JOB_CREATE, also: None, handler: backup_create },
     Route { method: Get, path: "/cluster/backup/{id}", params: &[], also: None, handler: backup_get },
-    Route { method: Put, path: "/cluster/backup/{id}", params: BACKUP_JOB, also: None, handler: backup_update },
+    Route { method: Put, path: "/cluster/backup/{id}", params: BACKUP_JOB_UPDATE, also: None, handler: backup_update },
     Route { method: Delete, path: "/cluster/backup/{id}", params: &[], also: None, handler: backup_delete },
     Route { method: Get, path: "/cluster/replication", params: &[], also: None, handler: repl_list },
     Route {
@@ -169,20 +169,30 @@ pub(super) const ROUTES: &[Route] = &[
         method: Put,
         path: "/cluster/options",
         params: &[
+            "bwlimit",
+            "consent-text",
+            "console",
+            "crs",
+            "delete",
+            "description",
+            "email_from",
+            "fencing",
+            "ha",
+            "http_proxy",
             "keyboard",
             "language",
-            "console",
-            "email_from",
-            "http_proxy",
             "mac_prefix",
             "max_workers",
             "migration",
-            "ha",
-            "bwlimit",
-            "description",
-            "tag-style",
+            "migration_unsecure",
             "next-id",
-            "delete",
+            "notify",
+            "registered-tags",
+            "replication",
+            "tag-style",
+            "u2f",
+            "user-tag-access",
+            "webauthn",
         ],
         also: None,
         handler: options_put,
@@ -224,34 +234,89 @@ const RULE_UPDATE: &[&str] = &[
     "delete",
     "digest",
 ];
-const BACKUP_JOB: &[&str] = &[
-    "schedule",
-    "starttime",
-    "dow",
-    "storage",
-    "vmid",
+/// The options of a backup job (vzdump's, with the schedule), with `id` to create one.
+const BACKUP_JOB_CREATE: &[&str] = &[
     "all",
-    "exclude",
-    "pool",
-    "mode",
-    "compress",
-    "enabled",
-    "comment",
-    "mailto",
-    "mailnotification",
-    "notification-mode",
-    "prune-backups",
-    "remove",
-    "notes-template",
-    "protected",
     "bwlimit",
-    "zstd",
+    "comment",
+    "compress",
+    "dow",
+    "dumpdir",
+    "enabled",
+    "exclude",
+    "exclude-path",
+    "fleecing",
+    "ionice",
+    "lockwait",
+    "mailnotification",
+    "mailto",
+    "maxfiles",
+    "mode",
     "node",
+    "notes-template",
+    "notification-mode",
+    "pbs-change-detection-mode",
+    "performance",
+    "pigz",
+    "pool",
+    "protected",
+    "prune-backups",
+    "quiet",
+    "remove",
     "repeat-missed",
-    "delete",
-    "digest",
+    "schedule",
+    "script",
+    "starttime",
+    "stdexcludes",
+    "stop",
+    "stopwait",
+    "storage",
+    "tmpdir",
+    "vmid",
+    "zstd",
     "id",
-    "type",
+];
+/// The same, with `delete`, to change one.
+const BACKUP_JOB_UPDATE: &[&str] = &[
+    "all",
+    "bwlimit",
+    "comment",
+    "compress",
+    "dow",
+    "dumpdir",
+    "enabled",
+    "exclude",
+    "exclude-path",
+    "fleecing",
+    "ionice",
+    "lockwait",
+    "mailnotification",
+    "mailto",
+    "maxfiles",
+    "mode",
+    "node",
+    "notes-template",
+    "notification-mode",
+    "pbs-change-detection-mode",
+    "performance",
+    "pigz",
+    "pool",
+    "protected",
+    "prune-backups",
+    "quiet",
+    "remove",
+    "repeat-missed",
+    "schedule",
+    "script",
+    "starttime",
+    "stdexcludes",
+    "stop",
+    "stopwait",
+    "storage",
+    "tmpdir",
+    "vmid",
+    "zstd",
+    "delete",
 ];
 
 fn missing(what: &str, id: &str) -> DemoError {
@@ -451,10 +516,22 @@ fn rules_update(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     for k in call.param("delete").unwrap_or("").split(',').filter(|k| !k.is_empty()) {
         list[pos].remove(k);
     }
+    // As Proxmox moves a rule: in front of the rule at `moveto` counted before the move, or last.
     if let Some(to) = call.param("moveto").and_then(|m| m.parse::<usize>().ok()) {
-        let rule = list.remove(pos);
-        let to = to.min(list.len());
-        list.insert(to, rule);
+        let rule = list[pos].clone();
+        let mut moved = Vec::with_capacity(list.len());
+        for (i, r) in list.iter().enumerate() {
+            if i == to {
+                moved.push(rule.clone());
+            }
+            if i != pos {
+                moved.push(r.clone());
+            }
+        }
+        if to >= list.len() {
+            moved.push(rule);
+        }
+        *list = moved;
     }
     renumber(list);
     Ok(Value::Null)
@@ -480,17 +557,24 @@ fn fw_groups(state: &mut State, _: &Call) -> Result<Value, DemoError> {
 
 fn fw_group_create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let name = call.required("group")?.to_string();
-    let comment = call.param("comment").unwrap_or("").to_string();
+    let comment = call.param("comment").map(str::to_string);
     match call.param("rename") {
+        // A rename (or, to the same name, a new comment): the comment stays unless one is given.
         Some(old) => {
-            let (_, rules) = state.firewall_groups.remove(old).ok_or_else(|| missing("security group", old))?;
-            state.firewall_groups.insert(name, (comment, rules));
+            if old != name && state.firewall_groups.contains_key(&name) {
+                return Err(DemoError::param("group", format!("Security group '{name}' does already exist")));
+            }
+            let (was, rules) = state
+                .firewall_groups
+                .remove(old)
+                .ok_or_else(|| DemoError::param("group", format!("Security group '{old}' does not exist")))?;
+            state.firewall_groups.insert(name, (comment.unwrap_or(was), rules));
         }
         None if state.firewall_groups.contains_key(&name) => {
             return Err(DemoError::new(500, format!("security group '{name}' already exists")));
         }
         None => {
-            state.firewall_groups.insert(name, (comment, Vec::new()));
+            state.firewall_groups.insert(name, (comment.unwrap_or_default(), Vec::new()));
         }
     }
     Ok(Value::Null)
@@ -556,11 +640,40 @@ fn repl_delete(state: &mut State, call: &Call) -> Result<Value, DemoError> {
 fn options_get(state: &mut State, _: &Call) -> Result<Value, DemoError> {
     Ok(Value::Object(state.options.clone()))
 }
+/// datacenter.cfg options that are property strings (`type=secure,network=…`): Proxmox shows
+/// them as objects. (option, the key of a value given without one)
+const PROPERTY_STRINGS: &[(&str, &str)] = &[
+    ("migration", "type"),
+    ("ha", "shutdown_policy"),
+    ("crs", "ha"),
+    ("bwlimit", "default"),
+    ("next-id", "lower"),
+    ("tag-style", "shape"),
+    ("notify", "package-updates"),
+    ("replication", "email-from"),
+    ("u2f", "appid"),
+    ("webauthn", "rp"),
+    ("user-tag-access", "user-allow"),
+];
+
 fn options_put(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     for (k, v) in call.params() {
-        if k != "delete" {
-            state.options.insert(k.into(), json!(v));
+        if k == "delete" {
+            continue;
         }
+        let value = match PROPERTY_STRINGS.iter().find(|(name, _)| *name == k) {
+            Some((_, default_key)) => Value::Object(
+                v.split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| match p.split_once('=') {
+                        Some((key, val)) => (key.to_string(), json!(val)),
+                        None => (default_key.to_string(), json!(p)),
+                    })
+                    .collect(),
+            ),
+            None => json!(v),
+        };
+        state.options.insert(k.into(), value);
     }
     for k in call.param("delete").unwrap_or("").split(',').filter(|k| !k.is_empty()) {
         state.options.remove(k);

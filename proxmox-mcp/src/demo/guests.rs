@@ -4,6 +4,7 @@
 use super::DemoError;
 use super::routes::{Call, Route, guest, noun, prefix};
 use super::state::{Guest, Object, State, VolumeState, now};
+use super::volumes;
 use crate::tool::Method::{Delete, Get, Post, Put};
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -86,8 +87,15 @@ pub(super) const ROUTES: &[Route] = &[
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/snapshot",
+        path: "/nodes/{node}/qemu/{vmid}/snapshot",
         params: &["snapname", "description", "vmstate"],
+        also: None,
+        handler: snapshot_create,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/lxc/{vmid}/snapshot",
+        params: &["snapname", "description"],
         also: None,
         handler: snapshot_create,
     },
@@ -107,27 +115,29 @@ pub(super) const ROUTES: &[Route] = &[
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/clone",
-        params: &[
-            "newid",
-            "name",
-            "hostname",
-            "full",
-            "target",
-            "storage",
-            "description",
-            "pool",
-            "snapname",
-            "format",
-            "bwlimit",
-        ],
+        path: "/nodes/{node}/qemu/{vmid}/clone",
+        params: &["newid", "name", "full", "target", "storage", "description", "pool", "snapname", "format", "bwlimit"],
+        also: None,
+        handler: clone,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/lxc/{vmid}/clone",
+        params: &["newid", "hostname", "full", "target", "storage", "description", "pool", "snapname", "bwlimit"],
         also: None,
         handler: clone,
     },
     Route {
         method: Delete,
-        path: "/nodes/{node}/{kind}/{vmid}",
-        params: &["purge", "destroy-unreferenced-disks", "skiplock", "force"],
+        path: "/nodes/{node}/qemu/{vmid}",
+        params: &["purge", "destroy-unreferenced-disks", "skiplock"],
+        also: None,
+        handler: destroy,
+    },
+    Route {
+        method: Delete,
+        path: "/nodes/{node}/lxc/{vmid}",
+        params: &["purge", "destroy-unreferenced-disks", "force"],
         also: None,
         handler: destroy,
     },
@@ -147,8 +157,15 @@ pub(super) const ROUTES: &[Route] = &[
     },
     Route {
         method: Put,
-        path: "/nodes/{node}/{kind}/{vmid}/resize",
+        path: "/nodes/{node}/qemu/{vmid}/resize",
         params: &["disk", "size", "digest", "skiplock"],
+        also: None,
+        handler: resize,
+    },
+    Route {
+        method: Put,
+        path: "/nodes/{node}/lxc/{vmid}/resize",
+        params: &["disk", "size", "digest"],
         also: None,
         handler: resize,
     },
@@ -202,11 +219,12 @@ pub(super) const ROUTES: &[Route] = &[
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/template",
+        path: "/nodes/{node}/qemu/{vmid}/template",
         params: &["disk"],
         also: None,
         handler: template,
     },
+    Route { method: Post, path: "/nodes/{node}/lxc/{vmid}/template", params: &[], also: None, handler: template },
     Route {
         method: Get,
         path: "/nodes/{node}/{kind}/{vmid}/rrddata",
@@ -215,7 +233,6 @@ pub(super) const ROUTES: &[Route] = &[
         handler: rrddata,
     },
     Route { method: Post, path: "/nodes/{node}/qemu/{vmid}/agent/ping", params: &[], also: None, handler: agent },
-    Route { method: Get, path: "/nodes/{node}/qemu/{vmid}/agent/{command}", params: &[], also: None, handler: agent },
     Route {
         method: Post,
         path: "/nodes/{node}/qemu/{vmid}/agent/exec",
@@ -230,6 +247,40 @@ pub(super) const ROUTES: &[Route] = &[
         also: None,
         handler: agent_exec_status,
     },
+    // The agent's read commands, one endpoint each as in Proxmox.
+    Route { method: Get, path: "/nodes/{node}/qemu/{vmid}/agent/get-osinfo", params: &[], also: None, handler: agent },
+    Route { method: Get, path: "/nodes/{node}/qemu/{vmid}/agent/get-fsinfo", params: &[], also: None, handler: agent },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/qemu/{vmid}/agent/get-memory-blocks",
+        params: &[],
+        also: None,
+        handler: agent,
+    },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces",
+        params: &[],
+        also: None,
+        handler: agent,
+    },
+    Route { method: Get, path: "/nodes/{node}/qemu/{vmid}/agent/get-time", params: &[], also: None, handler: agent },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/qemu/{vmid}/agent/get-timezone",
+        params: &[],
+        also: None,
+        handler: agent,
+    },
+    Route { method: Get, path: "/nodes/{node}/qemu/{vmid}/agent/get-vcpus", params: &[], also: None, handler: agent },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/qemu/{vmid}/agent/get-host-name",
+        params: &[],
+        also: None,
+        handler: agent,
+    },
+    Route { method: Get, path: "/nodes/{node}/qemu/{vmid}/agent/info", params: &[], also: None, handler: agent },
     Route {
         method: Post,
         path: "/nodes/{node}/vzdump",
@@ -246,12 +297,27 @@ pub(super) const ROUTES: &[Route] = &[
             "protected",
             "bwlimit",
             "exclude",
+            "exclude-path",
             "pool",
             "stdexcludes",
             "zstd",
             "job-id",
             "prune-backups",
             "notification-mode",
+            "dumpdir",
+            "fleecing",
+            "ionice",
+            "lockwait",
+            "maxfiles",
+            "pbs-change-detection-mode",
+            "performance",
+            "pigz",
+            "quiet",
+            "script",
+            "stdout",
+            "stop",
+            "stopwait",
+            "tmpdir",
         ],
         also: None,
         handler: vzdump,
@@ -284,6 +350,24 @@ pub(super) const ROUTES: &[Route] = &[
         handler: create,
     },
 ];
+
+/// A NIC as Proxmox stores it: a new one gets a MAC address (Proxmox's BC:24:11 prefix).
+fn complete_nic(kind: &str, vmid: u32, key: &str, value: &str) -> String {
+    let Some(n) = key.strip_prefix("net").and_then(|n| n.parse::<u32>().ok()) else { return value.to_string() };
+    let mac = format!("BC:24:11:{:02X}:{:02X}:{:02X}", (vmid >> 8) & 0xff, vmid & 0xff, 0x10 + n);
+    let mut parts: Vec<String> = value.split(',').map(str::to_string).collect();
+    if kind == "lxc" {
+        if !parts.iter().any(|p| p.starts_with("hwaddr=")) {
+            parts.push(format!("hwaddr={mac}"));
+        }
+    } else if let Some(model) = parts.first_mut()
+        && !model.contains('=')
+        && !model.is_empty()
+    {
+        *model = format!("{model}={mac}");
+    }
+    parts.join(",")
+}
 
 fn digest(config: &Object) -> String {
     let text = serde_json::to_string(config).unwrap_or_default();
@@ -384,32 +468,6 @@ fn ensure_free(state: &State, vmid: u32) -> Result<(), DemoError> {
     }
 }
 
-/// The guest's disks, renamed for a new id.
-fn copy_volumes(state: &mut State, from: u32, to: u32) {
-    let mut copies = Vec::new();
-    for storage in &state.storages {
-        for v in storage.volumes.iter().filter(|v| v.vmid == Some(from) && v.content != "backup") {
-            let volid = v.volid.replace(&format!("-{from}-"), &format!("-{to}-"));
-            copies.push((storage.id().to_string(), VolumeState { volid, vmid: Some(to), ctime: now(), ..v.clone() }));
-        }
-    }
-    for (id, v) in copies {
-        if let Some(s) = state.storage_mut(&id) {
-            s.volumes.push(v);
-        }
-    }
-}
-
-fn rename_disks(config: &mut Object, from: u32, to: u32) {
-    for value in config.values_mut() {
-        if let Value::String(s) = value
-            && s.contains(&format!("-{from}-disk-"))
-        {
-            *s = s.replace(&format!("-{from}-"), &format!("-{to}-"));
-        }
-    }
-}
-
 fn clone(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let newid = parse_vmid(call, "newid")?;
     ensure_free(state, newid)?;
@@ -420,19 +478,49 @@ fn clone(state: &mut State, call: &Call) -> Result<Value, DemoError> {
         return Err(DemoError::new(500, format!("target node '{t}' is not online")));
     }
     let name = call.param("name").or(call.param("hostname")).map(str::to_string);
+    let storage = call.param("storage").map(str::to_string);
     let g = guest(state, call)?.clone();
+    if let Some(s) = &storage {
+        let on = target.as_deref().unwrap_or(&g.node);
+        volumes::check_storage(state, s, g.kind, on).map_err(|e| DemoError::param("storage", e.message))?;
+    }
+    if let Some(snap) = call.param("snapname")
+        && !g.snapshots.iter().any(|s| s.0 == snap)
+    {
+        return Err(DemoError::new(500, format!("snapshot '{snap}' does not exist")));
+    }
     let (node, task) = (g.node.clone(), format!("{}clone", prefix(g.kind)));
     let upid = state.start_task(&node, &task, &g.vmid.to_string(), Ok(()), move |s| {
-        let mut copy =
-            Guest { vmid: newid, status: "stopped".into(), started: None, snapshots: Vec::new(), ..g.clone() };
-        copy.node = target.unwrap_or(g.node.clone());
+        let mut config = g.config.clone();
+        config.remove("template");
+        volumes::copy_disks(s, &mut config, g.kind, newid, storage.as_deref());
         let key = if g.kind == "lxc" { "hostname" } else { "name" };
-        copy.config.insert(key.into(), json!(name.unwrap_or_else(|| format!("Copy-of-{}", g.name()))));
-        copy.config.remove("template");
-        rename_disks(&mut copy.config, g.vmid, newid);
+        config.insert(key.into(), json!(name.unwrap_or_else(|| format!("Copy-of-{}", g.name()))));
+        // A clone's NICs get MAC addresses of their own.
+        for (key, value) in config.iter_mut().filter(|(k, _)| k.starts_with("net")) {
+            if let Value::String(nic) = value {
+                let without: Vec<&str> = nic
+                    .split(',')
+                    .filter(|p| !p.starts_with("hwaddr="))
+                    .enumerate()
+                    .map(|(i, p)| if i == 0 && g.kind == "qemu" { p.split('=').next().unwrap_or(p) } else { p })
+                    .collect();
+                *nic = complete_nic(g.kind, newid, key, &without.join(","));
+            }
+        }
+        let mut copy = Guest {
+            vmid: newid,
+            status: "stopped".into(),
+            started: None,
+            snapshots: Vec::new(),
+            agent_running: false,
+            firewall_rules: Vec::new(),
+            config,
+            node: target.unwrap_or(g.node.clone()),
+            ..g
+        };
         refresh_digest(&mut copy);
         s.guests.push(copy);
-        copy_volumes(s, g.vmid, newid);
     });
     Ok(json!(upid))
 }
@@ -464,20 +552,37 @@ fn config_put(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     {
         return Err(DemoError::new(500, "detected modified configuration - file changed by other user? Try again."));
     }
-    for (key, value) in call.params() {
-        if matches!(key, "delete" | "digest" | "revert" | "skiplock" | "force") {
-            continue;
-        }
-        g.config.insert(key.into(), json!(value));
-    }
-    if let Some(list) = call.param("delete") {
-        for key in list.split([',', ';', ' ']).filter(|k| !k.is_empty()) {
-            if g.config.remove(key).is_none() {
-                return Err(DemoError::param("delete", format!("unable to delete '{key}' - no such option")));
-            }
+    let (vmid, kind, node, mut config) = (g.vmid, g.kind, g.node.clone(), g.config.clone());
+    let changes: Vec<(&str, &str)> =
+        call.params().filter(|(k, _)| !matches!(*k, "delete" | "digest" | "revert" | "skiplock" | "force")).collect();
+    let deletes: Vec<&str> =
+        call.param("delete").unwrap_or("").split([',', ';', ' ']).filter(|k| !k.is_empty()).collect();
+    for key in &deletes {
+        if !config.contains_key(*key) {
+            return Err(DemoError::param("delete", format!("unable to delete '{key}' - no such option")));
         }
     }
-    refresh_digest(g);
+    volumes::check_new_disks(state, kind, &node, changes.iter().copied())?;
+    for (key, value) in changes {
+        let value = complete_nic(kind, vmid, key, value);
+        let value = volumes::allocate_value(state, kind, vmid, key, &value);
+        // A disk replaced by another volume: the old one stays as an unused disk.
+        let old = config.get(key).and_then(Value::as_str).and_then(volumes::volume_of).map(str::to_string);
+        if let Some(old) = old
+            && volumes::volume_of(&value) != Some(old.as_str())
+            && volumes::is_disk_key(kind, key)
+        {
+            volumes::delete_disk(state, &mut config, kind, key);
+        }
+        config.insert(key.into(), json!(value));
+    }
+    for key in deletes {
+        volumes::delete_disk(state, &mut config, kind, key);
+    }
+    if let Some(g) = state.guest_mut(vmid) {
+        g.config = config;
+        refresh_digest(g);
+    }
     Ok(Value::Null)
 }
 
@@ -485,32 +590,23 @@ fn resize(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let disk = call.required("disk")?.to_string();
     let size = call.required("size")?.to_string();
     let g = guest(state, call)?;
-    let Some(Value::String(spec)) = g.config.get(&disk).cloned() else {
-        return Err(DemoError::param("disk", format!("no such disk '{disk}'")));
+    let spec = match g.config.get(&disk) {
+        Some(Value::String(spec)) if volumes::volume_of(spec).is_some() => spec.clone(),
+        _ => return Err(DemoError::param("disk", format!("no such disk '{disk}'"))),
     };
-    let current = spec
-        .split(',')
-        .find_map(|p| p.strip_prefix("size="))
-        .and_then(|s| s.trim_end_matches('G').parse::<u64>().ok())
-        .unwrap_or(0);
-    let number: u64 = size
-        .trim_start_matches('+')
-        .trim_end_matches(['G', 'g'])
-        .parse()
-        .map_err(|_| DemoError::param("size", "unable to parse size"))?;
+    let (vmid, node, kind) = (g.vmid, g.node.clone(), g.kind);
+    let volid = volumes::volume_of(&spec).unwrap_or_default().to_string();
+    let current = volumes::size_of(&spec).or_else(|| volumes::volume_size(state, &volid)).unwrap_or(0);
+    let number = volumes::size_bytes(size.trim_start_matches('+'))
+        .ok_or_else(|| DemoError::param("size", "unable to parse size"))?;
     let new = if size.starts_with('+') { current + number } else { number };
     if new < current {
         return Err(DemoError::new(500, "shrinking disks is not supported"));
     }
-    let (vmid, node, kind) = (g.vmid, g.node.clone(), g.kind);
-    let spec = spec
-        .split(',')
-        .map(|p| if p.starts_with("size=") { format!("size={new}G") } else { p.to_string() })
-        .collect::<Vec<_>>()
-        .join(",");
     let upid = state.start_task(&node, &format!("{}resize", prefix(kind)), &vmid.to_string(), Ok(()), move |s| {
+        volumes::set_volume_size(s, &volid, new);
         if let Some(g) = s.guest_mut(vmid) {
-            g.config.insert(disk, json!(spec));
+            g.config.insert(disk, json!(volumes::with_volume(&spec, &volid, new)));
             refresh_digest(g);
         }
     });
@@ -524,22 +620,35 @@ fn move_volume(state: &mut State, call: &Call) -> Result<Value, DemoError> {
         .ok_or_else(|| DemoError::param("disk", "property is missing and it is not optional"))?
         .to_string();
     let target = call.required("storage")?.to_string();
-    if state.storage(&target).is_none() {
-        return Err(DemoError::param("storage", format!("storage '{target}' does not exist")));
-    }
+    let delete = call.flag("delete");
     let g = guest(state, call)?;
-    let Some(Value::String(spec)) = g.config.get(&key).cloned() else {
+    let (vmid, node, kind, running) = (g.vmid, g.node.clone(), g.kind, g.status == "running");
+    let Some(spec) = g.config.get(&key).and_then(Value::as_str).map(str::to_string) else {
         return Err(DemoError::new(500, format!("disk '{key}' does not exist")));
     };
-    let (vmid, node, kind) = (g.vmid, g.node.clone(), g.kind);
-    let new_spec = match spec.split_once(':') {
-        Some((_, rest)) => format!("{target}:{rest}"),
-        None => spec,
+    let Some(volid) = volumes::volume_of(&spec).map(str::to_string) else {
+        return Err(DemoError::new(500, format!("you can't move a cdrom or a disk without a volume ({key})")));
     };
+    if kind == "lxc" && running {
+        return Err(DemoError::new(500, "cannot move volumes of a running container"));
+    }
+    volumes::check_storage(state, &target, kind, &node).map_err(|e| DemoError::param("storage", e.message))?;
+    if volid.split(':').next() == Some(target.as_str()) {
+        return Err(DemoError::new(500, "you can't move to the same storage with same format"));
+    }
     let task = if kind == "lxc" { "move_volume" } else { "qmmove" };
     let upid = state.start_task(&node, task, &vmid.to_string(), Ok(()), move |s| {
+        let bytes = volumes::size_of(&spec).or_else(|| volumes::volume_size(s, &volid)).unwrap_or(0);
+        let new = volumes::allocate(s, &target, kind, vmid, bytes);
+        if delete {
+            volumes::free(s, &volid);
+        }
         if let Some(g) = s.guest_mut(vmid) {
-            g.config.insert(key, json!(new_spec));
+            g.config.insert(key, json!(volumes::with_volume(&spec, &new, bytes)));
+            if !delete {
+                let slot = volumes::next_unused(&g.config);
+                g.config.insert(slot, json!(volid));
+            }
             refresh_digest(g);
         }
     });
@@ -574,15 +683,25 @@ fn template(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     if g.status == "running" {
         return Err(DemoError::new(500, format!("you can't convert a running {} to a template", noun(g.kind))));
     }
+    if g.is_template() {
+        return Err(DemoError::new(500, format!("{} {} is already a template", noun(g.kind), g.vmid)));
+    }
     let (vmid, node, kind) = (g.vmid, g.node.clone(), g.kind);
+    // Its disks become base images: vm-100-disk-0 → base-100-disk-0.
     let make = move |s: &mut State| {
+        let (from, to) = (format!("vm-{vmid}-disk-"), format!("base-{vmid}-disk-"));
         if let Some(g) = s.guest_mut(vmid) {
+            for value in g.config.values_mut() {
+                if let Value::String(v) = value {
+                    *v = v.replace(&from, &to);
+                }
+            }
             g.config.insert("template".into(), json!(1));
             refresh_digest(g);
         }
         for storage in &mut s.storages {
-            for v in storage.volumes.iter_mut().filter(|v| v.vmid == Some(vmid)) {
-                v.volid = v.volid.replace(&format!("vm-{vmid}-"), &format!("base-{vmid}-"));
+            for v in storage.volumes.iter_mut().filter(|v| v.vmid == Some(vmid) && v.content != "backup") {
+                v.volid = v.volid.replace(&from, &to);
             }
         }
     };
@@ -638,7 +757,7 @@ fn running_agent<'s>(state: &'s mut State, call: &Call) -> Result<&'s mut Guest,
 }
 
 fn agent(state: &mut State, call: &Call) -> Result<Value, DemoError> {
-    let command = if call.last() == "ping" { "ping".to_string() } else { call.var("command").to_string() };
+    let command = call.last().to_string();
     let g = running_agent(state, call)?;
     let cores = g.cores();
     let result = match command.as_str() {
@@ -684,20 +803,87 @@ fn agent_exec(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     if argv.is_empty() {
         return Err(DemoError::param("command", "property is missing and it is not optional"));
     }
-    running_agent(state, call)?;
-    Ok(json!({ "pid": 4000 + argv.len() as u64 + argv[0].len() as u64 }))
+    let g = running_agent(state, call)?;
+    let (vmid, output) = (g.vmid, simulated_run(g, &argv));
+    let pid = 4100 + state.agent_processes.len() as u64;
+    state.agent_processes.insert(pid, (vmid, output.0, output.1, output.2));
+    Ok(json!({ "pid": pid }))
 }
 
 fn agent_exec_status(state: &mut State, call: &Call) -> Result<Value, DemoError> {
-    let pid = call.required("pid")?.to_string();
-    running_agent(state, call)?;
-    Ok(json!({ "exited": 1, "exitcode": 0, "out-data": format!("demo: simulated output of process {pid}\n") }))
+    let pid: u64 =
+        call.required("pid")?.parse().map_err(|_| DemoError::param("pid", "type check ('integer') failed"))?;
+    let vmid = running_agent(state, call)?.vmid;
+    match state.agent_processes.get(&pid) {
+        Some((owner, code, out, err)) if *owner == vmid => {
+            let mut status = json!({ "exited": 1, "exitcode": code });
+            if !out.is_empty() {
+                status["out-data"] = json!(out);
+            }
+            if !err.is_empty() {
+                status["err-data"] = json!(err);
+            }
+            Ok(status)
+        }
+        _ => Err(DemoError::new(500, "Agent error: Invalid parameter 'pid'")),
+    }
+}
+
+/// What a command run through the guest agent prints: a few common commands answer as on a
+/// Debian guest; anything else runs silently. (exit code, stdout, stderr)
+fn simulated_run(g: &Guest, argv: &[String]) -> (i64, String, String) {
+    // `sh -c "..."`: the command line's first word decides.
+    let words: Vec<String> = match argv {
+        [sh, c, line, ..] if (sh.ends_with("sh")) && c == "-c" => line.split_whitespace().map(str::to_string).collect(),
+        _ => argv.to_vec(),
+    };
+    let program = words.first().map_or("", |p| p.rsplit('/').next().unwrap_or(p));
+    let host = g.name();
+    let mem_mib = g.memory_bytes() / (1024 * 1024);
+    let ok = |out: String| (0, out, String::new());
+    match program {
+        "hostname" => ok(format!("{host}\n")),
+        "whoami" => ok("root\n".into()),
+        "id" => ok("uid=0(root) gid=0(root) groups=0(root)\n".into()),
+        "uname" => ok(if words.iter().any(|w| w == "-a") {
+            format!("Linux {host} 6.12.48+deb13-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.12.48-1 (2025-09-20) x86_64 GNU/Linux\n")
+        } else {
+            "Linux\n".into()
+        }),
+        "uptime" => ok(" 12:00:00 up 3 days,  2:14,  0 users,  load average: 0.08, 0.05, 0.01\n".into()),
+        "echo" => ok(format!("{}\n", words[1..].join(" "))),
+        "true" => ok(String::new()),
+        "false" => (1, String::new(), String::new()),
+        "df" => ok("Filesystem      Size  Used Avail Use% Mounted on\n\
+                    /dev/sda1        32G  8.5G   22G  29% /\n\
+                    tmpfs           2.0G     0  2.0G   0% /dev/shm\n"
+            .into()),
+        "free" => ok(format!(
+            "               total        used        free      shared  buff/cache   available\n\
+             Mem:          {mem_mib:>6}        {:>4}        {:>4}           4         512        {:>4}\n\
+             Swap:              0           0           0\n",
+            mem_mib / 4,
+            mem_mib / 2,
+            mem_mib * 3 / 4
+        )),
+        "cat" if words.get(1).is_some_and(|f| f == "/etc/os-release") => ok("PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\n\
+             NAME=\"Debian GNU/Linux\"\nVERSION_ID=\"13\"\nVERSION=\"13 (trixie)\"\nVERSION_CODENAME=trixie\nID=debian\n"
+            .into()),
+        "cat" if words.get(1).is_some_and(|f| f == "/etc/hostname") => ok(format!("{host}\n")),
+        "systemctl" if words.get(1).is_some_and(|w| w == "is-active") => ok("active\n".into()),
+        "ls" => ok("bin\nboot\ndev\netc\nhome\nlib\nlib64\nmedia\nmnt\nopt\nproc\nroot\nrun\nsbin\nsrv\nsys\ntmp\nusr\nvar\n".into()),
+        _ => ok(String::new()),
+    }
 }
 
 fn vzdump(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let storage = call.param("storage").unwrap_or("local").to_string();
-    if state.storage(&storage).is_none() {
-        return Err(DemoError::param("storage", format!("storage '{storage}' does not exist")));
+    match state.storage(&storage) {
+        None => return Err(DemoError::param("storage", format!("storage '{storage}' does not exist"))),
+        Some(s) if !s.config["content"].as_str().unwrap_or("").split(',').any(|c| c == "backup") => {
+            return Err(DemoError::param("storage", format!("storage '{storage}' does not support backups")));
+        }
+        Some(_) => {}
     }
     let ids: Vec<u32> = call.param("vmid").unwrap_or("").split(',').filter_map(|v| v.trim().parse().ok()).collect();
     let guests: Vec<(u32, &'static str, u64)> = state
@@ -710,35 +896,43 @@ fn vzdump(state: &mut State, call: &Call) -> Result<Value, DemoError> {
         return Err(DemoError::new(500, "No guests to back up on this node (check vmid)"));
     }
     let compress = call.param("compress").unwrap_or("zstd").to_string();
-    let upid =
-        state.start_task(call.node(), "vzdump", &ids.first().map_or(String::new(), u32::to_string), Ok(()), move |s| {
-            let stamp = "2026_11_25-12_00_00";
-            let ext = match compress.as_str() {
-                "0" => "",
-                "gzip" | "1" => ".gz",
-                "lzo" => ".lzo",
-                _ => ".zst",
-            };
-            if let Some(store) = s.storage_mut(&storage) {
-                for (vmid, kind, size) in guests {
-                    let (kind_name, format) = if kind == "lxc" { ("lxc", "tar") } else { ("qemu", "vma") };
-                    store.volumes.push(VolumeState {
-                        volid: format!("{storage}:backup/vzdump-{kind_name}-{vmid}-{stamp}.{format}{ext}"),
-                        content: "backup".into(),
-                        format: format!("{format}{ext}"),
-                        size: size / 4,
-                        vmid: Some(vmid),
-                        ctime: now(),
-                    });
-                }
+    // The task names the guest when there is one, as Proxmox does.
+    let id = if guests.len() == 1 { guests[0].0.to_string() } else { String::new() };
+    let upid = state.start_task(call.node(), "vzdump", &id, Ok(()), move |s| {
+        let secs = now();
+        let (days, rest) = (secs / 86_400, secs % 86_400);
+        let (y, m, d) = super::state::civil(days as i64);
+        let stamp = format!("{y:04}_{m:02}_{d:02}-{:02}_{:02}_{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
+        let ext = match compress.as_str() {
+            "0" => "",
+            "gzip" | "1" => ".gz",
+            "lzo" => ".lzo",
+            _ => ".zst",
+        };
+        let configs: Vec<Option<Object>> =
+            guests.iter().map(|(vmid, ..)| s.guest(*vmid).map(|g| g.config.clone())).collect();
+        if let Some(store) = s.storage_mut(&storage) {
+            for ((vmid, kind, size), config) in guests.into_iter().zip(configs) {
+                let (kind_name, format) = if kind == "lxc" { ("lxc", "tar") } else { ("qemu", "vma") };
+                store.volumes.push(VolumeState {
+                    volid: format!("{storage}:backup/vzdump-{kind_name}-{vmid}-{stamp}.{format}{ext}"),
+                    content: "backup".into(),
+                    format: format!("{format}{ext}"),
+                    size: size / 4,
+                    vmid: Some(vmid),
+                    ctime: secs,
+                    config,
+                });
             }
-        });
+        }
+    });
     Ok(json!(upid))
 }
 
 fn create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let vmid = parse_vmid(call, "vmid")?;
     let kind: &'static str = if call.last() == "lxc" { "lxc" } else { "qemu" };
+    let node = call.node().to_string();
     let restore_from = if kind == "lxc" {
         if call.flag("restore") { call.param("ostemplate") } else { None }
     } else {
@@ -758,17 +952,36 @@ fn create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
             return Err(DemoError::new(500, format!("unable to restore {} {vmid} - it is running", noun(kind))));
         }
     }
-    let mut config = Object::new();
-    for (key, value) in call.params() {
-        if config_key(kind, key) {
-            config.insert(key.into(), json!(value));
+    // The template or archive must be there; a backup brings its configuration back.
+    let source = call.param("ostemplate").or(restore_from);
+    let mut config = match source {
+        Some(volid) => {
+            let found = state
+                .storage(volid.split(':').next().unwrap_or(""))
+                .and_then(|s| s.volumes.iter().find(|v| v.volid == volid));
+            match found {
+                None => return Err(DemoError::new(500, format!("volume '{volid}' does not exist"))),
+                Some(v) if restore_from.is_some() && v.content != "backup" => {
+                    return Err(DemoError::new(500, format!("volume '{volid}' is not a backup")));
+                }
+                Some(v) if restore_from.is_some() => v.config.clone().unwrap_or_default(),
+                Some(_) => Object::new(),
+            }
         }
+        None => Object::new(),
+    };
+    config.remove("digest");
+    let target = call.param("storage").map(str::to_string);
+    if let Some(s) = &target {
+        volumes::check_storage(state, s, kind, &node).map_err(|e| DemoError::param("storage", e.message))?;
     }
+    volumes::check_new_disks(state, kind, &node, call.params())?;
+    let changes: Vec<(String, String)> =
+        call.params().filter(|(k, _)| config_key(kind, k)).map(|(k, v)| (k.to_string(), v.to_string())).collect();
     if restore_from.is_some() {
         let name_key = if kind == "lxc" { "hostname" } else { "name" };
         config.entry(name_key).or_insert(json!(format!("restored-{vmid}")));
     }
-    let node = call.node().to_string();
     let start = call.flag("start");
     let task = match (kind, restore_from.is_some()) {
         ("lxc", true) => "vzrestore",
@@ -776,20 +989,38 @@ fn create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
         (_, true) => "qmrestore",
         _ => "qmcreate",
     };
+    let restoring = restore_from.is_some();
     let on = node.clone();
     let upid = state.start_task(&on, task, &vmid.to_string(), Ok(()), move |s| {
+        // Restoring over a guest replaces it and its disks.
         s.guests.retain(|g| g.vmid != vmid);
+        for storage in &mut s.storages {
+            storage.volumes.retain(|v| v.vmid != Some(vmid) || v.content == "backup");
+        }
+        if restoring {
+            volumes::copy_disks(s, &mut config, kind, vmid, target.as_deref());
+        }
+        for (key, value) in changes {
+            let value = complete_nic(kind, vmid, &key, &value);
+            let value = volumes::allocate_value(s, kind, vmid, &key, &value);
+            config.insert(key, json!(value));
+        }
         let mut g = Guest {
             vmid,
             kind,
             node,
-            status: if start { "running" } else { "stopped" }.into(),
+            status: "stopped".into(),
             config,
             snapshots: Vec::new(),
-            started: start.then(Instant::now),
+            started: None,
             agent_running: false,
             firewall_rules: Vec::new(),
         };
+        if start {
+            g.status = "running".into();
+            g.started = Some(Instant::now());
+            g.agent_running = g.agent_enabled();
+        }
         refresh_digest(&mut g);
         s.guests.push(g);
     });

@@ -4,20 +4,36 @@
 //! [`DemoCluster`] is a [`Transport`]: the tools run their normal code (argument validation,
 //! permission check, request building, rendering) and only the transport differs. It answers
 //! like Proxmox: `{"data": ...}`, 400 with a per-parameter `errors` map for a parameter the
-//! endpoint does not take, 501 for a method it does not have, 595 for an offline node, and
-//! UPIDs for long operations, whose tasks run for a short, configurable time.
+//! endpoint does not take, 501 for a method or path it does not have, 595 for an offline node,
+//! and UPIDs for long operations, whose tasks run for a short, configurable time and then change
+//! the cluster (a started VM runs, a clone appears, a deleted disk is gone). It never touches the
+//! network.
+//!
+//! As a test double it injects faults: [`DemoCluster::fail_next`] (the next requests fail with a
+//! status and message), [`DemoCluster::set_node_online`] (a node's requests get 595) and
+//! [`DemoCluster::set_latency`] (every answer is late); [`DemoCluster::with_state`] reads or
+//! changes the simulated state directly.
 //!
 //! ```
-//! # async fn demo() {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
 //! use proxmox_mcp::demo::DemoCluster;
 //! use proxmox_mcp::{Client, Context, Registry};
+//! use std::time::Duration;
 //!
-//! let cluster = DemoCluster::new();
-//! cluster.fail_next(1, 500, "simulated failure"); // fault injection
+//! let cluster = DemoCluster::with_task_duration(Duration::ZERO); // tasks end at once
 //! let ctx = Context::new(Client::with_transport(cluster.clone()), false);
-//! let tool = Registry::builtin().get("proxmox_get_nodes").unwrap();
-//! assert!(tool.call(ctx.clone(), Default::default()).await.is_err());
-//! assert!(tool.call(ctx, Default::default()).await.is_ok());
+//! let nodes = Registry::builtin().get("proxmox_get_nodes").unwrap();
+//! assert!(nodes.call(ctx.clone(), Default::default()).await.is_ok());
+//!
+//! cluster.fail_next(1, 500, "simulated failure"); // the next request fails
+//! assert!(nodes.call(ctx.clone(), Default::default()).await.is_err());
+//! assert!(nodes.call(ctx.clone(), Default::default()).await.is_ok());
+//!
+//! cluster.set_node_online("pve2", false); // its requests now get 595
+//! cluster.set_latency(Duration::from_millis(20)); // and every answer takes 20 ms
+//! let running = cluster.with_state(|s| s.guests.iter().filter(|g| g.status == "running").count());
+//! assert_eq!(running, 2);
 //! # }
 //! ```
 
@@ -26,8 +42,10 @@ mod guests;
 mod nodes;
 mod routes;
 mod state;
+mod volumes;
 
 use crate::client::{RawResponse, Request, Transport, TransportFuture};
+use crate::tool::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -53,6 +71,29 @@ impl DemoError {
         errors.insert(name.to_string(), message.into());
         DemoError { status: 400, message: "Parameter verification failed.".into(), errors }
     }
+}
+
+/// One endpoint the demo simulates: for tests that hold the demo to the Proxmox API schema.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct SimulatedEndpoint {
+    pub method: Method,
+    /// The path, `{name}` segments for values: `{kind}` stands for `qemu` and `lxc`, a last
+    /// `{name+}` for the rest of the path (a volume id).
+    pub path: &'static str,
+    /// The parameters it takes.
+    pub params: &'static [&'static str],
+    /// Whether it takes this parameter (name, value) beyond `params`: configuration keys such
+    /// as `scsi1` or `mp0`.
+    pub takes_also: Option<fn(&str, &str) -> bool>,
+}
+
+/// Every endpoint the demo simulates, in the order it matches them.
+#[doc(hidden)]
+pub fn simulated_endpoints() -> Vec<SimulatedEndpoint> {
+    routes::table()
+        .map(|r| SimulatedEndpoint { method: r.method, path: r.path, params: r.params, takes_also: r.also })
+        .collect()
 }
 
 #[derive(Default)]
@@ -118,7 +159,8 @@ impl DemoCluster {
         f(&mut state)
     }
 
-    /// Answer one request as Proxmox would.
+    /// Answer one request as Proxmox would: the `data` of its answer, or its error. For a file
+    /// download (a request with `max_body`) the data is the file: a string, or an array of bytes.
     pub fn handle(&self, request: &Request) -> Result<Value, DemoError> {
         {
             let mut faults = lock(&self.inner.faults);
@@ -137,6 +179,15 @@ impl DemoCluster {
     }
 }
 
+/// The body of a raw answer: a handler gives a file as text or as an array of bytes.
+fn raw_body(data: Value) -> Vec<u8> {
+    match data {
+        Value::String(s) => s.into_bytes(),
+        Value::Array(bytes) => bytes.iter().filter_map(Value::as_u64).map(|b| b as u8).collect(),
+        other => other.to_string().into_bytes(),
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves usable data here: recover it.
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -150,6 +201,10 @@ impl Transport for DemoCluster {
                 tokio::time::sleep(latency).await;
             }
             Ok(match self.handle(&request) {
+                // A file download (read raw): the body is the file itself.
+                Ok(data) if request.max_body.is_some() => {
+                    RawResponse { status: 200, reason: None, body: raw_body(data) }
+                }
                 Ok(data) => {
                     RawResponse { status: 200, reason: None, body: json!({ "data": data }).to_string().into_bytes() }
                 }

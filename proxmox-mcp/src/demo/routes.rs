@@ -3,7 +3,7 @@
 
 use super::DemoError;
 use super::state::{Guest, State};
-use crate::client::{Params, Request};
+use crate::client::{Params, Request, Upload};
 use crate::tool::Method::{self, Get, Post};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -12,7 +12,8 @@ pub(super) type Handler = fn(&mut State, &Call) -> Result<Value, DemoError>;
 
 pub(super) struct Route {
     pub method: Method,
-    /// `{name}` segments capture; `{kind}` must be `qemu` or `lxc`.
+    /// `{name}` segments capture; `{kind}` must be `qemu` or `lxc`; a last `{name+}` captures
+    /// the rest of the path, slashes included (a volume id).
     pub path: &'static str,
     pub params: &'static [&'static str],
     /// Parameters beyond `params` that the endpoint takes (config keys such as `scsi0`, `net1`).
@@ -22,15 +23,17 @@ pub(super) struct Route {
 
 /// One request, matched.
 pub(super) struct Call<'a> {
-    vars: BTreeMap<&'static str, &'a str>,
+    vars: BTreeMap<&'static str, String>,
     params: &'a Params,
     /// The last path segment (the action of `.../status/start`).
-    last: &'a str,
+    last: String,
+    /// The file of an upload request.
+    upload: Option<&'a Upload>,
 }
 
 impl Call<'_> {
     pub fn var(&self, name: &str) -> &str {
-        self.vars.get(name).copied().unwrap_or("")
+        self.vars.get(name).map_or("", String::as_str)
     }
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name)
@@ -55,7 +58,10 @@ impl Call<'_> {
         self.var("vmid").parse().unwrap_or(0)
     }
     pub fn last(&self) -> &str {
-        self.last
+        &self.last
+    }
+    pub fn upload(&self) -> Option<&Upload> {
+        self.upload
     }
     /// A required parameter, or Proxmox's 400 for it.
     pub fn required(&self, name: &str) -> Result<&str, DemoError> {
@@ -73,7 +79,8 @@ const CORE: &[Route] = &[
     Route { method: Get, path: "/cluster/status", params: &[], also: None, handler: cluster_status },
     Route { method: Get, path: "/cluster/nextid", params: &["vmid"], also: None, handler: nextid },
     Route { method: Get, path: "/cluster/resources", params: &["type"], also: None, handler: resources },
-    Route { method: Get, path: "/nodes/{node}/{kind}", params: &["full"], also: None, handler: guest_list },
+    Route { method: Get, path: "/nodes/{node}/qemu", params: &["full"], also: None, handler: guest_list },
+    Route { method: Get, path: "/nodes/{node}/lxc", params: &[], also: None, handler: guest_list },
     Route {
         method: Get,
         path: "/nodes/{node}/{kind}/{vmid}/status/current",
@@ -90,58 +97,88 @@ const CORE: &[Route] = &[
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/start",
+        path: "/nodes/{node}/qemu/{vmid}/status/start",
         params: &[
-            "skiplock",
-            "timeout",
+            "force-cpu",
             "machine",
-            "forceCPU",
             "migratedfrom",
             "migration_network",
             "migration_type",
+            "nets-host-mtu",
+            "skiplock",
             "stateuri",
             "targetstorage",
+            "timeout",
             "with-conntrack-state",
-            "nets-host-mtu",
         ],
         also: None,
         handler: power,
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/stop",
-        params: &["skiplock", "timeout", "keepActive", "migratedfrom", "overrule-shutdown"],
+        path: "/nodes/{node}/qemu/{vmid}/status/stop",
+        params: &["keepActive", "migratedfrom", "overrule-shutdown", "skiplock", "timeout"],
         also: None,
         handler: power,
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/shutdown",
+        path: "/nodes/{node}/qemu/{vmid}/status/shutdown",
         params: &["forceStop", "keepActive", "skiplock", "timeout"],
         also: None,
         handler: power,
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/reboot",
+        path: "/nodes/{node}/qemu/{vmid}/status/reboot",
         params: &["timeout"],
         also: None,
         handler: power,
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/suspend",
+        path: "/nodes/{node}/qemu/{vmid}/status/suspend",
         params: &["skiplock", "statestorage", "todisk"],
         also: None,
         handler: power,
     },
     Route {
         method: Post,
-        path: "/nodes/{node}/{kind}/{vmid}/status/resume",
+        path: "/nodes/{node}/qemu/{vmid}/status/resume",
         params: &["nocheck", "skiplock"],
         also: None,
         handler: power,
     },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/lxc/{vmid}/status/start",
+        params: &["debug", "skiplock"],
+        also: None,
+        handler: power,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/lxc/{vmid}/status/stop",
+        params: &["overrule-shutdown", "skiplock"],
+        also: None,
+        handler: power,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/lxc/{vmid}/status/shutdown",
+        params: &["forceStop", "timeout"],
+        also: None,
+        handler: power,
+    },
+    Route {
+        method: Post,
+        path: "/nodes/{node}/lxc/{vmid}/status/reboot",
+        params: &["timeout"],
+        also: None,
+        handler: power,
+    },
+    Route { method: Post, path: "/nodes/{node}/lxc/{vmid}/status/suspend", params: &[], also: None, handler: power },
+    Route { method: Post, path: "/nodes/{node}/lxc/{vmid}/status/resume", params: &[], also: None, handler: power },
     Route {
         method: Get,
         path: "/nodes/{node}/storage",
@@ -184,12 +221,24 @@ const CORE: &[Route] = &[
     },
 ];
 
+/// The routes of every area.
+fn tables() -> [&'static [Route]; 4] {
+    [CORE, super::guests::ROUTES, super::cluster::ROUTES, super::nodes::ROUTES]
+}
+
+/// Every (method, path pattern, parameters, extra-parameter predicate) the demo simulates.
+pub(super) fn table() -> impl Iterator<Item = &'static Route> {
+    tables().into_iter().flatten()
+}
+
 /// Answer a request from the table.
 pub fn dispatch(state: &mut State, request: &Request) -> Result<Value, DemoError> {
-    let segments: Vec<&str> = request.path.as_str().split('/').filter(|s| !s.is_empty()).collect();
+    // Proxmox decodes the whole path before it routes it.
+    let path = percent_decode(request.path.as_str());
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let mut path_known = false;
-    for route in [CORE, super::guests::ROUTES, super::cluster::ROUTES, super::nodes::ROUTES].into_iter().flatten() {
-        let Some(vars) = matches(route.path, &segments) else { continue };
+    for route in table() {
+        let Some(mut vars) = matches(route.path, &segments) else { continue };
         path_known = true;
         if route.method != request.method {
             continue;
@@ -202,7 +251,16 @@ pub fn dispatch(state: &mut State, request: &Request) -> Result<Value, DemoError
                 ));
             }
         }
-        let call = Call { vars, params: &request.params, last: segments.last().copied().unwrap_or("") };
+        // `/nodes/{node}/qemu/...` and `/nodes/{node}/lxc/...`: the guest kind of the path.
+        if let ["nodes", _, kind @ ("qemu" | "lxc"), ..] = segments.as_slice() {
+            vars.entry("kind").or_insert_with(|| kind.to_string());
+        }
+        let call = Call {
+            vars,
+            params: &request.params,
+            last: segments.last().map_or_else(String::new, |s| s.to_string()),
+            upload: request.upload.as_ref(),
+        };
         if !call.node().is_empty() {
             match state.node(call.node()) {
                 None => {
@@ -232,19 +290,47 @@ pub fn dispatch(state: &mut State, request: &Request) -> Result<Value, DemoError
     ))
 }
 
-fn matches<'a>(pattern: &'static str, segments: &[&'a str]) -> Option<BTreeMap<&'static str, &'a str>> {
+/// `%XX` escapes decoded (invalid ones kept as they are).
+fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn matches(pattern: &'static str, segments: &[&str]) -> Option<BTreeMap<&'static str, String>> {
     let parts: Vec<&'static str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
-    if parts.len() != segments.len() {
-        return None;
+    let tail = parts.last().and_then(|p| p.strip_prefix('{')).and_then(|p| p.strip_suffix("+}"));
+    match tail {
+        Some(_) if segments.len() < parts.len() => return None,
+        None if segments.len() != parts.len() => return None,
+        _ => {}
     }
     let mut vars = BTreeMap::new();
-    for (part, seg) in parts.iter().zip(segments) {
+    for (i, part) in parts.iter().enumerate() {
+        let seg = segments[i];
         match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            Some("kind") if *seg != "qemu" && *seg != "lxc" => return None,
-            Some(name) => {
-                vars.insert(name, *seg);
+            Some("kind") if seg != "qemu" && seg != "lxc" => return None,
+            Some(name) if name.ends_with('+') => {
+                vars.insert(name.trim_end_matches('+'), segments[i..].join("/"));
             }
-            None if part == seg => {}
+            Some(name) => {
+                vars.insert(name, seg.to_string());
+            }
+            None if *part == seg => {}
             None => return None,
         }
     }
@@ -332,7 +418,7 @@ fn network(state: &mut State, call: &Call) -> Result<Value, DemoError> {
         ifaces(state, call.node())
             .into_iter()
             .filter(|i| match filter {
-                None => true,
+                None | Some("include_sdn") => true,
                 Some("any_bridge" | "any_local_bridge") => i["type"] == "bridge",
                 Some(t) => i["type"] == t,
             })
@@ -469,7 +555,7 @@ fn guest_config(state: &mut State, call: &Call) -> Result<Value, DemoError> {
 fn power(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let g = guest(state, call)?;
     let (vmid, kind, node, status) = (g.vmid, g.kind, g.node.clone(), g.status.clone());
-    let verb = call.last;
+    let verb = call.last();
     if g.is_template() && verb == "start" {
         return Err(DemoError::new(500, "you can't start a VM if it's a template"));
     }
@@ -479,16 +565,20 @@ fn power(state: &mut State, call: &Call) -> Result<Value, DemoError> {
         ("stop", _) => (format!("{}stop", prefix(kind)), Ok(()), Some("stopped")),
         ("shutdown", "running") => (format!("{}shutdown", prefix(kind)), Ok(()), Some("stopped")),
         ("reboot", "running") => (format!("{}reboot", prefix(kind)), Ok(()), Some("running")),
-        ("suspend", "running") => ("qmsuspend".into(), Ok(()), Some("paused")),
-        ("resume", "paused") => ("qmresume".into(), Ok(()), Some("running")),
+        ("suspend", "running") => (format!("{}suspend", prefix(kind)), Ok(()), Some("paused")),
+        ("resume", "paused") => (format!("{}resume", prefix(kind)), Ok(()), Some("running")),
         (v, s) => {
             (format!("{}{v}", prefix(kind)), Err(format!("{} {vmid} not running (status {s})", noun(kind))), None)
         }
     };
+    let reboot = verb == "reboot";
     let upid = state.start_task(&node, &task_kind, &vmid.to_string(), outcome, move |s| {
         if let (Some(g), Some(next)) = (s.guest_mut(vmid), next) {
-            g.started = (next == "running").then(std::time::Instant::now);
+            if g.status != "running" || next != "running" || reboot {
+                g.started = (next == "running").then(std::time::Instant::now);
+            }
             g.status = next.to_string();
+            g.agent_running = next == "running" && g.agent_enabled();
         }
     });
     Ok(json!(upid))
@@ -557,8 +647,14 @@ pub(super) fn task_json(t: &super::state::Task) -> Value {
 }
 
 fn task_list(state: &mut State, call: &Call) -> Result<Value, DemoError> {
-    let limit = call.param("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(50);
+    let number = |name: &str| call.param(name).and_then(|l| l.parse::<u64>().ok());
+    let (start, limit) = (number("start").unwrap_or(0) as usize, number("limit").unwrap_or(50) as usize);
     let errors_only = call.flag("errors");
+    let vmid = call.param("vmid");
+    let typefilter = call.param("typefilter");
+    let userfilter = call.param("userfilter");
+    let source = call.param("source").unwrap_or("archive");
+    let statuses: Option<Vec<&str>> = call.param("statusfilter").map(|f| f.split(',').map(str::trim).collect());
     Ok(Value::Array(
         state
             .tasks
@@ -566,6 +662,28 @@ fn task_list(state: &mut State, call: &Call) -> Result<Value, DemoError> {
             .rev()
             .filter(|t| t.node == call.node())
             .filter(|t| !errors_only || (t.done && t.outcome.is_err()))
+            .filter(|t| vmid.is_none_or(|v| t.id == v))
+            .filter(|t| typefilter.is_none_or(|f| t.kind == f))
+            // Every demo task runs as the token root@pam!mcp.
+            .filter(|_| userfilter.is_none_or(|u| "root@pam!mcp".contains(u)))
+            .filter(|t| match source {
+                "active" => !t.done,
+                "all" => true,
+                _ => t.done,
+            })
+            .filter(|t| {
+                statuses.as_ref().is_none_or(|s| {
+                    let status = match (&t.done, &t.outcome) {
+                        (false, _) => "running",
+                        (true, Ok(())) => "ok",
+                        (true, Err(_)) => "error",
+                    };
+                    s.contains(&status)
+                })
+            })
+            .filter(|t| number("since").is_none_or(|s| t.starttime >= s))
+            .filter(|t| number("until").is_none_or(|u| t.starttime <= u))
+            .skip(start)
             .take(limit)
             .map(task_json)
             .collect(),

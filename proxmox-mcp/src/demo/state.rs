@@ -48,6 +48,11 @@ impl Guest {
     pub fn cores(&self) -> u64 {
         self.config.get("cores").and_then(|m| m.as_u64().or_else(|| m.as_str()?.parse().ok())).unwrap_or(1)
     }
+    /// The configuration turns the QEMU guest agent on (`agent: 1` or `agent: enabled=1,...`).
+    pub fn agent_enabled(&self) -> bool {
+        let value = self.config.get("agent").map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_string));
+        value.is_some_and(|v| v.split(',').any(|p| p == "1" || p == "enabled=1"))
+    }
     pub fn uptime(&self) -> u64 {
         self.started.map_or(0, |s| s.elapsed().as_secs() + 3600)
     }
@@ -81,6 +86,8 @@ pub struct VolumeState {
     pub size: u64,
     pub vmid: Option<u32>,
     pub ctime: u64,
+    /// A backup's guest configuration (what a restore brings back).
+    pub config: Option<Object>,
 }
 
 /// A storage definition and what it holds.
@@ -124,11 +131,49 @@ pub struct State {
     pub backup_jobs: BTreeMap<String, Object>,
     pub replication_jobs: BTreeMap<String, Object>,
     pub options: Object,
+    /// Guest agent processes started with `agent/exec`: pid → (vmid, exit code, stdout, stderr).
+    pub agent_processes: BTreeMap<u64, (u32, i64, String, String)>,
+    /// Services started or stopped: (node, service) → running.
+    pub services: BTreeMap<(String, String), bool>,
     pid: u32,
 }
 
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The (year, month, day) of a day count since 1970-01-01.
+pub fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The day count since 1970-01-01 of a (year, month, day).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// When a backup was made, from its name: `vzdump-…-2026_11_20-02_00_01.vma.zst` or a PBS
+/// snapshot `…/2026-11-24T01:00:00Z`.
+pub fn backup_time(volid: &str) -> Option<u64> {
+    let digits: Vec<u64> =
+        volid.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).filter_map(|p| p.parse().ok()).collect();
+    let [y, mo, d, h, mi, s] = digits[digits.len().checked_sub(6)?..] else { return None };
+    let days = days_from_civil(y as i64, mo as u32, d as u32);
+    u64::try_from(days * 86_400).ok().map(|t| t + h * 3600 + mi * 60 + s)
 }
 
 fn obj(v: Value) -> Object {
@@ -139,6 +184,9 @@ fn obj(v: Value) -> Object {
 }
 
 const GIB: u64 = 1024 * 1024 * 1024;
+
+/// The PBS backup of VM 100 whose files the demo's single-file restore shows.
+pub const PBS_VM_BACKUP: &str = "pbs:backup/vm/100/2026-11-24T01:00:00Z";
 
 impl State {
     /// The demo cluster: pve1 and pve2 online, pve3 offline; VM 100 runs on pve1.
@@ -207,7 +255,7 @@ impl State {
                 "digest": "0f0e0d0c0b0a"
             }),
         );
-        let dns = guest(
+        let mut dns = guest(
             200,
             "lxc",
             "pve1",
@@ -218,6 +266,9 @@ impl State {
                 "unprivileged": 1, "onboot": 1, "digest": "a1b2c3d4e5f6"
             }),
         );
+        dns.firewall_rules = vec![obj(
+            json!({ "pos": 0, "type": "in", "action": "ACCEPT", "proto": "udp", "dport": "53", "enable": 1, "comment": "DNS" }),
+        )];
         let proxy = guest(
             201,
             "lxc",
@@ -236,6 +287,17 @@ impl State {
             size,
             vmid,
             ctime: now() - 86_400 * 7,
+            config: None,
+        };
+        // A backup of a guest as seeded: restoring it brings this configuration back.
+        let backup = |volid: &str, format: &str, size: u64, g: &Guest, age_days: u64| VolumeState {
+            volid: volid.into(),
+            content: "backup".into(),
+            format: format.into(),
+            size,
+            vmid: Some(g.vmid),
+            ctime: backup_time(volid).unwrap_or_else(|| now() - 86_400 * age_days),
+            config: Some(g.config.clone()),
         };
         let storages = vec![
             StorageState {
@@ -259,19 +321,13 @@ impl State {
                         3 * 1024 * 1024,
                         None,
                     ),
-                    vol(
-                        "local:backup/vzdump-qemu-101-2026_11_20-02_00_01.vma.zst",
-                        "backup",
-                        "vma.zst",
-                        9 * GIB,
-                        Some(101),
-                    ),
-                    vol(
+                    backup("local:backup/vzdump-qemu-101-2026_11_20-02_00_01.vma.zst", "vma.zst", 9 * GIB, &db, 5),
+                    backup(
                         "local:backup/vzdump-lxc-200-2026_11_20-02_10_00.tar.zst",
-                        "backup",
                         "tar.zst",
                         700 * 1024 * 1024,
-                        Some(200),
+                        &dns,
+                        5,
                     ),
                 ],
             },
@@ -295,13 +351,42 @@ impl State {
                     "path": "/mnt/pve/nas-backup", "content": "backup,iso", "shared": 1, "prune-backups": "keep-daily=7,keep-weekly=4" }),
                 ),
                 total: 4096 * GIB,
-                volumes: vec![vol(
-                    "nas-backup:backup/vzdump-qemu-100-2026_11_24-01_00_00.vma.zst",
-                    "backup",
-                    "vma.zst",
-                    14 * GIB,
-                    Some(100),
-                )],
+                volumes: vec![
+                    backup(
+                        "nas-backup:backup/vzdump-qemu-100-2026_11_23-01_00_00.vma.zst",
+                        "vma.zst",
+                        14 * GIB,
+                        &web,
+                        2,
+                    ),
+                    backup(
+                        "nas-backup:backup/vzdump-qemu-100-2026_11_24-01_00_00.vma.zst",
+                        "vma.zst",
+                        14 * GIB,
+                        &web,
+                        1,
+                    ),
+                ],
+            },
+            StorageState {
+                config: obj(
+                    json!({ "storage": "local-zfs", "type": "zfspool", "pool": "tank/data", "sparse": 1, "content": "images,rootdir",
+                    "nodes": "pve1,pve2" }),
+                ),
+                total: 2 * 1024 * GIB,
+                volumes: Vec::new(),
+            },
+            StorageState {
+                config: obj(
+                    json!({ "storage": "pbs", "type": "pbs", "server": "192.0.2.60", "datastore": "store1", "username": "backup@pbs",
+                    "fingerprint": "b4:2f:9a:0c:6e:11:d3:58:7a:e0:44:19:c2:8b:5d:f6:01:23:45:67:89:ab:cd:ef:fe:dc:ba:98:76:54:32:10",
+                    "content": "backup", "prune-backups": "keep-last=3,keep-daily=7", "shared": 1 }),
+                ),
+                total: 8192 * GIB,
+                volumes: vec![
+                    backup(PBS_VM_BACKUP, "pbs-vm", 11 * GIB, &web, 1),
+                    backup("pbs:backup/ct/200/2026-11-24T01:10:00Z", "pbs-ct", 600 * 1024 * 1024, &dns, 1),
+                ],
             },
         ];
         let mut ha_resources = BTreeMap::new();
@@ -347,6 +432,8 @@ impl State {
             firewall_groups,
             backup_jobs,
             replication_jobs,
+            agent_processes: BTreeMap::new(),
+            services: BTreeMap::new(),
             options: obj(
                 json!({ "keyboard": "en-us", "console": "html5", "migration": { "type": "secure" }, "digest": "11aa22bb" }),
             ),
@@ -430,5 +517,19 @@ impl State {
 
     pub fn next_vmid(&self) -> u32 {
         (100..).find(|id| self.guest(*id).is_none()).unwrap_or(100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_times_come_from_their_names() {
+        assert_eq!(backup_time("local:backup/vzdump-qemu-101-2026_11_20-02_00_01.vma.zst"), Some(1_795_140_001));
+        assert_eq!(backup_time("pbs:backup/vm/100/2026-11-24T01:00:00Z"), Some(1_795_482_000));
+        assert_eq!(backup_time("local:iso/x.iso"), None);
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(days_from_civil(2024, 2, 29)), (2024, 2, 29));
     }
 }

@@ -32,6 +32,24 @@ impl Session {
         Session { child, stdin, stdout, seen: Vec::new(), next_id: 1000 }
     }
 
+    /// Start the binary with these arguments (e.g. `--demo`) and exactly these environment variables.
+    pub fn spawn_with_args(args: &[&str], env: &[(&str, String)]) -> Session {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn proxmox-mcp");
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        Session { child, stdin, stdout, seen: Vec::new(), next_id: 1000 }
+    }
+
     pub async fn send(&mut self, msg: Value) {
         let stdin = self.stdin.as_mut().expect("stdin open");
         stdin.write_all(format!("{msg}\n").as_bytes()).await.unwrap();
