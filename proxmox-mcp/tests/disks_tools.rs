@@ -3,33 +3,20 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_accepted, assert_ok};
+use common::fakepve::{FakePve, assert_accepted, call_ok, config_value};
 use common::mcp::text;
 use common::{AUTH, Pve, api, assert_refused};
-use httpmock::Method::{GET, POST, PUT};
+use httpmock::Method::{POST, PUT};
 use serde_json::{Value, json};
 
 const UPID: &str = "UPID:pve1:0000ABCD:00001234:65F0A1B2:resize:101:root@pam!mcp:";
 
-async fn mock_config<'a>(pve: &'a Pve, path: &str, cfg: Value) -> httpmock::Mock<'a> {
-    let path = api(path);
-    pve.server
-        .mock_async(move |when, then| {
-            when.method(GET).path(path).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": cfg }));
-        })
-        .await
-}
-
 #[tokio::test]
 async fn add_disk_vm_writes_a_typed_drive_to_a_free_slot() {
     let pve = Pve::start().await;
-    let get = mock_config(
-        &pve,
-        "/nodes/pve1/qemu/101/config",
-        json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "digest": "d1" }),
-    )
-    .await;
+    let get = pve
+        .mock_get("/nodes/pve1/qemu/101/config", json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "digest": "d1" }))
+        .await;
     let put = pve
         .server
         .mock_async(|when, then| {
@@ -58,12 +45,12 @@ async fn add_disk_vm_writes_a_typed_drive_to_a_free_slot() {
 #[tokio::test]
 async fn add_disk_vm_refuses_a_slot_in_use() {
     let pve = Pve::start().await;
-    let get = mock_config(
-        &pve,
-        "/nodes/pve1/qemu/101/config",
-        json!({ "virtio0": "local-lvm:vm-101-disk-0,size=8G", "virtio1": "local-lvm:vm-101-disk-1,size=8G" }),
-    )
-    .await;
+    let get = pve
+        .mock_get(
+            "/nodes/pve1/qemu/101/config",
+            json!({ "virtio0": "local-lvm:vm-101-disk-0,size=8G", "virtio1": "local-lvm:vm-101-disk-1,size=8G" }),
+        )
+        .await;
     let put = pve
         .server
         .mock_async(|when, then| {
@@ -87,12 +74,12 @@ async fn add_disk_vm_refuses_a_slot_in_use() {
 #[tokio::test]
 async fn add_mountpoint_lxc_sends_the_mount_path() {
     let pve = Pve::start().await;
-    let get = mock_config(
-        &pve,
-        "/nodes/pve1/lxc/200/config",
-        json!({ "rootfs": "local-lvm:subvol-200-disk-0,size=8G", "digest": "c1" }),
-    )
-    .await;
+    let get = pve
+        .mock_get(
+            "/nodes/pve1/lxc/200/config",
+            json!({ "rootfs": "local-lvm:subvol-200-disk-0,size=8G", "digest": "c1" }),
+        )
+        .await;
     let put = pve
         .server
         .mock_async(|when, then| {
@@ -174,9 +161,7 @@ async fn resize_tools_send_disk_and_size() {
 #[tokio::test]
 async fn remove_disk_vm_deletes_a_disk_the_vm_has() {
     let pve = Pve::start().await;
-    let get = mock_config(
-        &pve,
-        "/nodes/pve1/qemu/101/config",
+    let get = pve.mock_get("/nodes/pve1/qemu/101/config",
         json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "scsi1": "local-lvm:vm-101-disk-1,size=4G", "digest": "d2" }),
     )
     .await;
@@ -210,9 +195,7 @@ async fn remove_disk_vm_deletes_a_disk_the_vm_has() {
 #[tokio::test]
 async fn remove_mountpoint_lxc_deletes_the_mount_point() {
     let pve = Pve::start().await;
-    mock_config(
-        &pve,
-        "/nodes/pve1/lxc/200/config",
+    pve.mock_get("/nodes/pve1/lxc/200/config",
         json!({ "rootfs": "local-lvm:vm-200-disk-0,size=8G", "mp0": "local-lvm:vm-200-disk-1,mp=/srv,size=4G", "digest": "c2" }),
     )
     .await;
@@ -298,12 +281,7 @@ async fn move_tools_post_to_their_endpoints() {
 #[tokio::test]
 async fn bad_disk_arguments_are_refused_before_any_request() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": {} }));
-        })
-        .await;
+    let any = pve.answer_any(json!({})).await;
     let vm = json!({ "node": "pve1", "vmid": 101 });
     for (tool, args, arg) in [
         ("proxmox_add_disk_vm", json!({ "disk": "hookscript", "storage": "local", "size": 1 }), "disk"),
@@ -364,33 +342,23 @@ async fn disk_tools_are_elevated() {
     assert_refused("proxmox_move_disk_lxc", vm(json!({ "disk": "rootfs", "storage": "local-lvm" }))).await;
 }
 
-/// The value of `key` in a guest's config, read through our own tool.
-async fn config_value(s: &mut common::mcp::Session, tool: &str, vmid: u64, key: &str) -> Option<String> {
-    let result = s.call(tool, json!({ "node": "pve1", "vmid": vmid })).await;
-    assert_ok(tool, &result);
-    result["structuredContent"][key].as_str().map(str::to_string)
-}
-
 #[tokio::test]
 async fn disk_tools_are_accepted_by_fakepve() {
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
     // A VM and a container of our own (stopped, so changes apply at once).
-    let vm = s.call("proxmox_create_vm", json!({ "node": "pve1", "vmid": 310, "disk_size": 2 })).await;
-    assert_ok("proxmox_create_vm", &vm);
+    call_ok(&mut s, "proxmox_create_vm", json!({ "node": "pve1", "vmid": 310, "disk_size": 2 })).await;
     let template = "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst";
-    let ct =
-        s.call("proxmox_create_lxc", json!({ "node": "pve1", "vmid": 311, "ostemplate": template, "rootfs": 2 })).await;
-    assert_ok("proxmox_create_lxc", &ct);
+    call_ok(&mut s, "proxmox_create_lxc", json!({ "node": "pve1", "vmid": 311, "ostemplate": template, "rootfs": 2 }))
+        .await;
 
     // VM: add a disk, see it, refuse the same slot again, grow and move it, remove it.
-    let add = s
-        .call(
-            "proxmox_add_disk_vm",
-            json!({ "node": "pve1", "vmid": 310, "disk": "scsi1", "storage": "local-lvm", "size": 1, "discard": true }),
-        )
-        .await;
-    assert_ok("proxmox_add_disk_vm", &add);
+    call_ok(
+        &mut s,
+        "proxmox_add_disk_vm",
+        json!({ "node": "pve1", "vmid": 310, "disk": "scsi1", "storage": "local-lvm", "size": 1, "discard": true }),
+    )
+    .await;
     let scsi1 = config_value(&mut s, "proxmox_get_vm_config", 310, "scsi1").await.expect("scsi1 added");
     assert!(scsi1.starts_with("local-lvm:") && scsi1.contains("discard=on"), "{scsi1}");
     let again = s
@@ -401,9 +369,8 @@ async fn disk_tools_are_accepted_by_fakepve() {
         .await;
     assert_eq!(again["isError"], true);
     assert!(text(&again).contains("already in use"), "{}", text(&again));
-    let resize =
-        s.call("proxmox_resize_disk_vm", json!({ "node": "pve1", "vmid": 310, "disk": "scsi0", "size": "+1G" })).await;
-    assert_ok("proxmox_resize_disk_vm", &resize);
+    call_ok(&mut s, "proxmox_resize_disk_vm", json!({ "node": "pve1", "vmid": 310, "disk": "scsi0", "size": "+1G" }))
+        .await;
     let moved = s
         .call(
             "proxmox_move_disk_vm",
@@ -411,32 +378,27 @@ async fn disk_tools_are_accepted_by_fakepve() {
         )
         .await;
     assert_accepted("proxmox_move_disk_vm", &moved);
-    let removed = s.call("proxmox_remove_disk_vm", json!({ "node": "pve1", "vmid": 310, "disk": "scsi1" })).await;
-    assert_ok("proxmox_remove_disk_vm", &removed);
+    call_ok(&mut s, "proxmox_remove_disk_vm", json!({ "node": "pve1", "vmid": 310, "disk": "scsi1" })).await;
     assert_eq!(config_value(&mut s, "proxmox_get_vm_config", 310, "scsi1").await, None, "scsi1 removed");
 
     // Container: add a mount point, see it, grow the root disk, move and remove the mount point.
-    let add = s
-        .call(
-            "proxmox_add_mountpoint_lxc",
-            json!({ "node": "pve1", "vmid": 311, "mp": "mp0", "storage": "local-lvm", "size": 1, "path": "/srv/data" }),
-        )
-        .await;
-    assert_ok("proxmox_add_mountpoint_lxc", &add);
+    call_ok(
+        &mut s,
+        "proxmox_add_mountpoint_lxc",
+        json!({ "node": "pve1", "vmid": 311, "mp": "mp0", "storage": "local-lvm", "size": 1, "path": "/srv/data" }),
+    )
+    .await;
     let mp0 = config_value(&mut s, "proxmox_get_lxc_config", 311, "mp0").await.expect("mp0 added");
     assert!(mp0.starts_with("local-lvm:") && mp0.contains("mp=/srv/data"), "{mp0}");
-    let resize = s
-        .call("proxmox_resize_disk_lxc", json!({ "node": "pve1", "vmid": 311, "disk": "rootfs", "size": "+1G" }))
+    call_ok(&mut s, "proxmox_resize_disk_lxc", json!({ "node": "pve1", "vmid": 311, "disk": "rootfs", "size": "+1G" }))
         .await;
-    assert_ok("proxmox_resize_disk_lxc", &resize);
     let rootfs = config_value(&mut s, "proxmox_get_lxc_config", 311, "rootfs").await.unwrap();
     assert!(rootfs.contains("size=3G"), "rootfs grown from 2G by 1G: {rootfs}");
     let moved = s
         .call("proxmox_move_disk_lxc", json!({ "node": "pve1", "vmid": 311, "disk": "mp0", "storage": "local-lvm" }))
         .await;
     assert_accepted("proxmox_move_disk_lxc", &moved);
-    let removed = s.call("proxmox_remove_mountpoint_lxc", json!({ "node": "pve1", "vmid": 311, "mp": "mp0" })).await;
-    assert_ok("proxmox_remove_mountpoint_lxc", &removed);
+    call_ok(&mut s, "proxmox_remove_mountpoint_lxc", json!({ "node": "pve1", "vmid": 311, "mp": "mp0" })).await;
     assert_eq!(config_value(&mut s, "proxmox_get_lxc_config", 311, "mp0").await, None, "mp0 removed");
     assert!(s.close().await.success());
 }
