@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok};
+use common::fakepve::{FakePve, call_ok};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_names_arg, assert_refused};
 use httpmock::Method::{DELETE, GET, POST, PUT};
-use proxmox_mcp::ToolError;
 use serde_json::json;
 
 #[tokio::test]
@@ -166,12 +165,7 @@ async fn create_backup_job_sends_schedule_and_vzdump_options() {
 #[tokio::test]
 async fn create_backup_job_checks_rules_spanning_arguments() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let any = pve.answer_any(json!(null)).await;
     for (args, arg) in [
         (json!({ "vmid": "100" }), "schedule"),
         (json!({ "schedule": "daily" }), "vmid"),
@@ -187,10 +181,7 @@ async fn create_backup_job_checks_rules_spanning_arguments() {
         (json!({ "schedule": "daily", "all": true, "digest": "abc" }), "digest"),
         (json!({ "schedule": "daily", "all": true, "comment": "x".repeat(513) }), "comment"),
     ] {
-        match pve.call("proxmox_create_cluster_backup_job", args.clone()).await {
-            Err(ToolError::InvalidArguments(list)) => assert!(list.iter().any(|(a, _)| a == arg), "{args}: {list:?}"),
-            other => panic!("{args}: not refused: {other:?}"),
-        }
+        assert_names_arg(pve.call("proxmox_create_cluster_backup_job", args.clone()).await, arg, &args);
     }
     assert_eq!(any.calls_async().await, 0);
 }
@@ -442,12 +433,7 @@ async fn elevated_job_tools_are_refused_without_elevation() {
 #[tokio::test]
 async fn invalid_job_arguments_are_refused_before_sending() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let any = pve.answer_any(json!(null)).await;
     for (tool, args, arg) in [
         ("proxmox_get_cluster_backup_job", json!({ "id": "../nodes" }), "id"),
         ("proxmox_get_cluster_backup_job", json!({ "id": "a b" }), "id"),
@@ -470,12 +456,7 @@ async fn invalid_job_arguments_are_refused_before_sending() {
         ("proxmox_update_cluster_options", json!({ "console": "vnc" }), "console"),
         ("proxmox_update_cluster_options", json!({ "max_workers": 0 }), "max_workers"),
     ] {
-        match pve.call(tool, args.clone()).await {
-            Err(ToolError::InvalidArguments(list)) => {
-                assert!(list.iter().any(|(a, _)| a == arg), "{tool} {args}: {list:?}")
-            }
-            other => panic!("{tool} {args}: not refused: {other:?}"),
-        }
+        assert_names_arg(pve.call(tool, args.clone()).await, arg, format!("{tool} {args}"));
     }
     assert_eq!(any.calls_async().await, 0);
 }
@@ -552,8 +533,7 @@ async fn job_tools_are_accepted_by_fakepve() {
         ),
         ("proxmox_update_cluster_options", json!({ "delete": "http_proxy,console" })),
     ] {
-        let result = s.call(tool, args.clone()).await;
-        assert_ok(tool, &result);
+        call_ok(&mut s, tool, args.clone()).await;
     }
     let jobs = s.call("proxmox_list_cluster_backup_jobs", json!({})).await;
     assert!(jobs["structuredContent"]["items"].is_array(), "{}", text(&jobs));

@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_accepted, assert_ok};
+use common::fakepve::{FakePve, assert_accepted, call_ok};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_names_arg, assert_refused};
 use httpmock::Method::{DELETE, GET, POST, PUT};
 use proxmox_mcp::ToolError;
 use serde_json::json;
@@ -391,12 +391,7 @@ async fn elevated_ha_tools_are_refused_without_elevation() {
 #[tokio::test]
 async fn invalid_ha_arguments_are_refused_before_sending() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let any = pve.answer_any(json!(null)).await;
     for (tool, args, arg) in [
         ("proxmox_get_ha_resource", json!({ "sid": "vm:100/../x" }), "sid"),
         ("proxmox_get_ha_resource", json!({ "sid": "qemu:100" }), "sid"),
@@ -411,12 +406,7 @@ async fn invalid_ha_arguments_are_refused_before_sending() {
         ("proxmox_create_ha_group", json!({ "group": "g1", "nodes": "pve1, pve2" }), "nodes"),
         ("proxmox_get_ha_group", json!({ "group": ".." }), "group"),
     ] {
-        match pve.call(tool, args.clone()).await {
-            Err(ToolError::InvalidArguments(list)) => {
-                assert!(list.iter().any(|(a, _)| a == arg), "{tool} {args}: {list:?}")
-            }
-            other => panic!("{tool} {args}: not refused: {other:?}"),
-        }
+        assert_names_arg(pve.call(tool, args.clone()).await, arg, format!("{tool} {args}"));
     }
     assert_eq!(any.calls_async().await, 0);
 }
@@ -451,8 +441,7 @@ async fn ha_tools_are_accepted_by_fakepve() {
         ("proxmox_delete_ha_group", json!({ "group": "prefer-pve1" })),
         ("proxmox_get_ha_status", json!({})),
     ] {
-        let result = s.call(tool, args.clone()).await;
-        assert_ok(tool, &result);
+        let result = call_ok(&mut s, tool, args.clone()).await;
         assert_accepted(tool, &result);
     }
     let status = s.call("proxmox_get_ha_status", json!({})).await;

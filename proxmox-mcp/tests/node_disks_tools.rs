@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok};
+use common::fakepve::{FakePve, call_ok};
 use common::{AUTH, Pve, api};
 use httpmock::Method::GET;
 use serde_json::json;
@@ -196,8 +196,7 @@ async fn node_disk_tools_are_accepted_by_fakepve() {
         ("proxmox_get_node_zfs", json!({ "node": "pve1" })),
     ];
     for (tool, args) in calls {
-        let result = s.call(tool, args).await;
-        assert_ok(tool, &result);
+        call_ok(&mut s, tool, args).await;
     }
     assert!(s.close().await.success());
 }

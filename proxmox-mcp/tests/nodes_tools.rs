@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok};
+use common::fakepve::{FakePve, call_ok};
 use common::mcp::text;
 use common::{AUTH, Pve, api, assert_refused};
 use httpmock::Method::{GET, POST};
@@ -392,20 +392,20 @@ async fn node_management_tools_are_accepted_by_fakepve() {
         ("proxmox_get_node_netstat", json!({ "node": "pve1" })),
     ];
     for (tool, args) in calls {
-        let result = s.call(tool, args).await;
-        assert_ok(tool, &result);
+        call_ok(&mut s, tool, args).await;
     }
     // The restart above is a task: it shows in the task list and reads back by its UPID.
-    let started = s
-        .call("proxmox_control_node_service", json!({ "node": "pve1", "service": "sshd", "command": "restart" }))
-        .await;
-    assert_ok("proxmox_control_node_service", &started);
+    let started = call_ok(
+        &mut s,
+        "proxmox_control_node_service",
+        json!({ "node": "pve1", "service": "sshd", "command": "restart" }),
+    )
+    .await;
     let upid = started["structuredContent"]["upid"].as_str().unwrap().to_string();
     assert!(upid.contains("root@pam!mcp"), "a token's task: {upid}");
     let tasks = s.call("proxmox_get_node_tasks", json!({ "node": "pve1", "source": "all" })).await;
     assert!(text(&tasks).contains(&upid), "{}", text(&tasks));
-    let task = s.call("proxmox_get_node_task", json!({ "node": "pve1", "upid": upid })).await;
-    assert_ok("proxmox_get_node_task", &task);
+    let task = call_ok(&mut s, "proxmox_get_node_task", json!({ "node": "pve1", "upid": upid })).await;
     assert_eq!(task["structuredContent"]["status"]["upid"], upid.as_str(), "{}", text(&task));
     assert!(s.close().await.success());
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_accepted, assert_ok};
+use common::fakepve::{FakePve, assert_accepted, call_ok};
 use common::mcp::{Session, text};
 use common::{AUTH, Pve, api, assert_refused};
 use httpmock::Method::{DELETE, GET, POST, PUT};
@@ -341,12 +341,7 @@ async fn upload_to_storage_streams_a_multipart_file() {
 #[tokio::test]
 async fn client_upload_reports_an_unreadable_file() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let any = pve.answer_any(json!(null)).await;
     let upload = Upload { field: "filename".into(), path: "/nonexistent/x.iso".into(), filename: "x.iso".into() };
     let err = pve
         .context(true)
@@ -804,8 +799,7 @@ async fn storage_tools_are_accepted_by_fakepve() {
         ("proxmox_delete_storage", json!({ "storage": "nfs1" })),
     ];
     for (tool, args) in calls {
-        let result = s.call(tool, args).await;
-        assert_ok(tool, &result);
+        call_ok(&mut s, tool, args).await;
     }
     // The effects, read back through our tools.
     let cfg = s.call("proxmox_get_storage_config", json!({ "storage": "scratch" })).await;
@@ -839,8 +833,7 @@ async fn storage_tools_are_accepted_by_fakepve() {
         let result = s.call(tool, args).await;
         assert_accepted(tool, &result);
     }
-    let removed = s.call("proxmox_delete_storage", json!({ "storage": "scratch" })).await;
-    assert_ok("proxmox_delete_storage", &removed);
+    call_ok(&mut s, "proxmox_delete_storage", json!({ "storage": "scratch" })).await;
     assert!(s.close().await.success());
     let _ = std::fs::remove_dir_all(dir);
 }
