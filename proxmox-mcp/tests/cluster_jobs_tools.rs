@@ -13,18 +13,12 @@ use serde_json::json;
 #[tokio::test]
 async fn list_backup_jobs_shows_the_schedule_as_proxmox_does() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/backup")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "id": "backup-b", "type": "vzdump", "schedule": "mon..fri 21:30", "vmid": "100,101", "storage": "pbs",
-                  "enabled": 0, "mode": "stop" },
-                { "id": "backup-a", "type": "vzdump", "schedule": "sun 01:00", "all": 1, "exclude": "200", "storage": "local",
-                  "enabled": 1, "mode": "snapshot", "next-run": 1_764_464_400, "comment": "weekly" },
-            ]}));
-        })
-        .await;
+    let m = pve.mock_get("/cluster/backup", json!([
+        { "id": "backup-b", "type": "vzdump", "schedule": "mon..fri 21:30", "vmid": "100,101", "storage": "pbs",
+          "enabled": 0, "mode": "stop" },
+        { "id": "backup-a", "type": "vzdump", "schedule": "sun 01:00", "all": 1, "exclude": "200", "storage": "local",
+          "enabled": 1, "mode": "snapshot", "next-run": 1_764_464_400, "comment": "weekly" },
+    ])).await;
     let out = pve.call_with("proxmox_list_cluster_backup_jobs", json!({}), false).await.unwrap();
     m.assert_async().await;
     assert!(out.text.starts_with("🗓️ **Backup jobs** (2)"), "{}", out.text);
@@ -58,15 +52,14 @@ async fn list_backup_jobs_shows_the_schedule_as_proxmox_does() {
 async fn get_backup_job_shows_every_option() {
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/backup/backup-4f2a9c1e-77d0")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
+        .mock_get(
+            "/cluster/backup/backup-4f2a9c1e-77d0",
+            json!({
                 "id": "backup-4f2a9c1e-77d0", "type": "vzdump", "schedule": "daily", "pool": "prod", "storage": "local",
                 "compress": "zstd", "mode": "snapshot", "prune-backups": { "keep-last": "3" }, "enabled": 1,
                 "notes-template": "{{guestname}}", "repeat-missed": 1, "bwlimit": 1000
-            }}));
-        })
+            }),
+        )
         .await;
     let out = pve.ok("proxmox_get_cluster_backup_job", json!({ "id": "backup-4f2a9c1e-77d0" })).await;
     m.assert_async().await;
@@ -243,16 +236,10 @@ async fn delete_backup_job_sends_nothing_but_the_path() {
 #[tokio::test]
 async fn replication_jobs_list_and_read() {
     let pve = Pve::start().await;
-    let list = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/replication")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "id": "101-0", "guest": 101, "jobnum": 0, "target": "pve2", "type": "local", "disable": 1 },
-                { "id": "100-0", "guest": 100, "jobnum": 0, "target": "pve2", "type": "local", "schedule": "*/5", "rate": 12.5, "comment": "web" },
-            ]}));
-        })
-        .await;
+    let list = pve.mock_get("/cluster/replication", json!([
+        { "id": "101-0", "guest": 101, "jobnum": 0, "target": "pve2", "type": "local", "disable": 1 },
+        { "id": "100-0", "guest": 100, "jobnum": 0, "target": "pve2", "type": "local", "schedule": "*/5", "rate": 12.5, "comment": "web" },
+    ])).await;
     let out = pve.ok("proxmox_list_cluster_replication_jobs", json!({})).await;
     list.assert_async().await;
     assert_eq!(
@@ -369,15 +356,9 @@ async fn delete_replication_job_sends_force_and_keep_as_query() {
 #[tokio::test]
 async fn cluster_options_read_and_update() {
     let pve = Pve::start().await;
-    let read = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/options")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
-                "keyboard": "en-us", "console": "html5", "migration": { "type": "secure", "network": "10.0.0.0/24" }, "max_workers": 4
-            }}));
-        })
-        .await;
+    let read = pve.mock_get("/cluster/options", json!({
+        "keyboard": "en-us", "console": "html5", "migration": { "type": "secure", "network": "10.0.0.0/24" }, "max_workers": 4
+    })).await;
     let out = pve.ok("proxmox_get_cluster_options", json!({})).await;
     read.assert_async().await;
     assert_eq!(
@@ -386,18 +367,18 @@ async fn cluster_options_read_and_update() {
     );
 
     let update = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/cluster/options"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("keyboard", "de-ch")
-                .form_urlencoded_tuple("language", "pt_BR")
-                .form_urlencoded_tuple("max_workers", "8")
-                .form_urlencoded_tuple("next-id", "lower=1000,upper=2000")
-                .form_urlencoded_tuple("delete", "http_proxy");
-            then.status(200).json_body(json!({ "data": null }));
-        })
+        .mock_form(
+            PUT,
+            "/cluster/options",
+            &[
+                ("keyboard", "de-ch"),
+                ("language", "pt_BR"),
+                ("max_workers", "8"),
+                ("next-id", "lower=1000,upper=2000"),
+                ("delete", "http_proxy"),
+            ],
+            json!(null),
+        )
         .await;
     let out = pve
         .ok(

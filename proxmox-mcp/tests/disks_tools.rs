@@ -18,15 +18,12 @@ async fn add_disk_vm_writes_a_typed_drive_to_a_free_slot() {
         .mock_get("/nodes/pve1/qemu/101/config", json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "digest": "d1" }))
         .await;
     let put = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/qemu/101/config"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("scsi1", "local-lvm:10,cache=writeback,discard=on,ssd=1")
-                .form_urlencoded_tuple("digest", "d1");
-            then.status(200).json_body(json!({ "data": null }));
-        })
+        .mock_form(
+            PUT,
+            "/nodes/pve1/qemu/101/config",
+            &[("scsi1", "local-lvm:10,cache=writeback,discard=on,ssd=1"), ("digest", "d1")],
+            json!(null),
+        )
         .await;
     let out = pve
         .ok(
@@ -81,15 +78,12 @@ async fn add_mountpoint_lxc_sends_the_mount_path() {
         )
         .await;
     let put = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/lxc/200/config"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("mp0", "local-lvm:16,mp=/srv/data,backup=1")
-                .form_urlencoded_tuple("digest", "c1");
-            then.status(200).json_body(json!({ "data": null }));
-        })
+        .mock_form(
+            PUT,
+            "/nodes/pve1/lxc/200/config",
+            &[("mp0", "local-lvm:16,mp=/srv/data,backup=1"), ("digest", "c1")],
+            json!(null),
+        )
         .await;
     let out = pve
         .ok(
@@ -109,17 +103,8 @@ async fn add_mountpoint_lxc_sends_the_mount_path() {
 #[tokio::test]
 async fn resize_tools_send_disk_and_size() {
     let pve = Pve::start().await;
-    let vm = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/qemu/101/resize"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("disk", "scsi0")
-                .form_urlencoded_tuple("size", "+10G");
-            then.status(200).json_body(json!({ "data": UPID }));
-        })
-        .await;
+    let vm =
+        pve.mock_form(PUT, "/nodes/pve1/qemu/101/resize", &[("disk", "scsi0"), ("size", "+10G")], json!(UPID)).await;
     let out =
         pve.ok("proxmox_resize_disk_vm", json!({ "node": "pve1", "vmid": 101, "disk": "scsi0", "size": "+10G" })).await;
     vm.assert_async().await;
@@ -165,17 +150,8 @@ async fn remove_disk_vm_deletes_a_disk_the_vm_has() {
         json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "scsi1": "local-lvm:vm-101-disk-1,size=4G", "digest": "d2" }),
     )
     .await;
-    let put = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/qemu/101/config"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("delete", "scsi1")
-                .form_urlencoded_tuple("digest", "d2");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let put =
+        pve.mock_form(PUT, "/nodes/pve1/qemu/101/config", &[("delete", "scsi1"), ("digest", "d2")], json!(null)).await;
     let out = pve.ok("proxmox_remove_disk_vm", json!({ "node": "pve1", "vmid": 101, "disk": "scsi1" })).await;
     put.assert_async().await;
     assert!(out.text.starts_with("✅ Removed scsi1 from VM 101: a volume it held stays"), "{}", out.text);

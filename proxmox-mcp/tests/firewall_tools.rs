@@ -313,14 +313,13 @@ async fn guest_rules_refuse_forward_and_host_interfaces() {
 async fn list_groups_with_comments() {
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/firewall/groups")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
+        .mock_get(
+            "/cluster/firewall/groups",
+            json!([
                 { "group": "webservers", "comment": "HTTP(S) in", "digest": "ab" },
                 { "group": "admin", "digest": "ab" },
-            ]}));
-        })
+            ]),
+        )
         .await;
     let out = pve.ok("proxmox_list_cluster_firewall_groups", json!({})).await;
     m.assert_async().await;
@@ -333,14 +332,13 @@ async fn get_group_shows_its_rules() {
     // The answer is the group's rule list (the old server read it as an object and showed nothing).
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/firewall/groups/webservers")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
+        .mock_get(
+            "/cluster/firewall/groups/webservers",
+            json!([
                 { "pos": 0, "type": "in", "action": "ACCEPT", "macro": "HTTPS", "enable": 1, "digest": "ab" },
                 { "pos": 1, "type": "in", "action": "ACCEPT", "macro": "HTTP", "enable": 1, "digest": "ab" },
-            ]}));
-        })
+            ]),
+        )
         .await;
     let out = pve.ok("proxmox_get_cluster_firewall_group", json!({ "group": "webservers" })).await;
     m.assert_async().await;

@@ -19,15 +19,12 @@ async fn add_network_vm_builds_the_nic_from_typed_fields() {
         )
         .await;
     let put = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/qemu/101/config"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("net1", "e1000=BC:24:11:AA:BB:CC,bridge=vmbr1,tag=20,firewall=1")
-                .form_urlencoded_tuple("digest", "n1");
-            then.status(200).json_body(json!({ "data": null }));
-        })
+        .mock_form(
+            PUT,
+            "/nodes/pve1/qemu/101/config",
+            &[("net1", "e1000=BC:24:11:AA:BB:CC,bridge=vmbr1,tag=20,firewall=1"), ("digest", "n1")],
+            json!(null),
+        )
         .await;
     let out = pve
         .ok(
@@ -90,15 +87,12 @@ async fn update_network_vm_merges_into_the_current_nic() {
         )
         .await;
     let put = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/qemu/101/config"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("net0", "vmxnet3=BC:24:11:00:00:01,bridge=vmbr2,firewall=0,queues=4")
-                .form_urlencoded_tuple("digest", "n3");
-            then.status(200).json_body(json!({ "data": null }));
-        })
+        .mock_form(
+            PUT,
+            "/nodes/pve1/qemu/101/config",
+            &[("net0", "vmxnet3=BC:24:11:00:00:01,bridge=vmbr2,firewall=0,queues=4"), ("digest", "n3")],
+            json!(null),
+        )
         .await;
     let out = pve
         .ok(

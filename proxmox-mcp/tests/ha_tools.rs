@@ -48,14 +48,13 @@ async fn get_ha_resources_lists_and_filters() {
 async fn get_ha_resource_reads_one() {
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/ha/resources/ct:200")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
+        .mock_get(
+            "/cluster/ha/resources/ct:200",
+            json!({
                 "sid": "ct:200", "type": "ct", "state": "started", "max_restart": 1, "max_relocate": 2,
                 "failback": 1, "comment": "dns", "digest": "abc"
-            }}));
-        })
+            }),
+        )
         .await;
     let out = pve.ok("proxmox_get_ha_resource", json!({ "sid": "ct:200" })).await;
     m.assert_async().await;
@@ -193,15 +192,9 @@ async fn delete_ha_resource_sends_purge_in_the_query() {
 #[tokio::test]
 async fn ha_groups_list_read_create_update_delete() {
     let pve = Pve::start().await;
-    let list = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/ha/groups")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "group": "prefer-pve1", "nodes": "pve1:2,pve2:1", "restricted": 1, "nofailback": 0, "comment": "web tier", "type": "group" },
-            ]}));
-        })
-        .await;
+    let list = pve.mock_get("/cluster/ha/groups", json!([
+        { "group": "prefer-pve1", "nodes": "pve1:2,pve2:1", "restricted": 1, "nofailback": 0, "comment": "web tier", "type": "group" },
+    ])).await;
     let out = pve.ok("proxmox_get_ha_groups", json!({})).await;
     list.assert_async().await;
     assert_eq!(out.text, "🛡️ **HA groups** (1)\n\n• **prefer-pve1** — nodes pve1:2,pve2:1, restricted, web tier");
@@ -309,19 +302,13 @@ async fn ha_groups_explain_the_pve9_rules_change() {
 #[tokio::test]
 async fn get_ha_status_reads_current_and_manager_status() {
     let pve = Pve::start().await;
-    let current = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/ha/status/current")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "id": "quorum", "type": "quorum", "node": "pve1", "status": "OK", "quorate": 1 },
-                { "id": "master", "type": "master", "node": "pve1", "status": "pve1 (active, Wed Nov 25 08:00:00 2026)", "armed-state": "armed" },
-                { "id": "lrm:pve1", "type": "lrm", "node": "pve1", "status": "pve1 (active, Wed Nov 25 08:00:01 2026)" },
-                { "id": "service:vm:100", "type": "service", "sid": "vm:100", "node": "pve1", "state": "started", "request_state": "started", "status": "started" },
-                { "id": "service:vm:101", "type": "service", "sid": "vm:101", "node": "pve1", "state": "stopped", "request_state": "started", "status": "stopped" },
-            ]}));
-        })
-        .await;
+    let current = pve.mock_get("/cluster/ha/status/current", json!([
+        { "id": "quorum", "type": "quorum", "node": "pve1", "status": "OK", "quorate": 1 },
+        { "id": "master", "type": "master", "node": "pve1", "status": "pve1 (active, Wed Nov 25 08:00:00 2026)", "armed-state": "armed" },
+        { "id": "lrm:pve1", "type": "lrm", "node": "pve1", "status": "pve1 (active, Wed Nov 25 08:00:01 2026)" },
+        { "id": "service:vm:100", "type": "service", "sid": "vm:100", "node": "pve1", "state": "started", "request_state": "started", "status": "started" },
+        { "id": "service:vm:101", "type": "service", "sid": "vm:101", "node": "pve1", "state": "stopped", "request_state": "started", "status": "stopped" },
+    ])).await;
     let manager = pve
         .server
         .mock_async(|when, then| {

@@ -67,15 +67,9 @@ async fn list_storage_config_filters_by_type() {
 #[tokio::test]
 async fn get_storage_config_shows_every_option() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/storage/local-lvm")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
-                "storage": "local-lvm", "type": "lvmthin", "vgname": "pve", "thinpool": "data", "content": "images,rootdir", "digest": "0123abcd"
-            }}));
-        })
-        .await;
+    let m = pve.mock_get("/storage/local-lvm", json!({
+        "storage": "local-lvm", "type": "lvmthin", "vgname": "pve", "thinpool": "data", "content": "images,rootdir", "digest": "0123abcd"
+    })).await;
     let out = pve.ok("proxmox_get_storage_config", json!({ "storage": "local-lvm" })).await;
     m.assert_async().await;
     assert_eq!(

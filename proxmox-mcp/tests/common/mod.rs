@@ -4,7 +4,7 @@
 pub mod fakepve;
 pub mod mcp;
 
-use httpmock::Method::GET;
+use httpmock::Method::{self, GET};
 use httpmock::{Mock, MockServer};
 use proxmox_mcp::client::tls::TlsSettings;
 use proxmox_mcp::{Client, Config, Context, Registry, SslMode, ToolError, ToolOutput, ToolResult};
@@ -70,6 +70,22 @@ impl Pve {
         self.server
             .mock_async(move |when, then| {
                 when.method(GET).path(path).header("authorization", AUTH);
+                then.status(200).json_body(json!({ "data": data }));
+            })
+            .await
+    }
+
+    /// A mock of `method /api2/json<path>` with our token and (at least) these form fields,
+    /// answering `{"data": data}`.
+    pub async fn mock_form(&self, method: Method, path: &str, form: &[(&str, &str)], data: Value) -> Mock<'_> {
+        let path = api(path);
+        let form: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.server
+            .mock_async(move |when, then| {
+                let mut when = when.method(method).path(path).header("authorization", AUTH);
+                for (k, v) in &form {
+                    when = when.form_urlencoded_tuple(k, v);
+                }
                 then.status(200).json_body(json!({ "data": data }));
             })
             .await
