@@ -1,10 +1,9 @@
 //! Backups: run vzdump for a VM or container, list the archives on a storage, restore one to a
 //! guest, delete one. The VM and container variants share one implementation per action.
 
-use super::lifecycle::ids::PoolId;
 use super::lifecycle::{start_task, with};
 use crate::format::{self, str_field, u64_field};
-use crate::types::{GuestType, Node, StorageId, VmId, Volume};
+use crate::types::{GuestType, Node, PoolId, StorageId, VmId, Volume};
 use crate::{Api, PathSegment, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};

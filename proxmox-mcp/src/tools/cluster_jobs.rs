@@ -1,9 +1,11 @@
 //! Cluster Management, jobs and options: scheduled backup jobs, storage replication jobs and the
 //! datacenter-wide options.
 
-use super::ha::{Digest, SettingList};
+use super::ha::SettingList;
 use crate::format::{self, Block, f64_field, str_field, u64_field};
-use crate::types::{BackupJobId, ConfigId, InvalidValue, Node, ReplicationJobId, StorageId, VmId, shown, string_id};
+use crate::types::{
+    BackupJobId, ConfigId, Digest, InvalidValue, Node, ReplicationJobId, StorageId, VmId, shown, string_id,
+};
 use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

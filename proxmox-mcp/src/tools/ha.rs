@@ -3,7 +3,7 @@
 
 use crate::client::ApiError;
 use crate::format::{self, Block, str_field};
-use crate::types::{ConfigId, HaResourceId, InvalidValue, Node, shown, string_id};
+use crate::types::{ConfigId, Digest, HaResourceId, InvalidValue, Node, shown, string_id};
 use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -50,13 +50,6 @@ string_id! {
     SettingList, kind = "list of setting names", pattern = "^[a-zA-Z][a-zA-Z0-9_-]*(,[a-zA-Z][a-zA-Z0-9_-]*)*$", max = 4096,
     rule = "setting names separated by commas, e.g. comment,max_restart",
     check = |s| s.split(',').all(|k| k.starts_with(|c: char| c.is_ascii_alphabetic()) && k.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)))
-}
-
-string_id! {
-    /// A configuration digest as Proxmox returns it (SHA-1/SHA-256 hex).
-    Digest, kind = "configuration digest", pattern = "^[0-9a-fA-F]+$", max = 64,
-    rule = "the hex `digest` a read of the configuration returned",
-    check = |s| s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Kinds of HA resources.

@@ -2,9 +2,8 @@
 //! clone them; change their memory and cores. The VM and container variants of an action share
 //! one implementation; each tool only names its endpoint and its options.
 
-use crate::types::{GuestType, Node, SnapshotName, StorageId, VmId};
+use crate::types::{DnsName, GuestType, Node, PoolId, SnapshotName, StorageId, VmId};
 use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
-use ids::{DnsName, PoolId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -28,38 +27,6 @@ pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_RESIZE_LXC,
     &PROXMOX_RESIZE_VM,
 ];
-
-/// Identifiers of Proxmox formats that only appear in request bodies here.
-pub mod ids {
-    use crate::types::{InvalidValue, is_alnum, shown, string_id};
-    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::borrow::Cow;
-    use std::fmt;
-    use std::str::FromStr;
-
-    fn dns_label(s: &str) -> bool {
-        !s.is_empty() && !s.starts_with('-') && !s.ends_with('-') && s.chars().all(|c| is_alnum(c) || c == '-')
-    }
-
-    string_id! {
-        /// A DNS name (Proxmox format `dns-name`): a VM name or a container host name, e.g. `web-01`.
-        DnsName, kind = "DNS name",
-        pattern = "^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$", max = 255,
-        rule = "labels of letters, digits and inner `-`, joined by `.`, e.g. web-01 or web-01.example.com",
-        check = |s| s.split('.').all(dns_label)
-    }
-
-    string_id! {
-        /// A resource pool id (Proxmox format `pve-poolid`), e.g. `prod` or `prod/web`.
-        PoolId, kind = "pool id", pattern = "^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+){0,2}$", max = 255,
-        rule = "letters, digits, `.`, `-` and `_`; nested pools as parent/child (3 levels at most)",
-        check = |s| {
-            let parts: Vec<&str> = s.split('/').collect();
-            parts.len() <= 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| is_alnum(c) || "._-".contains(c)))
-        }
-    }
-}
 
 /// "VM" or "Container", to start a sentence.
 fn subject(kind: GuestType) -> &'static str {
