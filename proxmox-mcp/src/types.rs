@@ -473,6 +473,17 @@ impl GuestType {
             GuestType::Lxc => "container",
         }
     }
+    /// "VM" or "Container", to start a sentence.
+    pub fn subject(self) -> &'static str {
+        match self {
+            GuestType::Qemu => "VM",
+            GuestType::Lxc => "Container",
+        }
+    }
+    /// "VM 100" or "container 200", for messages.
+    pub fn with_id(self, vmid: VmId) -> String {
+        format!("{} {vmid}", self.noun())
+    }
 }
 
 impl fmt::Display for GuestType {
@@ -590,6 +601,16 @@ mod tests {
         for bad in ["", "zz", "ab cd", "../x", &"f".repeat(65)] {
             assert!(Digest::new(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn guest_words() {
+        let vmid = VmId::new(100).unwrap();
+        assert_eq!(
+            (GuestType::Qemu.with_id(vmid), GuestType::Lxc.with_id(vmid)),
+            ("VM 100".into(), "container 100".into())
+        );
+        assert_eq!((GuestType::Qemu.subject(), GuestType::Lxc.subject()), ("VM", "Container"));
     }
 
     #[test]

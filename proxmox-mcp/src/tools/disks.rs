@@ -317,11 +317,6 @@ impl DiskOptions {
 
 // ---------------------------------------------------------------------------- shared helpers
 
-/// `VM 101` / `container 200`, for messages.
-pub(crate) fn guest(kind: GuestType, vmid: VmId) -> String {
-    format!("{} {vmid}", kind.noun())
-}
-
 /// The guest's configuration (pending changes applied, as Proxmox shows it by default).
 pub(crate) async fn read_config(api: &Api, path: &ApiPath) -> Result<Value, ToolError> {
     api.get(path, ()).await
@@ -502,7 +497,7 @@ async fn resize(api: Api, node: Node, kind: GuestType, vmid: VmId, disk: &str, s
         None => format!("resized to {size}"),
     };
     Ok(task_or_done(
-        format!("{disk} of {} is being {what}", guest(kind, vmid)),
+        format!("{disk} of {} is being {what}", kind.with_id(vmid)),
         &node,
         result,
         json!({ "vmid": vmid, "disk": disk, "size": size }),

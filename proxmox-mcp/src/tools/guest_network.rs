@@ -431,7 +431,7 @@ fn is_net(key: &str) -> bool {
 async fn add(api: Api, node: Node, kind: GuestType, vmid: VmId, net: NetKey, value: String) -> ToolResult {
     let path = own_path(&api)?;
     let cfg = read_config(&api, &path).await?;
-    let what = format!("{} {vmid}", kind.noun());
+    let what = kind.with_id(vmid);
     require_free(&cfg, "net", net.as_str(), "net", 31, &what)?;
     put_key(&api, &path, &cfg, net.as_str(), &value).await?;
     Ok(ToolOutput::new(
@@ -451,7 +451,7 @@ async fn update(
 ) -> ToolResult {
     let path = own_path(&api)?;
     let cfg = read_config(&api, &path).await?;
-    let what = format!("{} {vmid}", kind.noun());
+    let what = kind.with_id(vmid);
     require_set(&cfg, "net", net.as_str(), &what, keys_where(&cfg, is_net))?;
     let before = cfg.get(net.as_str()).and_then(Value::as_str).unwrap_or_default().to_string();
     let after = merge(&before);
@@ -473,7 +473,7 @@ async fn update(
 async fn remove(api: Api, node: Node, kind: GuestType, vmid: VmId, net: NetKey) -> ToolResult {
     let path = own_path(&api)?;
     let cfg = read_config(&api, &path).await?;
-    let what = format!("{} {vmid}", kind.noun());
+    let what = kind.with_id(vmid);
     require_set(&cfg, "net", net.as_str(), &what, keys_where(&cfg, is_net))?;
     let before = cfg.get(net.as_str()).and_then(Value::as_str).unwrap_or_default().to_string();
     delete_key(&api, &path, &cfg, net.as_str()).await?;

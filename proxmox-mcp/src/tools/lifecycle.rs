@@ -28,14 +28,6 @@ pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_RESIZE_VM,
 ];
 
-/// "VM" or "Container", to start a sentence.
-fn subject(kind: GuestType) -> &'static str {
-    match kind {
-        GuestType::Qemu => "VM",
-        GuestType::Lxc => "Container",
-    }
-}
-
 /// Send the tool's own request, which starts a Proxmox task, and report it with the task's UPID
 /// and node in the data. An answer without a UPID (the work was done at once) is reported as done.
 pub(crate) async fn start_task(api: &Api, params: impl Serialize, node: &Node, what: impl Display) -> ToolResult {
@@ -92,7 +84,7 @@ async fn power(
     action: Power,
     options: impl Serialize,
 ) -> ToolResult {
-    let out = start_task(&api, options, &node, format!("{} {vmid} {}", subject(kind), action.doing())).await?;
+    let out = start_task(&api, options, &node, format!("{} {vmid} {}", kind.subject(), action.doing())).await?;
     let type_arg = if kind == GuestType::Lxc { ", type lxc" } else { "" };
     let hint = format!(
         "\nFollow the task with proxmox_get_node_task, or check the state with proxmox_get_vm_status (node {node}, vmid {vmid}{type_arg})."
@@ -229,8 +221,8 @@ struct DeleteLxcOptions {
 
 /// Destroy a guest and its disks.
 async fn delete(api: Api, kind: GuestType, node: Node, vmid: VmId, options: impl Serialize) -> ToolResult {
-    let out =
-        start_task(&api, options, &node, format!("{} {vmid} is being destroyed with its disks", subject(kind))).await?;
+    let out = start_task(&api, options, &node, format!("{} {vmid} is being destroyed with its disks", kind.subject()))
+        .await?;
     Ok(with(out, None, "vmid", vmid))
 }
 
@@ -479,7 +471,7 @@ async fn clone<T: Serialize>(
         return Err(ToolError::invalid("newid", "must differ from `vmid`: it is the id of the copy"));
     }
     let named = name.map(|n| format!(" named {n}")).unwrap_or_default();
-    let what = format!("{} {vmid} is being cloned to {newid}{named}", subject(kind));
+    let what = format!("{} {vmid} is being cloned to {newid}{named}", kind.subject());
     let out = start_task(&api, CloneRequest { newid, options }, &node, what).await?;
     Ok(with(with(out, None, "vmid", vmid), None, "newid", newid))
 }
@@ -549,7 +541,7 @@ async fn resize(api: Api, kind: GuestType, node: Node, vmid: VmId, change: Resiz
         return Err(ToolError::InvalidArguments(bad));
     }
     let _: Value = api.send(&change).await?;
-    let mut text = format!("✅ {} {vmid} on {node} updated\n", subject(kind));
+    let mut text = format!("✅ {} {vmid} on {node} updated\n", kind.subject());
     for (label, value, unit) in [
         ("Memory", change.memory, " MiB"),
         ("Swap", change.swap, " MiB"),
