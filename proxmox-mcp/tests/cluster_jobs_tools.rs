@@ -221,13 +221,7 @@ async fn update_backup_job_never_sends_digest() {
 #[tokio::test]
 async fn delete_backup_job_sends_nothing_but_the_path() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE).path(api("/cluster/backup/nightly")).header("authorization", AUTH).body("");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let m = pve.mock_delete("/cluster/backup/nightly", &[], json!(null)).await;
     let out = pve.ok("proxmox_delete_cluster_backup_job", json!({ "id": "nightly" })).await;
     m.assert_async().await;
     assert_eq!(out.text, "✅ Backup job nightly deleted");
@@ -322,18 +316,7 @@ async fn create_and_update_replication_jobs() {
 #[tokio::test]
 async fn delete_replication_job_sends_force_and_keep_as_query() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE)
-                .path(api("/cluster/replication/100-0"))
-                .header("authorization", AUTH)
-                .query_param("keep", "1")
-                .query_param("force", "0")
-                .body("");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let m = pve.mock_delete("/cluster/replication/100-0", &[("keep", "1"), ("force", "0")], json!(null)).await;
     let out =
         pve.ok("proxmox_delete_cluster_replication_job", json!({ "id": "100-0", "keep": true, "force": false })).await;
     m.assert_async().await;

@@ -417,16 +417,7 @@ async fn update_group_posts_to_the_group_list_with_rename() {
 #[tokio::test]
 async fn delete_group() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE)
-                .path(api("/cluster/firewall/groups/web-servers_2"))
-                .header("authorization", AUTH)
-                .body("");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let m = pve.mock_delete("/cluster/firewall/groups/web-servers_2", &[], json!(null)).await;
     let out = pve.ok("proxmox_delete_cluster_firewall_group", json!({ "group": "web-servers_2" })).await;
     m.assert_async().await;
     assert_eq!(out.text, "✅ Security group web-servers_2 deleted");

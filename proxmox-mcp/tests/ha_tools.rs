@@ -163,17 +163,7 @@ async fn update_ha_resource_puts_changes() {
 #[tokio::test]
 async fn delete_ha_resource_sends_purge_in_the_query() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE)
-                .path(api("/cluster/ha/resources/vm:100"))
-                .header("authorization", AUTH)
-                .query_param("purge", "0")
-                .body("");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let m = pve.mock_delete("/cluster/ha/resources/vm:100", &[("purge", "0")], json!(null)).await;
     let out = pve.ok("proxmox_delete_ha_resource", json!({ "sid": "vm:100", "purge": false })).await;
     m.assert_async().await;
     assert_eq!(out.text, "✅ vm:100 is no longer managed by HA");
@@ -246,13 +236,7 @@ async fn ha_groups_list_read_create_update_delete() {
     update.assert_async().await;
     assert_eq!(out.text, "✅ HA group db updated");
 
-    let delete = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE).path(api("/cluster/ha/groups/db")).header("authorization", AUTH).body("");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let delete = pve.mock_delete("/cluster/ha/groups/db", &[], json!(null)).await;
     let out = pve.ok("proxmox_delete_ha_group", json!({ "group": "db" })).await;
     delete.assert_async().await;
     assert_eq!(out.text, "✅ HA group db deleted");

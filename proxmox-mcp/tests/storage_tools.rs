@@ -686,17 +686,11 @@ async fn prune_backups_is_a_dry_run_unless_told() {
         })
         .await;
     let delete = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE)
-                .path(api("/nodes/pve1/storage/local/prunebackups"))
-                .query_param("prune-backups", "keep-last=1,keep-daily=7")
-                .query_param("vmid", "100")
-                .query_param("type", "qemu")
-                .header("authorization", AUTH)
-                .body("");
-            then.status(200).json_body(json!({ "data": UPID }));
-        })
+        .mock_delete(
+            "/nodes/pve1/storage/local/prunebackups",
+            &[("prune-backups", "keep-last=1,keep-daily=7"), ("vmid", "100"), ("type", "qemu")],
+            json!(UPID),
+        )
         .await;
     let args =
         json!({ "node": "pve1", "storage": "local", "keep-last": 1, "keep-daily": 7, "vmid": 100, "type": "qemu" });

@@ -91,6 +91,23 @@ impl Pve {
             .await
     }
 
+    /// A mock of `DELETE /api2/json<path>` with our token, (at least) these query parameters and
+    /// no body, answering `{"data": data}`.
+    pub async fn mock_delete(&self, path: &str, query: &[(&str, &str)], data: Value) -> Mock<'_> {
+        let path = api(path);
+        let query: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.server
+            .mock_async(move |when, then| {
+                let mut when = when.method(Method::DELETE).path(path).header("authorization", AUTH);
+                for (k, v) in &query {
+                    when = when.query_param(k, v);
+                }
+                when.body("");
+                then.status(200).json_body(json!({ "data": data }));
+            })
+            .await
+    }
+
     /// A mock that answers any request with 200 and `{"data": data}`: a test that expects
     /// nothing to be sent checks afterwards that it was called 0 times.
     pub async fn answer_any(&self, data: Value) -> Mock<'_> {
