@@ -5,7 +5,7 @@ mod common;
 
 use common::fakepve::{FakePve, call_ok};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_refused, with};
 use httpmock::Method::{GET, POST};
 use serde_json::json;
 
@@ -173,8 +173,7 @@ async fn create_vm_refuses_injection_and_bad_values() {
         (json!({ "description": "x".repeat(8193) }), "description"),
         (json!({ "args": "-cpu host" }), "args"),
     ] {
-        let mut full = json!({ "node": "pve1", "vmid": 105 });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "vmid": 105 }), args.clone());
         let err = pve.call("proxmox_create_vm", full).await.unwrap_err();
         assert!(err.to_string().contains(&format!("`{arg}")), "{args}: {err}");
     }
@@ -272,8 +271,7 @@ async fn create_lxc_sends_the_password_but_never_shows_it() {
         (json!({ "features": { "mount": "nfs" } }), "features"),
         (json!({ "hostname": "a b" }), "hostname"),
     ] {
-        let mut full = json!({ "node": "pve1", "vmid": 108, "ostemplate": "local:vztmpl/a.tar.gz" });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "vmid": 108, "ostemplate": "local:vztmpl/a.tar.gz" }), args.clone());
         let err = pve.call("proxmox_create_lxc", full).await.unwrap_err();
         assert!(err.to_string().contains(&format!("`{arg}")), "{args}: {err}");
     }

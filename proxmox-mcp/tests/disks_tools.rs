@@ -5,7 +5,7 @@ mod common;
 
 use common::fakepve::{FakePve, assert_accepted, call_ok, config_value};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_refused, with};
 use httpmock::Method::{POST, PUT};
 use serde_json::{Value, json};
 
@@ -136,8 +136,7 @@ async fn resize_tools_send_disk_and_size() {
         ("proxmox_resize_disk_lxc", json!({ "disk": "mp256", "size": "+1G" }), "disk"),
         ("proxmox_resize_disk_lxc", json!({ "disk": "rootfs", "size": "+1G,x" }), "size"),
     ] {
-        let mut full = json!({ "node": "pve1", "vmid": 101 });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "vmid": 101 }), args.clone());
         let err = pve.call(tool, full).await.unwrap_err();
         assert!(err.to_string().contains(&format!("`{arg}`")), "{tool} {args}: {err}");
     }
@@ -289,8 +288,7 @@ async fn bad_disk_arguments_are_refused_before_any_request() {
         ("proxmox_move_disk_vm", json!({ "disk": "scsi0", "storage": "ceph", "format": "qcow" }), "format"),
         ("proxmox_move_disk_lxc", json!({ "disk": "scsi0", "storage": "ceph" }), "disk"),
     ] {
-        let mut full = vm.clone();
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&vm, args.clone());
         let err = pve.call(tool, full).await.unwrap_err();
         assert!(err.to_string().contains(&format!("`{arg}`")), "{tool} {args}: {err}");
     }
@@ -299,11 +297,7 @@ async fn bad_disk_arguments_are_refused_before_any_request() {
 
 #[tokio::test]
 async fn disk_tools_are_elevated() {
-    let vm = |extra: Value| {
-        let mut v = json!({ "node": "pve1", "vmid": 101 });
-        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-        v
-    };
+    let vm = |extra: Value| with(&json!({ "node": "pve1", "vmid": 101 }), extra);
     assert_refused("proxmox_add_disk_vm", vm(json!({ "disk": "scsi1", "storage": "local-lvm", "size": 1 }))).await;
     assert_refused(
         "proxmox_add_mountpoint_lxc",

@@ -5,7 +5,7 @@ mod common;
 
 use common::fakepve::{FakePve, call_ok};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_names_arg, assert_refused, invalid_args};
+use common::{AUTH, Pve, api, assert_names_arg, assert_refused, invalid_args, with};
 use httpmock::Method::{DELETE, GET, POST, PUT};
 use proxmox_mcp::Registry;
 use serde_json::{Value, json};
@@ -18,15 +18,6 @@ fn scopes() -> [(&'static str, &'static str, Value, &'static str); 3] {
         ("vm", "/nodes/pve1/qemu/100/firewall/rules", json!({ "node": "pve1", "vmid": 100 }), "VM 100 on pve1"),
         ("lxc", "/nodes/pve1/lxc/200/firewall/rules", json!({ "node": "pve1", "vmid": 200 }), "container 200 on pve1"),
     ]
-}
-
-/// `base` with the fields of `extra` added.
-fn with(base: &Value, extra: Value) -> Value {
-    let mut out = base.clone();
-    for (k, v) in extra.as_object().unwrap() {
-        out[k] = v.clone();
-    }
-    out
 }
 
 fn tool(verb: &str, scope: &str) -> String {

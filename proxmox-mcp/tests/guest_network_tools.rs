@@ -5,7 +5,7 @@ mod common;
 
 use common::fakepve::{FakePve, call_ok, config_value};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_refused, with};
 use httpmock::Method::PUT;
 use serde_json::json;
 
@@ -210,8 +210,7 @@ async fn bad_network_arguments_are_refused_before_any_request() {
         ("proxmox_remove_network_vm", json!({ "net": "net0,net1" }), "net"),
         ("proxmox_remove_network_lxc", json!({ "net": "" }), "net"),
     ] {
-        let mut full = json!({ "node": "pve1", "vmid": 101 });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "vmid": 101 }), args.clone());
         let err = pve.call(tool, full).await.unwrap_err();
         assert!(err.to_string().contains(&format!("`{arg}`")), "{tool} {args}: {err}");
     }

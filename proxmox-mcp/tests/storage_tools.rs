@@ -5,7 +5,7 @@ mod common;
 
 use common::fakepve::{FakePve, assert_accepted, call_ok};
 use common::mcp::{Session, text};
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_refused, with};
 use httpmock::Method::{DELETE, GET, POST, PUT};
 use proxmox_mcp::client::{Params, Upload};
 use proxmox_mcp::{ApiError, ApiPath, Registry, ToolError, ToolResult};
@@ -306,8 +306,7 @@ async fn upload_to_storage_streams_a_multipart_file() {
         (json!({ "file": "debian-13.iso", "checksum": "abc", "checksum-algorithm": "md5" }), "`checksum`"),
         (json!({ "file": "debian-13.iso", "checksum": "a".repeat(32) }), "`checksum-algorithm`"),
     ] {
-        let mut full = json!({ "node": "pve1", "storage": "local", "content": "iso" });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "storage": "local", "content": "iso" }), args.clone());
         let err = call_with_upload_dir(&pve, Some(dir.clone()), "proxmox_upload_to_storage", full).await.unwrap_err();
         assert!(err.to_string().contains(arg), "{args}: {err}");
         assert!(!err.to_string().contains("secret"), "{err}");
@@ -405,8 +404,7 @@ async fn download_url_to_storage_sends_the_api_parameters() {
         (json!({ "url": "https://example.com/t.tar.gz", "content": "vztmpl", "compression": "gz" }), "`compression`"),
         (json!({ "url": "https://example.com/a.iso", "content": "vztmpl" }), "`filename`"),
     ] {
-        let mut full = json!({ "node": "pve1", "storage": "local" });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "storage": "local" }), args.clone());
         let err = pve.call("proxmox_download_url_to_storage", full).await.unwrap_err().to_string();
         assert!(err.contains(arg), "{args}: {err}");
     }

@@ -144,6 +144,15 @@ pub async fn assert_refused(tool: &str, args: Value) {
     assert_eq!(any.calls_async().await, 0, "{tool} sent a request although refused");
 }
 
+/// `base` (an object) with the fields of `extra` (an object) added or replaced.
+pub fn with(base: &Value, extra: Value) -> Value {
+    let mut out = base.clone();
+    for (k, v) in extra.as_object().unwrap() {
+        out[k] = v.clone();
+    }
+    out
+}
+
 /// Call `tool` against a fresh mock that takes exactly one request: `method path` with exactly
 /// these parameters (query string for GET and DELETE, a DELETE with no body; form body
 /// otherwise), answering `answer`. Returns the (successful) result.
