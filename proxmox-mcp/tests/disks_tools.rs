@@ -14,15 +14,11 @@ const UPID: &str = "UPID:pve1:0000ABCD:00001234:65F0A1B2:resize:101:root@pam!mcp
 #[tokio::test]
 async fn add_disk_vm_writes_a_typed_drive_to_a_free_slot() {
     let pve = Pve::start().await;
-    let get = pve
-        .mock_get("/nodes/pve1/qemu/101/config", json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "digest": "d1" }))
-        .await;
-    let put = pve
-        .mock_form(
-            PUT,
+    let (get, put) = pve
+        .mock_config_change(
             "/nodes/pve1/qemu/101/config",
+            json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "digest": "d1" }),
             &[("scsi1", "local-lvm:10,cache=writeback,discard=on,ssd=1"), ("digest", "d1")],
-            json!(null),
         )
         .await;
     let out = pve
@@ -71,18 +67,11 @@ async fn add_disk_vm_refuses_a_slot_in_use() {
 #[tokio::test]
 async fn add_mountpoint_lxc_sends_the_mount_path() {
     let pve = Pve::start().await;
-    let get = pve
-        .mock_get(
+    let (get, put) = pve
+        .mock_config_change(
             "/nodes/pve1/lxc/200/config",
             json!({ "rootfs": "local-lvm:subvol-200-disk-0,size=8G", "digest": "c1" }),
-        )
-        .await;
-    let put = pve
-        .mock_form(
-            PUT,
-            "/nodes/pve1/lxc/200/config",
             &[("mp0", "local-lvm:16,mp=/srv/data,backup=1"), ("digest", "c1")],
-            json!(null),
         )
         .await;
     let out = pve

@@ -12,18 +12,11 @@ use serde_json::json;
 #[tokio::test]
 async fn add_network_vm_builds_the_nic_from_typed_fields() {
     let pve = Pve::start().await;
-    let get = pve
-        .mock_get(
+    let (get, put) = pve
+        .mock_config_change(
             "/nodes/pve1/qemu/101/config",
             json!({ "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0", "digest": "n1" }),
-        )
-        .await;
-    let put = pve
-        .mock_form(
-            PUT,
-            "/nodes/pve1/qemu/101/config",
             &[("net1", "e1000=BC:24:11:AA:BB:CC,bridge=vmbr1,tag=20,firewall=1"), ("digest", "n1")],
-            json!(null),
         )
         .await;
     let out = pve
@@ -80,18 +73,11 @@ async fn add_network_lxc_names_the_interface_after_the_slot() {
 #[tokio::test]
 async fn update_network_vm_merges_into_the_current_nic() {
     let pve = Pve::start().await;
-    let get = pve
-        .mock_get(
+    let (get, put) = pve
+        .mock_config_change(
             "/nodes/pve1/qemu/101/config",
             json!({ "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1,tag=5,queues=4", "digest": "n3" }),
-        )
-        .await;
-    let put = pve
-        .mock_form(
-            PUT,
-            "/nodes/pve1/qemu/101/config",
             &[("net0", "vmxnet3=BC:24:11:00:00:01,bridge=vmbr2,firewall=0,queues=4"), ("digest", "n3")],
-            json!(null),
         )
         .await;
     let out = pve

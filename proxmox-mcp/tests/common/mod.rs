@@ -91,6 +91,12 @@ impl Pve {
             .await
     }
 
+    /// A guest configuration change: `GET path` answers `cfg`, a `PUT path` with (at least) these
+    /// form fields answers null, both with our token. Returns the (read, write) mocks.
+    pub async fn mock_config_change(&self, path: &str, cfg: Value, form: &[(&str, &str)]) -> (Mock<'_>, Mock<'_>) {
+        (self.mock_get(path, cfg).await, self.mock_form(Method::PUT, path, form, Value::Null).await)
+    }
+
     /// A mock of `DELETE /api2/json<path>` with our token, (at least) these query parameters and
     /// no body, answering `{"data": data}`.
     pub async fn mock_delete(&self, path: &str, query: &[(&str, &str)], data: Value) -> Mock<'_> {
