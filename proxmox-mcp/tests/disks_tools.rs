@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_accepted, call_ok, config_value};
+use common::fakepve::{FakePve, assert_accepted, call_ok, config_value, create_guests};
 use common::mcp::text;
 use common::{AUTH, Pve, api, assert_refused, with};
 use httpmock::Method::{POST, PUT};
@@ -305,11 +305,7 @@ async fn disk_tools_are_elevated() {
 async fn disk_tools_are_accepted_by_fakepve() {
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
-    // A VM and a container of our own (stopped, so changes apply at once).
-    call_ok(&mut s, "proxmox_create_vm", json!({ "node": "pve1", "vmid": 310, "disk_size": 2 })).await;
-    let template = "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst";
-    call_ok(&mut s, "proxmox_create_lxc", json!({ "node": "pve1", "vmid": 311, "ostemplate": template, "rootfs": 2 }))
-        .await;
+    create_guests(&mut s, 310, 311, 2).await;
 
     // VM: add a disk, see it, refuse the same slot again, grow and move it, remove it.
     call_ok(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::fakepve::{FakePve, call_ok, config_value};
+use common::fakepve::{FakePve, call_ok, config_value, create_guests};
 use common::mcp::text;
 use common::{AUTH, Pve, api, assert_refused, with};
 use httpmock::Method::PUT;
@@ -220,10 +220,7 @@ async fn network_tools_are_elevated() {
 async fn network_tools_are_accepted_by_fakepve() {
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
-    call_ok(&mut s, "proxmox_create_vm", json!({ "node": "pve1", "vmid": 320, "disk_size": 1 })).await;
-    let template = "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst";
-    call_ok(&mut s, "proxmox_create_lxc", json!({ "node": "pve1", "vmid": 321, "ostemplate": template, "rootfs": 1 }))
-        .await;
+    create_guests(&mut s, 320, 321, 1).await;
 
     // VM: add net1, read it back, change it (the MAC stays), remove it.
     call_ok(
