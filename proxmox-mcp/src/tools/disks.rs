@@ -317,11 +317,6 @@ impl DiskOptions {
 
 // ---------------------------------------------------------------------------- shared helpers
 
-/// The guest's configuration (pending changes applied, as Proxmox shows it by default).
-pub(crate) async fn read_config(api: &Api, path: &ApiPath) -> Result<Value, ToolError> {
-    api.get(path, ()).await
-}
-
 /// True if the configuration sets this key.
 pub(crate) fn has_key(cfg: &Value, key: &str) -> bool {
     cfg.get(key).is_some_and(|v| !v.is_null())
@@ -361,9 +356,13 @@ pub(crate) async fn delete_key(api: &Api, path: &ApiPath, cfg: &Value, key: &str
     Ok(())
 }
 
-/// The tool's own path (all the config tools of these areas have one).
-pub(crate) fn own_path(api: &Api) -> Result<ApiPath, ToolError> {
-    api.path().cloned().ok_or_else(|| ToolError::Other("internal error: this tool has no path".into()))
+/// The tool's own path (all the config tools of these areas have one: the guest's
+/// configuration) and the configuration read from it (pending changes applied, as Proxmox
+/// shows it by default).
+pub(crate) async fn own_config(api: &Api) -> Result<(ApiPath, Value), ToolError> {
+    let path = api.path().cloned().ok_or_else(|| ToolError::Other("internal error: this tool has no path".into()))?;
+    let cfg = api.get(&path, ()).await?;
+    Ok((path, cfg))
 }
 
 /// Refuse a slot that is in use, suggesting a free one of the same kind.
@@ -434,8 +433,7 @@ async fn proxmox_add_disk_vm(
     size: GiB,
     #[flatten] options: DiskOptions,
 ) -> ToolResult {
-    let path = own_path(&api)?;
-    let cfg = read_config(&api, &path).await?;
+    let (path, cfg) = own_config(&api).await?;
     let bus = VM_BUSES.iter().find(|(b, max)| key_index(disk.as_str(), b, *max).is_some());
     let (prefix, max) = bus.copied().unwrap_or(("scsi", 30));
     require_free(&cfg, "disk", disk.as_str(), prefix, max, &format!("VM {vmid}"))?;
@@ -471,8 +469,7 @@ async fn proxmox_add_mountpoint_lxc(
     /// Mount it read-only.
     ro: Option<bool>,
 ) -> ToolResult {
-    let config = own_path(&api)?;
-    let cfg = read_config(&api, &config).await?;
+    let (config, cfg) = own_config(&api).await?;
     require_free(&cfg, "mp", mp.as_str(), "mp", 255, &format!("container {vmid}"))?;
     let mut value = format!("{storage}:{},mp={path}", size.get());
     for (key, v) in [("backup", backup), ("ro", ro)] {
@@ -557,8 +554,7 @@ async fn proxmox_remove_disk_vm(
     /// The disk to remove, e.g. scsi1, ide2 or unused0.
     disk: VmDisk,
 ) -> ToolResult {
-    let path = own_path(&api)?;
-    let cfg = read_config(&api, &path).await?;
+    let (path, cfg) = own_config(&api).await?;
     let existing = keys_where(&cfg, |k| VmDisk::new(k).is_ok());
     require_set(&cfg, "disk", disk.as_str(), &format!("VM {vmid}"), existing)?;
     let before = cfg.get(disk.as_str()).map(format::value).unwrap_or_default();
@@ -589,8 +585,7 @@ async fn proxmox_remove_mountpoint_lxc(
     if mp.as_str() == "rootfs" {
         return Err(ToolError::invalid("mp", "the root disk (rootfs) cannot be removed"));
     }
-    let path = own_path(&api)?;
-    let cfg = read_config(&api, &path).await?;
+    let (path, cfg) = own_config(&api).await?;
     let existing = keys_where(&cfg, |k| k != "rootfs" && CtVolume::new(k).is_ok());
     require_set(&cfg, "mp", mp.as_str(), &format!("container {vmid}"), existing)?;
     let before = cfg.get(mp.as_str()).map(format::value).unwrap_or_default();
