@@ -612,6 +612,21 @@ struct Move<'a> {
     bwlimit: Option<u64>,
 }
 
+/// Shared by the two move tools: send the move and report its task and what becomes of the
+/// source volume.
+async fn move_volume(api: Api, node: Node, kind: GuestType, vmid: VmId, request: Move<'_>) -> ToolResult {
+    let name = request.disk.or(request.volume).unwrap_or_default();
+    let (storage, delete) = (request.storage, request.delete);
+    let upid: String = api.send(&request).await?;
+    let kept = match kind {
+        GuestType::Qemu => "kept as an unused disk",
+        GuestType::Lxc => "kept as an unused volume",
+    };
+    let mut out = ToolOutput::task(format!("Moving {name} of {} to {storage}", kind.with_id(vmid)), &node, upid);
+    out.text.push_str(&format!("\n• Source volume: {}", if delete { "deleted after the copy" } else { kept }));
+    Ok(out)
+}
+
 /// Move a disk of a QEMU VM to another storage (also while it runs). By default the source
 /// volume is deleted after the copy; with delete=false it stays as an unused disk.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/move_disk", method = POST, elevated, category = "Disks")]
@@ -633,23 +648,15 @@ async fn proxmox_move_disk_vm(
     /// Bandwidth limit in KiB/s.
     bwlimit: Option<Ranged<0, 4_294_967_295>>,
 ) -> ToolResult {
-    let delete = delete.unwrap_or(true);
-    let upid: String = api
-        .send(Move {
-            disk: Some(disk.as_str()),
-            volume: None,
-            storage: &storage,
-            delete,
-            format,
-            bwlimit: bwlimit.map(Ranged::get),
-        })
-        .await?;
-    let mut out = ToolOutput::task(format!("Moving {disk} of VM {vmid} to {storage}"), &node, upid);
-    out.text.push_str(&format!(
-        "\n• Source volume: {}",
-        if delete { "deleted after the copy" } else { "kept as an unused disk" }
-    ));
-    Ok(out)
+    let request = Move {
+        disk: Some(disk.as_str()),
+        volume: None,
+        storage: &storage,
+        delete: delete.unwrap_or(true),
+        format,
+        bwlimit: bwlimit.map(Ranged::get),
+    };
+    move_volume(api, node, GuestType::Qemu, vmid, request).await
 }
 
 /// Move a volume of an LXC container (rootfs or a mount point) to another storage. The container
@@ -672,23 +679,15 @@ async fn proxmox_move_disk_lxc(
     /// Bandwidth limit in KiB/s.
     bwlimit: Option<Ranged<0, 4_294_967_295>>,
 ) -> ToolResult {
-    let delete = delete.unwrap_or(true);
-    let upid: String = api
-        .send(Move {
-            disk: None,
-            volume: Some(disk.as_str()),
-            storage: &storage,
-            delete,
-            format: None,
-            bwlimit: bwlimit.map(Ranged::get),
-        })
-        .await?;
-    let mut out = ToolOutput::task(format!("Moving {disk} of container {vmid} to {storage}"), &node, upid);
-    out.text.push_str(&format!(
-        "\n• Source volume: {}",
-        if delete { "deleted after the copy" } else { "kept as an unused volume" }
-    ));
-    Ok(out)
+    let request = Move {
+        disk: None,
+        volume: Some(disk.as_str()),
+        storage: &storage,
+        delete: delete.unwrap_or(true),
+        format: None,
+        bwlimit: bwlimit.map(Ranged::get),
+    };
+    move_volume(api, node, GuestType::Lxc, vmid, request).await
 }
 
 #[cfg(test)]
