@@ -566,10 +566,7 @@ fn pair(t: &str, a: &str) -> (String, String) {
 async fn firewall_tools_are_accepted_and_keep_state_in_fakepve() {
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
-    let mut call = async |tool: &str, args: Value| {
-        let result = call_ok(&mut s, tool, args).await;
-        result
-    };
+    let mut call = async |tool: &str, args: Value| call_ok(&mut s, tool, args).await;
 
     // Security groups: create, rename by create, list, read, re-comment.
     call("proxmox_create_cluster_firewall_group", json!({ "group": "webservers", "comment": "web" })).await;
@@ -627,10 +624,7 @@ async fn firewall_tools_are_accepted_and_keep_state_in_fakepve() {
     call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0, "digest": digest })).await;
     let stale = s.call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0, "digest": digest })).await;
     assert_eq!(stale["isError"], true, "{}", text(&stale));
-    let mut call = async |tool: &str, args: Value| {
-        let result = call_ok(&mut s, tool, args).await;
-        result
-    };
+    let mut call = async |tool: &str, args: Value| call_ok(&mut s, tool, args).await;
     call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0 })).await;
     call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0 })).await;
     let rules = call("proxmox_list_cluster_firewall_rules", json!({})).await;
