@@ -70,6 +70,13 @@ pub fn flag(obj: &Value, key: &str) -> Option<bool> {
     }
 }
 
+/// A Proxmox boolean, whichever way it came (`true`, `1`, `"1"`, `"true"`); `None` when absent
+/// or anything else. Stricter than [`flag`]: other strings are not true.
+pub fn truthy(v: Option<&Value>) -> Option<bool> {
+    let v = v?;
+    v.as_bool().or_else(|| v.as_u64().map(|n| n != 0)).or_else(|| v.as_str().map(|s| s == "1" || s == "true"))
+}
+
 pub fn u64_field(obj: &Value, key: &str) -> Option<u64> {
     obj.get(key).and_then(|v| v.as_u64().or_else(|| v.as_f64().map(|f| f as u64)).or_else(|| v.as_str()?.parse().ok()))
 }
@@ -121,6 +128,18 @@ pub fn timestamp(secs: u64) -> String {
 
 /// `2026-01-02 03:04:05 UTC` from seconds since the Unix epoch.
 pub fn utc(epoch_secs: i64) -> String {
+    let (date, secs) = civil(epoch_secs);
+    format!("{date} {:02}:{:02}:{:02} UTC", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// `2026-01-02 03:04 UTC` from seconds since the Unix epoch (for schedules: no seconds).
+pub fn utc_minutes(epoch_secs: i64) -> String {
+    let (date, secs) = civil(epoch_secs);
+    format!("{date} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
+}
+
+/// The date (`2026-01-02`) and the seconds into that day of a Unix time.
+fn civil(epoch_secs: i64) -> (String, i64) {
     let (days, secs) = (epoch_secs.div_euclid(86_400), epoch_secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -132,7 +151,7 @@ pub fn utc(epoch_secs: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", secs / 3600, secs % 3600 / 60, secs % 60)
+    (format!("{year:04}-{month:02}-{day:02}"), secs)
 }
 
 /// Standard base64 (RFC 4648, with padding).
@@ -180,6 +199,13 @@ mod tests {
         assert_eq!(super::utc(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(super::utc(1_767_225_599), "2025-12-31 23:59:59 UTC");
         assert_eq!(super::utc(-1), "1969-12-31 23:59:59 UTC");
+    }
+
+    #[test]
+    fn utc_minute_dates() {
+        assert_eq!(super::utc_minutes(0), "1970-01-01 00:00 UTC");
+        assert_eq!(super::utc_minutes(1_764_057_600), "2025-11-25 08:00 UTC");
+        assert_eq!(super::utc_minutes(951_782_400), "2000-02-29 00:00 UTC");
     }
 
     #[test]

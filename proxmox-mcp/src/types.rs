@@ -250,6 +250,37 @@ string_id! {
     })
 }
 
+/// One label of a DNS name: `[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?`, at most 63 characters.
+fn dns_label(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 63 && hostname_label(s)
+}
+
+string_id! {
+    /// A DNS name (Proxmox format `dns-name`): a VM name or a container host name, e.g. `web-01`.
+    DnsName, kind = "DNS name", pattern = "^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$", max = 253,
+    rule = "letters, digits and inner `-`, labels separated by `.`, e.g. web-01 or web-01.example.com",
+    check = |s| s.split('.').all(dns_label)
+}
+
+string_id! {
+    /// A resource pool (Proxmox format `pve-poolid`), e.g. `prod` or `prod/web` (up to 3 levels).
+    PoolId, kind = "pool id", pattern = "^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$", max = 128,
+    rule = "letters, digits, `-`, `_` and `.`, up to 3 levels joined by `/`, e.g. prod",
+    check = |s| {
+        let parts: Vec<&str> = s.split('/').collect();
+        parts.len() <= 3
+            && parts.iter().all(|p| *p != "." && *p != ".." && !p.is_empty() && p.chars().all(|c| is_alnum(c) || "-_.".contains(c)))
+    }
+}
+
+string_id! {
+    /// A configuration digest as Proxmox returns it (SHA-1/SHA-256 hex): a change that carries
+    /// it is refused if the configuration changed since it was read.
+    Digest, kind = "configuration digest", pattern = "^[0-9a-fA-F]+$", max = 64,
+    rule = "the hex `digest` a read of the configuration returned",
+    check = |s| s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
 impl PathSegment for Volume {
     const TAIL: bool = true;
     fn segment(&self) -> Cow<'_, str> {
@@ -442,6 +473,17 @@ impl GuestType {
             GuestType::Lxc => "container",
         }
     }
+    /// "VM" or "Container", to start a sentence.
+    pub fn subject(self) -> &'static str {
+        match self {
+            GuestType::Qemu => "VM",
+            GuestType::Lxc => "Container",
+        }
+    }
+    /// "VM 100" or "container 200", for messages.
+    pub fn with_id(self, vmid: VmId) -> String {
+        format!("{} {vmid}", self.noun())
+    }
 }
 
 impl fmt::Display for GuestType {
@@ -528,6 +570,47 @@ mod tests {
         }
         assert_eq!(ServiceName::PveHaLrm.to_string(), "pve-ha-lrm");
         assert_eq!(serde_json::from_str::<ServiceName>("\"systemd-journald\"").unwrap(), ServiceName::SystemdJournald);
+    }
+
+    #[test]
+    fn dns_names() {
+        let long = vec!["a".repeat(63); 4].join(".");
+        for ok in ["web-01", "a", "web.example.com", &"a".repeat(63), &long[..253]] {
+            assert!(DnsName::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["-web", "web-", "web_01", "web..x", ".web", "a b", "web,x=1", "", &"a".repeat(64), &long[..254]] {
+            assert!(DnsName::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pool_ids() {
+        for ok in ["prod", "prod/web", "a/b/c", "x.y_z-1", &"p".repeat(128)] {
+            assert!(PoolId::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a/b/c/d", "../x", "a/./b", "a//b", "/a", "a/", "a b", "a,b", &"p".repeat(129)] {
+            assert!(PoolId::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn digests() {
+        for ok in ["0123abcd", "ABCDEF0123456789", &"f".repeat(64)] {
+            assert!(Digest::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "zz", "ab cd", "../x", &"f".repeat(65)] {
+            assert!(Digest::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn guest_words() {
+        let vmid = VmId::new(100).unwrap();
+        assert_eq!(
+            (GuestType::Qemu.with_id(vmid), GuestType::Lxc.with_id(vmid)),
+            ("VM 100".into(), "container 100".into())
+        );
+        assert_eq!((GuestType::Qemu.subject(), GuestType::Lxc.subject()), ("VM", "Container"));
     }
 
     #[test]

@@ -3,37 +3,14 @@
 
 mod common;
 
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_refused, invalid_args};
 use httpmock::Method::{GET, POST};
-use proxmox_mcp::ToolError;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-/// A mock that answers anything with 500, to prove nothing was sent.
-async fn catch_all(pve: &Pve) -> httpmock::Mock<'_> {
-    pve.server
-        .mock_async(|_, then| {
-            then.status(500);
-        })
-        .await
-}
-
-fn invalid_args(result: Result<proxmox_mcp::ToolOutput, ToolError>) -> Vec<(String, String)> {
-    match result {
-        Err(ToolError::InvalidArguments(list)) => list,
-        other => panic!("expected invalid arguments, got {other:?}"),
-    }
-}
-
 /// A GET agent endpoint of VM 100 on pve1 answering `{"result": result}`.
 async fn agent_get<'a>(pve: &'a Pve, command: &str, result: Value) -> httpmock::Mock<'a> {
-    let path = api(&format!("/nodes/pve1/qemu/100/agent/{command}"));
-    pve.server
-        .mock_async(|when, then| {
-            when.method(GET).path(path).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": { "result": result } }));
-        })
-        .await
+    pve.mock_get(&format!("/nodes/pve1/qemu/100/agent/{command}"), json!({ "result": result })).await
 }
 
 #[tokio::test]
@@ -184,7 +161,7 @@ async fn agent_exec_sends_the_argv_as_an_array() {
 #[tokio::test]
 async fn commands_are_never_given_to_a_shell_by_accident() {
     let pve = Pve::start().await;
-    let any = catch_all(&pve).await;
+    let any = pve.fail_any().await;
     for (tool, command) in [
         ("proxmox_agent_exec", json!("cat /etc/passwd | grep root")),
         ("proxmox_agent_exec", json!("echo 'a b'")),
@@ -401,7 +378,7 @@ async fn execute_vm_command_names_the_pid_when_the_status_fails() {
 #[tokio::test]
 async fn execute_vm_command_refuses_containers_without_a_request() {
     let pve = Pve::start().await;
-    let any = catch_all(&pve).await;
+    let any = pve.fail_any().await;
     let list = invalid_args(
         pve.call(
             "proxmox_execute_vm_command",
@@ -436,7 +413,7 @@ async fn elevated_tools_are_refused_without_elevation() {
 
 #[tokio::test]
 async fn agent_tools_are_accepted_by_fakepve() {
-    use common::fakepve::{FakePve, assert_accepted, assert_ok};
+    use common::fakepve::{FakePve, assert_accepted, call_ok};
     use common::mcp::text;
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
@@ -451,8 +428,7 @@ async fn agent_tools_are_accepted_by_fakepve() {
         "proxmox_agent_get_timezone",
         "proxmox_agent_get_vcpus",
     ] {
-        let result = s.call(tool, vm.clone()).await;
-        assert_ok(tool, &result);
+        call_ok(&mut s, tool, vm.clone()).await;
     }
     let os = s.call("proxmox_agent_get_osinfo", vm.clone()).await;
     assert!(text(&os).contains("Debian GNU/Linux 13 (trixie)"), "{}", text(&os));
@@ -462,32 +438,27 @@ async fn agent_tools_are_accepted_by_fakepve() {
     assert!(text(&cpus).contains("• vCPUs: 2"), "{}", text(&cpus));
 
     // Start, then read the status by pid.
-    let started = s
-        .call(
-            "proxmox_agent_exec",
-            json!({ "node": "pve1", "vmid": 100, "command": ["cat"], "args": ["-n"], "input-data": "hello\n" }),
-        )
-        .await;
-    assert_ok("proxmox_agent_exec", &started);
+    let started = call_ok(
+        &mut s,
+        "proxmox_agent_exec",
+        json!({ "node": "pve1", "vmid": 100, "command": ["cat"], "args": ["-n"], "input-data": "hello\n" }),
+    )
+    .await;
     let pid = started["structuredContent"]["pid"].as_u64().unwrap();
-    let status = s.call("proxmox_agent_exec_status", json!({ "node": "pve1", "vmid": 100, "pid": pid })).await;
-    assert_ok("proxmox_agent_exec_status", &status);
+    let status = call_ok(&mut s, "proxmox_agent_exec_status", json!({ "node": "pve1", "vmid": 100, "pid": pid })).await;
     assert_eq!(status["structuredContent"]["exited"], true, "{}", text(&status));
 
     // Run and wait, end to end: exec, then exec-status polled until it has exited.
-    let ran = s
-        .call(
-            "proxmox_execute_vm_command",
-            json!({ "node": "pve1", "vmid": 100, "command": ["uname", "-a"], "timeout": 10 }),
-        )
-        .await;
-    assert_ok("proxmox_execute_vm_command", &ran);
+    let ran = call_ok(
+        &mut s,
+        "proxmox_execute_vm_command",
+        json!({ "node": "pve1", "vmid": 100, "command": ["uname", "-a"], "timeout": 10 }),
+    )
+    .await;
     assert_eq!(ran["structuredContent"]["exitcode"], 0, "{}", text(&ran));
     assert!(ran["structuredContent"]["pid"].as_u64().unwrap() > pid);
     assert!(text(&ran).contains("finished: exit code 0"), "{}", text(&ran));
-    let ran =
-        s.call("proxmox_execute_vm_command", json!({ "node": "pve1", "vmid": 100, "command": "uptime -p" })).await;
-    assert_ok("proxmox_execute_vm_command", &ran);
+    call_ok(&mut s, "proxmox_execute_vm_command", json!({ "node": "pve1", "vmid": 100, "command": "uptime -p" })).await;
 
     // VM 101 is stopped: no agent answers (Proxmox's error, not a rejected request).
     let stopped =

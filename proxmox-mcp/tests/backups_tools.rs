@@ -3,58 +3,14 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_accepted, assert_ok};
+use common::fakepve::{FakePve, assert_accepted, call_ok};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
-use proxmox_mcp::{ToolError, ToolOutput};
+use common::{AUTH, Pve, api, assert_refused, assert_refused_arg, assert_task, expect};
 use serde_json::{Value, json};
 
 const UPID: &str = "UPID:pve1:0000ABCD:00001234:65F0A1B2:vzdump:100:root@pam!mcp:";
 const VM_BACKUP: &str = "local:backup/vzdump-qemu-100-2025_01_31-12_00_00.vma.zst";
 const CT_BACKUP: &str = "local:backup/vzdump-lxc-200-2025_01_31-12_00_00.tar.zst";
-
-/// Call `tool` against a mock that takes exactly one request: `method path` with exactly these
-/// parameters (query string for GET and DELETE, a DELETE with no body; form body otherwise),
-/// answering `answer`.
-async fn expect(
-    tool: &str,
-    args: Value,
-    method: &str,
-    path: &str,
-    params: &[(&str, &str)],
-    answer: Value,
-) -> ToolOutput {
-    let pve = Pve::start().await;
-    let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let query = method == "DELETE" || method == "GET";
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            let mut when = when.method(method).path(api(path)).header("authorization", AUTH);
-            for (k, v) in &params {
-                when = if query { when.query_param(k, v) } else { when.form_urlencoded_tuple(k, v) };
-            }
-            if method == "DELETE" {
-                when.query_param_count(".*", ".*", params.len()).body("");
-            } else if query {
-                when.query_param_count(".*", ".*", params.len());
-            } else {
-                when.form_urlencoded_tuple_count(".*", ".*", params.len());
-            }
-            then.status(200).json_body(json!({ "data": answer }));
-        })
-        .await;
-    let out = pve.ok(tool, args).await;
-    m.assert_async().await;
-    out
-}
-
-fn assert_task(out: &ToolOutput, what: &str) {
-    assert!(out.text.starts_with(&format!("✅ {what}")), "{}", out.text);
-    assert!(out.text.contains(&format!("• Node: pve1\n• Task: {UPID}")), "{}", out.text);
-    assert_eq!(out.data["upid"], UPID);
-    assert_eq!(out.data["node"], "pve1");
-}
 
 #[tokio::test]
 async fn create_backup_posts_vzdump_with_zstd_by_default() {
@@ -67,7 +23,7 @@ async fn create_backup_posts_vzdump_with_zstd_by_default() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "Backup of VM 100 started");
+    assert_task(&out, UPID, "Backup of VM 100 started");
     for expected in
         ["• Storage: the node's default", "• Mode: snapshot: live backup, no downtime", "• Compression: zstd"]
     {
@@ -101,7 +57,7 @@ async fn create_backup_sends_every_option() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "Backup of container 200 started");
+    assert_task(&out, UPID, "Backup of container 200 started");
     assert!(out.text.contains("• Storage: backups\n• Mode: stop: "), "{}", out.text);
     assert!(out.text.contains("• Compression: none"), "{}", out.text);
     for (given, sent) in [("0", "0"), ("1", "1"), ("gzip", "gzip"), ("lzo", "lzo")] {
@@ -197,7 +153,7 @@ async fn restore_vm_posts_archive_to_qemu() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, &format!("Backup {VM_BACKUP} is being restored to VM 100"));
+    assert_task(&out, UPID, &format!("Backup {VM_BACKUP} is being restored to VM 100"));
     assert!(out.text.contains("• Storage: local-lvm\n⚠️ An existing VM 100 is overwritten."), "{}", out.text);
     assert_eq!(out.data["archive"], VM_BACKUP);
     // No `restore` parameter: POST /nodes/{node}/qemu has none (the old server sent one).
@@ -224,7 +180,7 @@ async fn restore_lxc_posts_the_archive_as_ostemplate_with_restore() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, &format!("Backup {CT_BACKUP} is being restored to container 300"));
+    assert_task(&out, UPID, &format!("Backup {CT_BACKUP} is being restored to container 300"));
     expect(
         "proxmox_restore_backup_lxc",
         json!({ "node": "pve1", "vmid": 200, "archive": CT_BACKUP, "force": true, "start": true }),
@@ -247,7 +203,7 @@ async fn delete_backup_deletes_the_volume() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, &format!("Backup {VM_BACKUP} is being deleted from local"));
+    assert_task(&out, UPID, &format!("Backup {VM_BACKUP} is being deleted from local"));
     assert!(out.text.contains("cannot be recovered"), "{}", out.text);
     assert_eq!(out.data["volume"], VM_BACKUP);
     // A PBS snapshot volume id holds more `/` and `:`; it stays one path tail.
@@ -320,21 +276,7 @@ async fn bad_input_is_refused_naming_the_argument() {
             "volume",
         ),
     ] {
-        let pve = Pve::start().await;
-        let any = pve
-            .server
-            .mock_async(|_, then| {
-                then.status(200).json_body(json!({ "data": UPID }));
-            })
-            .await;
-        let result = pve.call(tool, args.clone()).await;
-        assert_eq!(any.calls_async().await, 0, "{tool} {args}: sent a request");
-        match result {
-            Err(ToolError::InvalidArguments(list)) => {
-                assert!(list.iter().any(|(a, _)| a == named), "{tool} {args}: expected `{named}` in {list:?}")
-            }
-            other => panic!("{tool} {args}: not refused as invalid: {other:?}"),
-        }
+        assert_refused_arg(tool, args, named).await;
     }
 }
 
@@ -356,21 +298,15 @@ async fn changing_tools_are_elevated_and_refused_without_elevation() {
     }
 }
 
-async fn call(s: &mut common::mcp::Session, tool: &str, args: Value) -> Value {
-    let result = s.call(tool, args).await;
-    assert_ok(tool, &result);
-    result
-}
-
 #[tokio::test]
 async fn backup_scenario_against_fakepve() {
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
     // Backups start as tasks (fakepve answers vzdump from the schema and stores no archive).
     let backup =
-        call(&mut s, "proxmox_create_backup_vm", json!({ "node": "pve1", "vmid": 100, "storage": "local" })).await;
+        call_ok(&mut s, "proxmox_create_backup_vm", json!({ "node": "pve1", "vmid": 100, "storage": "local" })).await;
     assert!(backup["structuredContent"]["upid"].as_str().unwrap().starts_with("UPID:pve1:"), "{backup}");
-    call(
+    call_ok(
         &mut s,
         "proxmox_create_backup_lxc",
         json!({
@@ -380,7 +316,7 @@ async fn backup_scenario_against_fakepve() {
     )
     .await;
     for compress in ["1", "gzip", "lzo", "zstd"] {
-        call(
+        call_ok(
             &mut s,
             "proxmox_create_backup_vm",
             json!({ "node": "pve1", "vmid": 101, "mode": "suspend", "compress": compress }),
@@ -388,14 +324,14 @@ async fn backup_scenario_against_fakepve() {
         .await;
     }
     // The listing shows what fakepve holds: the seeded storage has no backups.
-    let list = call(&mut s, "proxmox_list_backups", json!({ "node": "pve1" })).await;
+    let list = call_ok(&mut s, "proxmox_list_backups", json!({ "node": "pve1" })).await;
     assert_eq!(list["structuredContent"]["total"], 0, "{}", text(&list));
     assert_eq!(text(&list), "No backups on storage local of pve1.");
-    call(&mut s, "proxmox_list_backups", json!({ "node": "pve1", "storage": "local", "vmid": 100 })).await;
+    call_ok(&mut s, "proxmox_list_backups", json!({ "node": "pve1", "storage": "local", "vmid": 100 })).await;
 
     // A restore is accepted as the real API takes it: the container one starts its task (which
     // then fails in fakepve: the archive does not exist); fakepve does not model VM restores.
-    let restored = call(
+    let restored = call_ok(
         &mut s,
         "proxmox_restore_backup_lxc",
         json!({ "node": "pve1", "vmid": 300, "archive": CT_BACKUP, "storage": "local-lvm", "unique": true }),
@@ -416,7 +352,8 @@ async fn backup_scenario_against_fakepve() {
 
     // Deleting a backup volume is a task too.
     let deleted =
-        call(&mut s, "proxmox_delete_backup", json!({ "node": "pve1", "storage": "local", "volume": VM_BACKUP })).await;
+        call_ok(&mut s, "proxmox_delete_backup", json!({ "node": "pve1", "storage": "local", "volume": VM_BACKUP }))
+            .await;
     assert!(deleted["structuredContent"]["upid"].as_str().unwrap().contains(":imgdel:"), "{deleted}");
     assert!(s.close().await.success());
 }

@@ -39,12 +39,20 @@ fn every_tool_is_tested_against_a_mock_and_fakepve() {
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
         .collect();
     let quoted = |name: &str| format!("\"{name}\"");
+    // A mock test builds its mocks with httpmock's `mock_async`, or with the mock builders of
+    // tests/common that wrap it: `expect(..)` (a function, not `.expect`), `.mock_get(..)`, ...
+    let mocks = |f: &str| {
+        f.contains("mock_async")
+            || f.match_indices("expect(")
+                .any(|(i, _)| !f[..i].ends_with(|c: char| c == '.' || c == '_' || c.is_alphanumeric()))
+            || [".mock_get(", ".mock_form(", ".mock_delete(", ".mock_config_change("].iter().any(|m| f.contains(m))
+    };
     // firewall_tools.rs builds the names of its three scopes (cluster, VM, container) with
     // `format!("proxmox_{verb}_{scope}_firewall_{plural}")`; its tests cover each tool per scope.
     let generated = |name: &str| name.contains("_firewall_") && files.iter().any(|f| f.contains("_firewall_{plural}"));
     for tool in Registry::builtin().iter().filter(|t| !generated(t.name)) {
         let q = quoted(tool.name);
-        assert!(files.iter().any(|f| f.contains("mock_async") && f.contains(&q)), "{} has no mock test", tool.name);
+        assert!(files.iter().any(|f| mocks(f) && f.contains(&q)), "{} has no mock test", tool.name);
         assert!(
             files.iter().any(|f| f.contains("FakePve::start") && f.contains(&q)),
             "{} is not called in a fakepve contract test",

@@ -4,28 +4,21 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok};
+use common::fakepve::{FakePve, call_ok};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_names_arg, assert_refused};
 use httpmock::Method::{DELETE, GET, POST, PUT};
-use proxmox_mcp::ToolError;
 use serde_json::json;
 
 #[tokio::test]
 async fn list_backup_jobs_shows_the_schedule_as_proxmox_does() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/backup")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "id": "backup-b", "type": "vzdump", "schedule": "mon..fri 21:30", "vmid": "100,101", "storage": "pbs",
-                  "enabled": 0, "mode": "stop" },
-                { "id": "backup-a", "type": "vzdump", "schedule": "sun 01:00", "all": 1, "exclude": "200", "storage": "local",
-                  "enabled": 1, "mode": "snapshot", "next-run": 1_764_464_400, "comment": "weekly" },
-            ]}));
-        })
-        .await;
+    let m = pve.mock_get("/cluster/backup", json!([
+        { "id": "backup-b", "type": "vzdump", "schedule": "mon..fri 21:30", "vmid": "100,101", "storage": "pbs",
+          "enabled": 0, "mode": "stop" },
+        { "id": "backup-a", "type": "vzdump", "schedule": "sun 01:00", "all": 1, "exclude": "200", "storage": "local",
+          "enabled": 1, "mode": "snapshot", "next-run": 1_764_464_400, "comment": "weekly" },
+    ])).await;
     let out = pve.call_with("proxmox_list_cluster_backup_jobs", json!({}), false).await.unwrap();
     m.assert_async().await;
     assert!(out.text.starts_with("🗓️ **Backup jobs** (2)"), "{}", out.text);
@@ -59,15 +52,14 @@ async fn list_backup_jobs_shows_the_schedule_as_proxmox_does() {
 async fn get_backup_job_shows_every_option() {
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/backup/backup-4f2a9c1e-77d0")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
+        .mock_get(
+            "/cluster/backup/backup-4f2a9c1e-77d0",
+            json!({
                 "id": "backup-4f2a9c1e-77d0", "type": "vzdump", "schedule": "daily", "pool": "prod", "storage": "local",
                 "compress": "zstd", "mode": "snapshot", "prune-backups": { "keep-last": "3" }, "enabled": 1,
                 "notes-template": "{{guestname}}", "repeat-missed": 1, "bwlimit": 1000
-            }}));
-        })
+            }),
+        )
         .await;
     let out = pve.ok("proxmox_get_cluster_backup_job", json!({ "id": "backup-4f2a9c1e-77d0" })).await;
     m.assert_async().await;
@@ -166,12 +158,7 @@ async fn create_backup_job_sends_schedule_and_vzdump_options() {
 #[tokio::test]
 async fn create_backup_job_checks_rules_spanning_arguments() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let any = pve.answer_any(json!(null)).await;
     for (args, arg) in [
         (json!({ "vmid": "100" }), "schedule"),
         (json!({ "schedule": "daily" }), "vmid"),
@@ -187,10 +174,7 @@ async fn create_backup_job_checks_rules_spanning_arguments() {
         (json!({ "schedule": "daily", "all": true, "digest": "abc" }), "digest"),
         (json!({ "schedule": "daily", "all": true, "comment": "x".repeat(513) }), "comment"),
     ] {
-        match pve.call("proxmox_create_cluster_backup_job", args.clone()).await {
-            Err(ToolError::InvalidArguments(list)) => assert!(list.iter().any(|(a, _)| a == arg), "{args}: {list:?}"),
-            other => panic!("{args}: not refused: {other:?}"),
-        }
+        assert_names_arg(pve.call("proxmox_create_cluster_backup_job", args.clone()).await, arg, &args);
     }
     assert_eq!(any.calls_async().await, 0);
 }
@@ -237,13 +221,7 @@ async fn update_backup_job_never_sends_digest() {
 #[tokio::test]
 async fn delete_backup_job_sends_nothing_but_the_path() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE).path(api("/cluster/backup/nightly")).header("authorization", AUTH).body("");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let m = pve.mock_delete("/cluster/backup/nightly", &[], json!(null)).await;
     let out = pve.ok("proxmox_delete_cluster_backup_job", json!({ "id": "nightly" })).await;
     m.assert_async().await;
     assert_eq!(out.text, "✅ Backup job nightly deleted");
@@ -252,16 +230,10 @@ async fn delete_backup_job_sends_nothing_but_the_path() {
 #[tokio::test]
 async fn replication_jobs_list_and_read() {
     let pve = Pve::start().await;
-    let list = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/replication")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "id": "101-0", "guest": 101, "jobnum": 0, "target": "pve2", "type": "local", "disable": 1 },
-                { "id": "100-0", "guest": 100, "jobnum": 0, "target": "pve2", "type": "local", "schedule": "*/5", "rate": 12.5, "comment": "web" },
-            ]}));
-        })
-        .await;
+    let list = pve.mock_get("/cluster/replication", json!([
+        { "id": "101-0", "guest": 101, "jobnum": 0, "target": "pve2", "type": "local", "disable": 1 },
+        { "id": "100-0", "guest": 100, "jobnum": 0, "target": "pve2", "type": "local", "schedule": "*/5", "rate": 12.5, "comment": "web" },
+    ])).await;
     let out = pve.ok("proxmox_list_cluster_replication_jobs", json!({})).await;
     list.assert_async().await;
     assert_eq!(
@@ -344,18 +316,7 @@ async fn create_and_update_replication_jobs() {
 #[tokio::test]
 async fn delete_replication_job_sends_force_and_keep_as_query() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE)
-                .path(api("/cluster/replication/100-0"))
-                .header("authorization", AUTH)
-                .query_param("keep", "1")
-                .query_param("force", "0")
-                .body("");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let m = pve.mock_delete("/cluster/replication/100-0", &[("keep", "1"), ("force", "0")], json!(null)).await;
     let out =
         pve.ok("proxmox_delete_cluster_replication_job", json!({ "id": "100-0", "keep": true, "force": false })).await;
     m.assert_async().await;
@@ -378,15 +339,9 @@ async fn delete_replication_job_sends_force_and_keep_as_query() {
 #[tokio::test]
 async fn cluster_options_read_and_update() {
     let pve = Pve::start().await;
-    let read = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/options")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
-                "keyboard": "en-us", "console": "html5", "migration": { "type": "secure", "network": "10.0.0.0/24" }, "max_workers": 4
-            }}));
-        })
-        .await;
+    let read = pve.mock_get("/cluster/options", json!({
+        "keyboard": "en-us", "console": "html5", "migration": { "type": "secure", "network": "10.0.0.0/24" }, "max_workers": 4
+    })).await;
     let out = pve.ok("proxmox_get_cluster_options", json!({})).await;
     read.assert_async().await;
     assert_eq!(
@@ -395,18 +350,18 @@ async fn cluster_options_read_and_update() {
     );
 
     let update = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/cluster/options"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("keyboard", "de-ch")
-                .form_urlencoded_tuple("language", "pt_BR")
-                .form_urlencoded_tuple("max_workers", "8")
-                .form_urlencoded_tuple("next-id", "lower=1000,upper=2000")
-                .form_urlencoded_tuple("delete", "http_proxy");
-            then.status(200).json_body(json!({ "data": null }));
-        })
+        .mock_form(
+            PUT,
+            "/cluster/options",
+            &[
+                ("keyboard", "de-ch"),
+                ("language", "pt_BR"),
+                ("max_workers", "8"),
+                ("next-id", "lower=1000,upper=2000"),
+                ("delete", "http_proxy"),
+            ],
+            json!(null),
+        )
         .await;
     let out = pve
         .ok(
@@ -442,12 +397,7 @@ async fn elevated_job_tools_are_refused_without_elevation() {
 #[tokio::test]
 async fn invalid_job_arguments_are_refused_before_sending() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let any = pve.answer_any(json!(null)).await;
     for (tool, args, arg) in [
         ("proxmox_get_cluster_backup_job", json!({ "id": "../nodes" }), "id"),
         ("proxmox_get_cluster_backup_job", json!({ "id": "a b" }), "id"),
@@ -470,12 +420,7 @@ async fn invalid_job_arguments_are_refused_before_sending() {
         ("proxmox_update_cluster_options", json!({ "console": "vnc" }), "console"),
         ("proxmox_update_cluster_options", json!({ "max_workers": 0 }), "max_workers"),
     ] {
-        match pve.call(tool, args.clone()).await {
-            Err(ToolError::InvalidArguments(list)) => {
-                assert!(list.iter().any(|(a, _)| a == arg), "{tool} {args}: {list:?}")
-            }
-            other => panic!("{tool} {args}: not refused: {other:?}"),
-        }
+        assert_names_arg(pve.call(tool, args.clone()).await, arg, format!("{tool} {args}"));
     }
     assert_eq!(any.calls_async().await, 0);
 }
@@ -552,8 +497,7 @@ async fn job_tools_are_accepted_by_fakepve() {
         ),
         ("proxmox_update_cluster_options", json!({ "delete": "http_proxy,console" })),
     ] {
-        let result = s.call(tool, args.clone()).await;
-        assert_ok(tool, &result);
+        call_ok(&mut s, tool, args.clone()).await;
     }
     let jobs = s.call("proxmox_list_cluster_backup_jobs", json!({})).await;
     assert!(jobs["structuredContent"]["items"].is_array(), "{}", text(&jobs));

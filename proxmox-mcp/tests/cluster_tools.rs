@@ -9,16 +9,10 @@ use serde_json::json;
 #[tokio::test]
 async fn get_nodes_lists_every_node() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "node": "pve2", "status": "offline" },
-                { "node": "pve1", "status": "online", "uptime": 93_784, "cpu": 0.125, "mem": 4_294_967_296u64, "maxmem": 17_179_869_184u64, "maxcpu": 8 },
-            ]}));
-        })
-        .await;
+    let m = pve.mock_get("/nodes", json!([
+        { "node": "pve2", "status": "offline" },
+        { "node": "pve1", "status": "online", "uptime": 93_784, "cpu": 0.125, "mem": 4_294_967_296u64, "maxmem": 17_179_869_184u64, "maxcpu": 8 },
+    ])).await;
     let out = pve.ok("proxmox_get_nodes", json!({})).await;
     m.assert_async().await;
     assert!(
@@ -36,17 +30,16 @@ async fn get_nodes_lists_every_node() {
 async fn get_node_status_reads_the_node() {
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes/pve1/status")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
+        .mock_get(
+            "/nodes/pve1/status",
+            json!({
                 "uptime": 3600, "cpu": 0.05, "loadavg": ["0.10", "0.20", "0.30"],
                 "memory": { "used": 1073741824u64, "total": 4294967296u64, "free": 3221225472u64 },
                 "rootfs": { "used": 5368709120u64, "total": 21474836480u64 },
                 "pveversion": "pve-manager/9.1.2/abc", "cpuinfo": { "model": "AMD EPYC", "cpus": 8 },
                 "current-kernel": { "release": "6.14.8-2-pve" }
-            }}));
-        })
+            }),
+        )
         .await;
     // Basic tier: works without PROXMOX_ALLOW_ELEVATED (the old server wrongly required it).
     let out = pve.call_with("proxmox_get_node_status", json!({ "node": "pve1" }), false).await.unwrap();
@@ -117,13 +110,7 @@ async fn get_node_dns_shows_resolvers() {
 #[tokio::test]
 async fn get_network_iface_reads_one_interface() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes/pve1/network/vmbr0.100")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": { "type": "vlan", "method": "static", "cidr": "198.51.100.2/24", "autostart": 1, "families": ["inet"] } }));
-        })
-        .await;
+    let m = pve.mock_get("/nodes/pve1/network/vmbr0.100", json!({ "type": "vlan", "method": "static", "cidr": "198.51.100.2/24", "autostart": 1, "families": ["inet"] })).await;
     let out = pve.ok("proxmox_get_network_iface", json!({ "node": "pve1", "iface": "vmbr0.100" })).await;
     m.assert_async().await;
     assert!(out.text.contains("• type: vlan\n• method: static\n• cidr: 198.51.100.2/24"), "{}", out.text);
@@ -175,13 +162,7 @@ async fn get_cluster_status_combines_nodes_and_quorum() {
 #[tokio::test]
 async fn get_next_vmid_reads_the_id() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/nextid")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": "104" }));
-        })
-        .await;
+    let m = pve.mock_get("/cluster/nextid", json!("104")).await;
     let out = pve.ok("proxmox_get_next_vmid", json!({})).await;
     m.assert_async().await;
     assert_eq!(out.text, "🆔 Next available VMID: 104");

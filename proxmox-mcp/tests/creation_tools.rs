@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok};
+use common::fakepve::{FakePve, call_ok};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_refused, with};
 use httpmock::Method::{GET, POST};
 use serde_json::json;
 
@@ -157,12 +157,7 @@ async fn create_vm_sends_typed_values_and_defaults() {
 #[tokio::test]
 async fn create_vm_refuses_injection_and_bad_values() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": UPID }));
-        })
-        .await;
+    let any = pve.answer_any(json!(UPID)).await;
     for (args, arg) in [
         (json!({ "disk_size": "1.5T" }), "disk_size"),
         (json!({ "disk_size": 0 }), "disk_size"),
@@ -178,8 +173,7 @@ async fn create_vm_refuses_injection_and_bad_values() {
         (json!({ "description": "x".repeat(8193) }), "description"),
         (json!({ "args": "-cpu host" }), "args"),
     ] {
-        let mut full = json!({ "node": "pve1", "vmid": 105 });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "vmid": 105 }), args.clone());
         let err = pve.call("proxmox_create_vm", full).await.unwrap_err();
         assert!(err.to_string().contains(&format!("`{arg}")), "{args}: {err}");
     }
@@ -277,8 +271,7 @@ async fn create_lxc_sends_the_password_but_never_shows_it() {
         (json!({ "features": { "mount": "nfs" } }), "features"),
         (json!({ "hostname": "a b" }), "hostname"),
     ] {
-        let mut full = json!({ "node": "pve1", "vmid": 108, "ostemplate": "local:vztmpl/a.tar.gz" });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "vmid": 108, "ostemplate": "local:vztmpl/a.tar.gz" }), args.clone());
         let err = pve.call("proxmox_create_lxc", full).await.unwrap_err();
         assert!(err.to_string().contains(&format!("`{arg}")), "{args}: {err}");
     }
@@ -295,33 +288,30 @@ async fn create_tools_are_elevated() {
 async fn creation_tools_are_accepted_by_fakepve() {
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
-    let templates = s.call("proxmox_list_templates", json!({ "node": "pve1" })).await;
-    assert_ok("proxmox_list_templates", &templates);
+    let templates = call_ok(&mut s, "proxmox_list_templates", json!({ "node": "pve1" })).await;
     let template = templates["structuredContent"]["items"][0]["volid"].as_str().unwrap().to_string();
     assert_eq!(template, "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst");
 
-    let vm = s
-        .call(
-            "proxmox_create_vm",
-            json!({
-                "node": "pve1", "vmid": 300, "name": "build", "memory": 1024, "cores": 2, "cpu": "host",
-                "disk_size": 4, "iso": "local:iso/debian-13.iso", "agent": true, "description": "made by a test",
-                "net0": { "bridge": "vmbr0", "vlan": 30, "firewall": true }
-            }),
-        )
-        .await;
-    assert_ok("proxmox_create_vm", &vm);
-    let ct = s
-        .call(
-            "proxmox_create_lxc",
-            json!({
-                "node": "pve1", "vmid": 301, "ostemplate": template, "hostname": "cache", "password": "s3cret-pw",
-                "memory": 256, "swap": 0, "cores": 1, "rootfs": 2, "features": { "nesting": true },
-                "net0": { "ip": "192.0.2.20/24", "gw": "192.0.2.1" }
-            }),
-        )
-        .await;
-    assert_ok("proxmox_create_lxc", &ct);
+    call_ok(
+        &mut s,
+        "proxmox_create_vm",
+        json!({
+            "node": "pve1", "vmid": 300, "name": "build", "memory": 1024, "cores": 2, "cpu": "host",
+            "disk_size": 4, "iso": "local:iso/debian-13.iso", "agent": true, "description": "made by a test",
+            "net0": { "bridge": "vmbr0", "vlan": 30, "firewall": true }
+        }),
+    )
+    .await;
+    let ct = call_ok(
+        &mut s,
+        "proxmox_create_lxc",
+        json!({
+            "node": "pve1", "vmid": 301, "ostemplate": template, "hostname": "cache", "password": "s3cret-pw",
+            "memory": 256, "swap": 0, "cores": 1, "rootfs": 2, "features": { "nesting": true },
+            "net0": { "ip": "192.0.2.20/24", "gw": "192.0.2.1" }
+        }),
+    )
+    .await;
     assert!(!text(&ct).contains("s3cret-pw"));
 
     // Both exist now, with what we asked for.
@@ -329,8 +319,7 @@ async fn creation_tools_are_accepted_by_fakepve() {
     let listed: Vec<u64> =
         vms["structuredContent"]["guests"].as_array().unwrap().iter().filter_map(|g| g["vmid"].as_u64()).collect();
     assert!(listed.contains(&300) && listed.contains(&301), "{}", text(&vms));
-    let config = s.call("proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 300 })).await;
-    assert_ok("proxmox_get_vm_config", &config);
+    let config = call_ok(&mut s, "proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 300 })).await;
     let cfg = &config["structuredContent"];
     assert_eq!(cfg["name"], "build");
     assert_eq!(cfg["cpu"], "host");
@@ -342,8 +331,7 @@ async fn creation_tools_are_accepted_by_fakepve() {
     assert!(net0.starts_with("virtio=") && net0.contains("bridge=vmbr0") && net0.contains("tag=30"), "{net0}");
     assert_eq!(cfg["boot"], "order=scsi0;ide2;net0");
 
-    let config = s.call("proxmox_get_lxc_config", json!({ "node": "pve1", "vmid": 301 })).await;
-    assert_ok("proxmox_get_lxc_config", &config);
+    let config = call_ok(&mut s, "proxmox_get_lxc_config", json!({ "node": "pve1", "vmid": 301 })).await;
     let cfg = &config["structuredContent"];
     assert_eq!(cfg["hostname"], "cache");
     assert_eq!(cfg["unprivileged"], 1);

@@ -3,43 +3,23 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_accepted, assert_ok};
+use common::fakepve::{FakePve, assert_accepted, call_ok, config_value, create_guests};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
-use httpmock::Method::{GET, POST, PUT};
+use common::{AUTH, Pve, api, assert_refused, with};
+use httpmock::Method::{POST, PUT};
 use serde_json::{Value, json};
 
 const UPID: &str = "UPID:pve1:0000ABCD:00001234:65F0A1B2:resize:101:root@pam!mcp:";
 
-async fn mock_config<'a>(pve: &'a Pve, path: &str, cfg: Value) -> httpmock::Mock<'a> {
-    let path = api(path);
-    pve.server
-        .mock_async(move |when, then| {
-            when.method(GET).path(path).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": cfg }));
-        })
-        .await
-}
-
 #[tokio::test]
 async fn add_disk_vm_writes_a_typed_drive_to_a_free_slot() {
     let pve = Pve::start().await;
-    let get = mock_config(
-        &pve,
-        "/nodes/pve1/qemu/101/config",
-        json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "digest": "d1" }),
-    )
-    .await;
-    let put = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/qemu/101/config"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("scsi1", "local-lvm:10,cache=writeback,discard=on,ssd=1")
-                .form_urlencoded_tuple("digest", "d1");
-            then.status(200).json_body(json!({ "data": null }));
-        })
+    let (get, put) = pve
+        .mock_config_change(
+            "/nodes/pve1/qemu/101/config",
+            json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "digest": "d1" }),
+            &[("scsi1", "local-lvm:10,cache=writeback,discard=on,ssd=1"), ("digest", "d1")],
+        )
         .await;
     let out = pve
         .ok(
@@ -58,12 +38,12 @@ async fn add_disk_vm_writes_a_typed_drive_to_a_free_slot() {
 #[tokio::test]
 async fn add_disk_vm_refuses_a_slot_in_use() {
     let pve = Pve::start().await;
-    let get = mock_config(
-        &pve,
-        "/nodes/pve1/qemu/101/config",
-        json!({ "virtio0": "local-lvm:vm-101-disk-0,size=8G", "virtio1": "local-lvm:vm-101-disk-1,size=8G" }),
-    )
-    .await;
+    let get = pve
+        .mock_get(
+            "/nodes/pve1/qemu/101/config",
+            json!({ "virtio0": "local-lvm:vm-101-disk-0,size=8G", "virtio1": "local-lvm:vm-101-disk-1,size=8G" }),
+        )
+        .await;
     let put = pve
         .server
         .mock_async(|when, then| {
@@ -87,22 +67,12 @@ async fn add_disk_vm_refuses_a_slot_in_use() {
 #[tokio::test]
 async fn add_mountpoint_lxc_sends_the_mount_path() {
     let pve = Pve::start().await;
-    let get = mock_config(
-        &pve,
-        "/nodes/pve1/lxc/200/config",
-        json!({ "rootfs": "local-lvm:subvol-200-disk-0,size=8G", "digest": "c1" }),
-    )
-    .await;
-    let put = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/lxc/200/config"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("mp0", "local-lvm:16,mp=/srv/data,backup=1")
-                .form_urlencoded_tuple("digest", "c1");
-            then.status(200).json_body(json!({ "data": null }));
-        })
+    let (get, put) = pve
+        .mock_config_change(
+            "/nodes/pve1/lxc/200/config",
+            json!({ "rootfs": "local-lvm:subvol-200-disk-0,size=8G", "digest": "c1" }),
+            &[("mp0", "local-lvm:16,mp=/srv/data,backup=1"), ("digest", "c1")],
+        )
         .await;
     let out = pve
         .ok(
@@ -122,17 +92,8 @@ async fn add_mountpoint_lxc_sends_the_mount_path() {
 #[tokio::test]
 async fn resize_tools_send_disk_and_size() {
     let pve = Pve::start().await;
-    let vm = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/qemu/101/resize"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("disk", "scsi0")
-                .form_urlencoded_tuple("size", "+10G");
-            then.status(200).json_body(json!({ "data": UPID }));
-        })
-        .await;
+    let vm =
+        pve.mock_form(PUT, "/nodes/pve1/qemu/101/resize", &[("disk", "scsi0"), ("size", "+10G")], json!(UPID)).await;
     let out =
         pve.ok("proxmox_resize_disk_vm", json!({ "node": "pve1", "vmid": 101, "disk": "scsi0", "size": "+10G" })).await;
     vm.assert_async().await;
@@ -164,8 +125,7 @@ async fn resize_tools_send_disk_and_size() {
         ("proxmox_resize_disk_lxc", json!({ "disk": "mp256", "size": "+1G" }), "disk"),
         ("proxmox_resize_disk_lxc", json!({ "disk": "rootfs", "size": "+1G,x" }), "size"),
     ] {
-        let mut full = json!({ "node": "pve1", "vmid": 101 });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "vmid": 101 }), args.clone());
         let err = pve.call(tool, full).await.unwrap_err();
         assert!(err.to_string().contains(&format!("`{arg}`")), "{tool} {args}: {err}");
     }
@@ -174,23 +134,12 @@ async fn resize_tools_send_disk_and_size() {
 #[tokio::test]
 async fn remove_disk_vm_deletes_a_disk_the_vm_has() {
     let pve = Pve::start().await;
-    let get = mock_config(
-        &pve,
-        "/nodes/pve1/qemu/101/config",
+    let get = pve.mock_get("/nodes/pve1/qemu/101/config",
         json!({ "scsi0": "local-lvm:vm-101-disk-0,size=8G", "scsi1": "local-lvm:vm-101-disk-1,size=4G", "digest": "d2" }),
     )
     .await;
-    let put = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/qemu/101/config"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("delete", "scsi1")
-                .form_urlencoded_tuple("digest", "d2");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let put =
+        pve.mock_form(PUT, "/nodes/pve1/qemu/101/config", &[("delete", "scsi1"), ("digest", "d2")], json!(null)).await;
     let out = pve.ok("proxmox_remove_disk_vm", json!({ "node": "pve1", "vmid": 101, "disk": "scsi1" })).await;
     put.assert_async().await;
     assert!(out.text.starts_with("✅ Removed scsi1 from VM 101: a volume it held stays"), "{}", out.text);
@@ -210,9 +159,7 @@ async fn remove_disk_vm_deletes_a_disk_the_vm_has() {
 #[tokio::test]
 async fn remove_mountpoint_lxc_deletes_the_mount_point() {
     let pve = Pve::start().await;
-    mock_config(
-        &pve,
-        "/nodes/pve1/lxc/200/config",
+    pve.mock_get("/nodes/pve1/lxc/200/config",
         json!({ "rootfs": "local-lvm:vm-200-disk-0,size=8G", "mp0": "local-lvm:vm-200-disk-1,mp=/srv,size=4G", "digest": "c2" }),
     )
     .await;
@@ -298,12 +245,7 @@ async fn move_tools_post_to_their_endpoints() {
 #[tokio::test]
 async fn bad_disk_arguments_are_refused_before_any_request() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": {} }));
-        })
-        .await;
+    let any = pve.answer_any(json!({})).await;
     let vm = json!({ "node": "pve1", "vmid": 101 });
     for (tool, args, arg) in [
         ("proxmox_add_disk_vm", json!({ "disk": "hookscript", "storage": "local", "size": 1 }), "disk"),
@@ -335,8 +277,7 @@ async fn bad_disk_arguments_are_refused_before_any_request() {
         ("proxmox_move_disk_vm", json!({ "disk": "scsi0", "storage": "ceph", "format": "qcow" }), "format"),
         ("proxmox_move_disk_lxc", json!({ "disk": "scsi0", "storage": "ceph" }), "disk"),
     ] {
-        let mut full = vm.clone();
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&vm, args.clone());
         let err = pve.call(tool, full).await.unwrap_err();
         assert!(err.to_string().contains(&format!("`{arg}`")), "{tool} {args}: {err}");
     }
@@ -345,11 +286,7 @@ async fn bad_disk_arguments_are_refused_before_any_request() {
 
 #[tokio::test]
 async fn disk_tools_are_elevated() {
-    let vm = |extra: Value| {
-        let mut v = json!({ "node": "pve1", "vmid": 101 });
-        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-        v
-    };
+    let vm = |extra: Value| with(&json!({ "node": "pve1", "vmid": 101 }), extra);
     assert_refused("proxmox_add_disk_vm", vm(json!({ "disk": "scsi1", "storage": "local-lvm", "size": 1 }))).await;
     assert_refused(
         "proxmox_add_mountpoint_lxc",
@@ -364,33 +301,19 @@ async fn disk_tools_are_elevated() {
     assert_refused("proxmox_move_disk_lxc", vm(json!({ "disk": "rootfs", "storage": "local-lvm" }))).await;
 }
 
-/// The value of `key` in a guest's config, read through our own tool.
-async fn config_value(s: &mut common::mcp::Session, tool: &str, vmid: u64, key: &str) -> Option<String> {
-    let result = s.call(tool, json!({ "node": "pve1", "vmid": vmid })).await;
-    assert_ok(tool, &result);
-    result["structuredContent"][key].as_str().map(str::to_string)
-}
-
 #[tokio::test]
 async fn disk_tools_are_accepted_by_fakepve() {
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
-    // A VM and a container of our own (stopped, so changes apply at once).
-    let vm = s.call("proxmox_create_vm", json!({ "node": "pve1", "vmid": 310, "disk_size": 2 })).await;
-    assert_ok("proxmox_create_vm", &vm);
-    let template = "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst";
-    let ct =
-        s.call("proxmox_create_lxc", json!({ "node": "pve1", "vmid": 311, "ostemplate": template, "rootfs": 2 })).await;
-    assert_ok("proxmox_create_lxc", &ct);
+    create_guests(&mut s, 310, 311, 2).await;
 
     // VM: add a disk, see it, refuse the same slot again, grow and move it, remove it.
-    let add = s
-        .call(
-            "proxmox_add_disk_vm",
-            json!({ "node": "pve1", "vmid": 310, "disk": "scsi1", "storage": "local-lvm", "size": 1, "discard": true }),
-        )
-        .await;
-    assert_ok("proxmox_add_disk_vm", &add);
+    call_ok(
+        &mut s,
+        "proxmox_add_disk_vm",
+        json!({ "node": "pve1", "vmid": 310, "disk": "scsi1", "storage": "local-lvm", "size": 1, "discard": true }),
+    )
+    .await;
     let scsi1 = config_value(&mut s, "proxmox_get_vm_config", 310, "scsi1").await.expect("scsi1 added");
     assert!(scsi1.starts_with("local-lvm:") && scsi1.contains("discard=on"), "{scsi1}");
     let again = s
@@ -401,9 +324,8 @@ async fn disk_tools_are_accepted_by_fakepve() {
         .await;
     assert_eq!(again["isError"], true);
     assert!(text(&again).contains("already in use"), "{}", text(&again));
-    let resize =
-        s.call("proxmox_resize_disk_vm", json!({ "node": "pve1", "vmid": 310, "disk": "scsi0", "size": "+1G" })).await;
-    assert_ok("proxmox_resize_disk_vm", &resize);
+    call_ok(&mut s, "proxmox_resize_disk_vm", json!({ "node": "pve1", "vmid": 310, "disk": "scsi0", "size": "+1G" }))
+        .await;
     let moved = s
         .call(
             "proxmox_move_disk_vm",
@@ -411,32 +333,27 @@ async fn disk_tools_are_accepted_by_fakepve() {
         )
         .await;
     assert_accepted("proxmox_move_disk_vm", &moved);
-    let removed = s.call("proxmox_remove_disk_vm", json!({ "node": "pve1", "vmid": 310, "disk": "scsi1" })).await;
-    assert_ok("proxmox_remove_disk_vm", &removed);
+    call_ok(&mut s, "proxmox_remove_disk_vm", json!({ "node": "pve1", "vmid": 310, "disk": "scsi1" })).await;
     assert_eq!(config_value(&mut s, "proxmox_get_vm_config", 310, "scsi1").await, None, "scsi1 removed");
 
     // Container: add a mount point, see it, grow the root disk, move and remove the mount point.
-    let add = s
-        .call(
-            "proxmox_add_mountpoint_lxc",
-            json!({ "node": "pve1", "vmid": 311, "mp": "mp0", "storage": "local-lvm", "size": 1, "path": "/srv/data" }),
-        )
-        .await;
-    assert_ok("proxmox_add_mountpoint_lxc", &add);
+    call_ok(
+        &mut s,
+        "proxmox_add_mountpoint_lxc",
+        json!({ "node": "pve1", "vmid": 311, "mp": "mp0", "storage": "local-lvm", "size": 1, "path": "/srv/data" }),
+    )
+    .await;
     let mp0 = config_value(&mut s, "proxmox_get_lxc_config", 311, "mp0").await.expect("mp0 added");
     assert!(mp0.starts_with("local-lvm:") && mp0.contains("mp=/srv/data"), "{mp0}");
-    let resize = s
-        .call("proxmox_resize_disk_lxc", json!({ "node": "pve1", "vmid": 311, "disk": "rootfs", "size": "+1G" }))
+    call_ok(&mut s, "proxmox_resize_disk_lxc", json!({ "node": "pve1", "vmid": 311, "disk": "rootfs", "size": "+1G" }))
         .await;
-    assert_ok("proxmox_resize_disk_lxc", &resize);
     let rootfs = config_value(&mut s, "proxmox_get_lxc_config", 311, "rootfs").await.unwrap();
     assert!(rootfs.contains("size=3G"), "rootfs grown from 2G by 1G: {rootfs}");
     let moved = s
         .call("proxmox_move_disk_lxc", json!({ "node": "pve1", "vmid": 311, "disk": "mp0", "storage": "local-lvm" }))
         .await;
     assert_accepted("proxmox_move_disk_lxc", &moved);
-    let removed = s.call("proxmox_remove_mountpoint_lxc", json!({ "node": "pve1", "vmid": 311, "mp": "mp0" })).await;
-    assert_ok("proxmox_remove_mountpoint_lxc", &removed);
+    call_ok(&mut s, "proxmox_remove_mountpoint_lxc", json!({ "node": "pve1", "vmid": 311, "mp": "mp0" })).await;
     assert_eq!(config_value(&mut s, "proxmox_get_lxc_config", 311, "mp0").await, None, "mp0 removed");
     assert!(s.close().await.success());
 }

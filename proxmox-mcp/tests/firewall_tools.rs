@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok};
+use common::fakepve::{FakePve, call_ok};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_names_arg, assert_refused, invalid_args, with};
 use httpmock::Method::{DELETE, GET, POST, PUT};
-use proxmox_mcp::{Registry, ToolError};
+use proxmox_mcp::Registry;
 use serde_json::{Value, json};
 
 /// The three places rules live: tool-name infix, request path of the rule list, arguments
@@ -20,25 +20,9 @@ fn scopes() -> [(&'static str, &'static str, Value, &'static str); 3] {
     ]
 }
 
-/// `base` with the fields of `extra` added.
-fn with(base: &Value, extra: Value) -> Value {
-    let mut out = base.clone();
-    for (k, v) in extra.as_object().unwrap() {
-        out[k] = v.clone();
-    }
-    out
-}
-
 fn tool(verb: &str, scope: &str) -> String {
     let plural = if verb == "list" { "rules" } else { "rule" };
     format!("proxmox_{verb}_{scope}_firewall_{plural}")
-}
-
-fn invalid_args(err: ToolError) -> Vec<(String, String)> {
-    match err {
-        ToolError::InvalidArguments(list) => list,
-        other => panic!("expected invalid arguments, got {other:?}"),
-    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -249,22 +233,15 @@ async fn update_rule_moves_to_the_position_asked_for() {
 #[tokio::test]
 async fn update_rule_refuses_a_move_with_changes_and_an_empty_change() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
-    let err = pve
-        .call("proxmox_update_cluster_firewall_rule", json!({ "pos": 0, "moveto": 2, "comment": "x" }))
-        .await
-        .unwrap_err();
-    assert_eq!(invalid_args(err)[0].0, "moveto");
-    let err = pve.call("proxmox_update_cluster_firewall_rule", json!({ "pos": 0 })).await.unwrap_err();
-    assert_eq!(invalid_args(err)[0].0, "changes");
+    let any = pve.answer_any(json!(null)).await;
+    let refused =
+        pve.call("proxmox_update_cluster_firewall_rule", json!({ "pos": 0, "moveto": 2, "comment": "x" })).await;
+    assert_eq!(invalid_args(refused)[0].0, "moveto");
+    let refused = pve.call("proxmox_update_cluster_firewall_rule", json!({ "pos": 0 })).await;
+    assert_eq!(invalid_args(refused)[0].0, "changes");
     // A digest alone changes nothing either.
-    let err = pve.call("proxmox_update_cluster_firewall_rule", json!({ "pos": 0, "digest": "ab" })).await.unwrap_err();
-    assert_eq!(invalid_args(err)[0].0, "changes");
+    let refused = pve.call("proxmox_update_cluster_firewall_rule", json!({ "pos": 0, "digest": "ab" })).await;
+    assert_eq!(invalid_args(refused)[0].0, "changes");
     assert_eq!(any.calls_async().await, 0);
 }
 
@@ -303,28 +280,19 @@ async fn delete_rule_sends_the_digest_in_the_query_never_a_body() {
 #[tokio::test]
 async fn guest_rules_refuse_forward_and_host_interfaces() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let any = pve.answer_any(json!(null)).await;
     for scope in ["vm", "lxc"] {
         let guest = json!({ "node": "pve1", "vmid": 100 });
-        let err = pve
-            .call(&tool("create", scope), with(&guest, json!({ "type": "forward", "action": "ACCEPT" })))
-            .await
-            .unwrap_err();
-        assert_eq!(invalid_args(err)[0].0, "type");
-        let err = pve
+        let refused =
+            pve.call(&tool("create", scope), with(&guest, json!({ "type": "forward", "action": "ACCEPT" }))).await;
+        assert_eq!(invalid_args(refused)[0].0, "type");
+        let refused = pve
             .call(&tool("create", scope), with(&guest, json!({ "type": "in", "action": "ACCEPT", "iface": "vmbr0" })))
-            .await
-            .unwrap_err();
-        let list = invalid_args(err);
+            .await;
+        let list = invalid_args(refused);
         assert!(list[0].0 == "iface" && list[0].1.contains("net0"), "{list:?}");
-        let err =
-            pve.call(&tool("update", scope), with(&guest, json!({ "pos": 0, "iface": "eth0" }))).await.unwrap_err();
-        assert_eq!(invalid_args(err)[0].0, "iface");
+        let refused = pve.call(&tool("update", scope), with(&guest, json!({ "pos": 0, "iface": "eth0" }))).await;
+        assert_eq!(invalid_args(refused)[0].0, "iface");
     }
     assert_eq!(any.calls_async().await, 0);
 }
@@ -336,14 +304,13 @@ async fn guest_rules_refuse_forward_and_host_interfaces() {
 async fn list_groups_with_comments() {
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/firewall/groups")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
+        .mock_get(
+            "/cluster/firewall/groups",
+            json!([
                 { "group": "webservers", "comment": "HTTP(S) in", "digest": "ab" },
                 { "group": "admin", "digest": "ab" },
-            ]}));
-        })
+            ]),
+        )
         .await;
     let out = pve.ok("proxmox_list_cluster_firewall_groups", json!({})).await;
     m.assert_async().await;
@@ -356,14 +323,13 @@ async fn get_group_shows_its_rules() {
     // The answer is the group's rule list (the old server read it as an object and showed nothing).
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/firewall/groups/webservers")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
+        .mock_get(
+            "/cluster/firewall/groups/webservers",
+            json!([
                 { "pos": 0, "type": "in", "action": "ACCEPT", "macro": "HTTPS", "enable": 1, "digest": "ab" },
                 { "pos": 1, "type": "in", "action": "ACCEPT", "macro": "HTTP", "enable": 1, "digest": "ab" },
-            ]}));
-        })
+            ]),
+        )
         .await;
     let out = pve.ok("proxmox_get_cluster_firewall_group", json!({ "group": "webservers" })).await;
     m.assert_async().await;
@@ -435,23 +401,14 @@ async fn update_group_posts_to_the_group_list_with_rename() {
     commented.assert_async().await;
     assert_eq!(out.text, "✅ Security group web updated");
 
-    let err = pve.call("proxmox_update_cluster_firewall_group", json!({ "group": "web" })).await.unwrap_err();
-    assert_eq!(invalid_args(err)[0].0, "comment");
+    let refused = pve.call("proxmox_update_cluster_firewall_group", json!({ "group": "web" })).await;
+    assert_eq!(invalid_args(refused)[0].0, "comment");
 }
 
 #[tokio::test]
 async fn delete_group() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE)
-                .path(api("/cluster/firewall/groups/web-servers_2"))
-                .header("authorization", AUTH)
-                .body("");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let m = pve.mock_delete("/cluster/firewall/groups/web-servers_2", &[], json!(null)).await;
     let out = pve.ok("proxmox_delete_cluster_firewall_group", json!({ "group": "web-servers_2" })).await;
     m.assert_async().await;
     assert_eq!(out.text, "✅ Security group web-servers_2 deleted");
@@ -496,12 +453,7 @@ async fn changes_are_refused_without_elevation() {
 #[tokio::test]
 async fn invalid_arguments_are_refused_by_name_before_any_request() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let any = pve.answer_any(json!(null)).await;
     let lxc_rule = json!({ "node": "pve1", "vmid": 200, "type": "in", "action": "ACCEPT" });
     let cases = [
         ("proxmox_get_cluster_firewall_rule", json!({ "pos": -1 }), "pos"),
@@ -527,9 +479,7 @@ async fn invalid_arguments_are_refused_by_name_before_any_request() {
         ("proxmox_update_cluster_firewall_group", json!({ "group": "web", "delete": "comment" }), "delete"),
     ];
     for (name, args, arg) in cases {
-        let err = pve.call(name, args.clone()).await.unwrap_err();
-        let list = invalid_args(err);
-        assert!(list.iter().any(|(a, _)| a == arg), "{name} {args}: expected `{arg}` in {list:?}");
+        assert_names_arg(pve.call(name, args.clone()).await, arg, format!("{name} {args}"));
     }
     assert_eq!(any.calls_async().await, 0);
 }
@@ -616,11 +566,7 @@ fn pair(t: &str, a: &str) -> (String, String) {
 async fn firewall_tools_are_accepted_and_keep_state_in_fakepve() {
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
-    let mut call = async |tool: &str, args: Value| {
-        let result = s.call(tool, args).await;
-        assert_ok(tool, &result);
-        result
-    };
+    let mut call = async |tool: &str, args: Value| call_ok(&mut s, tool, args).await;
 
     // Security groups: create, rename by create, list, read, re-comment.
     call("proxmox_create_cluster_firewall_group", json!({ "group": "webservers", "comment": "web" })).await;
@@ -678,11 +624,7 @@ async fn firewall_tools_are_accepted_and_keep_state_in_fakepve() {
     call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0, "digest": digest })).await;
     let stale = s.call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0, "digest": digest })).await;
     assert_eq!(stale["isError"], true, "{}", text(&stale));
-    let mut call = async |tool: &str, args: Value| {
-        let result = s.call(tool, args).await;
-        assert_ok(tool, &result);
-        result
-    };
+    let mut call = async |tool: &str, args: Value| call_ok(&mut s, tool, args).await;
     call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0 })).await;
     call("proxmox_delete_cluster_firewall_rule", json!({ "pos": 0 })).await;
     let rules = call("proxmox_list_cluster_firewall_rules", json!({})).await;

@@ -3,28 +3,11 @@
 
 mod common;
 
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_refused, invalid_args};
 use httpmock::Method::{GET, POST};
-use proxmox_mcp::ToolError;
 use serde_json::{Value, json};
 
 const UPID: &str = "UPID:pve1:0000ABCD:00001234:65F0A1B2:qmigrate:100:root@pam!mcp:";
-
-/// A mock that answers anything with 500, to prove nothing was sent.
-async fn catch_all(pve: &Pve) -> httpmock::Mock<'_> {
-    pve.server
-        .mock_async(|_, then| {
-            then.status(500);
-        })
-        .await
-}
-
-fn invalid_args(result: Result<proxmox_mcp::ToolOutput, ToolError>) -> Vec<(String, String)> {
-    match result {
-        Err(ToolError::InvalidArguments(list)) => list,
-        other => panic!("expected invalid arguments, got {other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn migrate_vm_sends_only_the_api_parameters() {
@@ -55,7 +38,7 @@ async fn migrate_vm_sends_only_the_api_parameters() {
 #[tokio::test]
 async fn migrate_vm_refuses_what_proxmox_does_not_have() {
     let pve = Pve::start().await;
-    let any = catch_all(&pve).await;
+    let any = pve.fail_any().await;
     // The old server's `with-local-storage` is no Proxmox parameter.
     let args = json!({ "node": "pve1", "vmid": 100, "target": "pve2", "with-local-storage": true });
     let list = invalid_args(pve.call("proxmox_migrate_vm", args).await);
@@ -111,7 +94,7 @@ async fn migrate_lxc_uses_the_container_parameters() {
     assert!(out.data["upid"].as_str().unwrap().contains("vzmigrate"));
 
     // `force` and `with-local-disks` are QEMU-only; a timeout needs a restart migration.
-    let any = catch_all(&pve).await;
+    let any = pve.fail_any().await;
     for bad in ["force", "with-local-disks"] {
         let mut args = json!({ "node": "pve1", "vmid": 200, "target": "pve2" });
         args[bad] = json!(true);
@@ -250,7 +233,7 @@ async fn lxc_rrddata_with_max_and_no_data() {
 #[tokio::test]
 async fn rrddata_requires_a_valid_timeframe() {
     let pve = Pve::start().await;
-    let any = catch_all(&pve).await;
+    let any = pve.fail_any().await;
     // Proxmox requires `timeframe` (the old server left it optional).
     let list = invalid_args(pve.call("proxmox_get_vm_rrddata", json!({ "node": "pve1", "vmid": 100 })).await);
     assert_eq!(list, [("timeframe".to_string(), "is required".to_string())]);
@@ -283,7 +266,7 @@ async fn elevated_tools_are_refused_without_elevation() {
 
 #[tokio::test]
 async fn guest_advanced_tools_are_accepted_by_fakepve() {
-    use common::fakepve::{FakePve, assert_accepted, assert_ok};
+    use common::fakepve::{FakePve, assert_accepted, call_ok};
     use common::mcp::text;
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
@@ -300,8 +283,7 @@ async fn guest_advanced_tools_are_accepted_by_fakepve() {
         // VM 101 is stopped: it can become a template.
         ("proxmox_create_template_vm", json!({ "node": "pve1", "vmid": 101 })),
     ] {
-        let result = s.call(tool, args).await;
-        assert_ok(tool, &result);
+        call_ok(&mut s, tool, args).await;
     }
     let config = s.call("proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 101 })).await;
     assert_eq!(config["structuredContent"]["template"], 1, "{}", text(&config));
@@ -311,14 +293,13 @@ async fn guest_advanced_tools_are_accepted_by_fakepve() {
     let refused = s.call("proxmox_create_template_lxc", json!({ "node": "pve1", "vmid": 200 })).await;
     assert_accepted("proxmox_create_template_lxc", &refused);
     assert!(text(&refused).contains("running"), "{}", text(&refused));
-    let moved = s
-        .call(
-            "proxmox_migrate_lxc",
-            json!({ "node": "pve1", "vmid": 200, "target": "pve2", "restart": true, "timeout": 30, "bwlimit": 2048,
+    let moved = call_ok(
+        &mut s,
+        "proxmox_migrate_lxc",
+        json!({ "node": "pve1", "vmid": 200, "target": "pve2", "restart": true, "timeout": 30, "bwlimit": 2048,
                     "target-storage": "local-lvm" }),
-        )
-        .await;
-    assert_ok("proxmox_migrate_lxc", &moved);
+    )
+    .await;
     let upid = moved["structuredContent"]["upid"].as_str().unwrap().to_string();
     assert!(upid.contains("vzmigrate"), "{upid}");
     let vms = s.call("proxmox_get_vms", json!({ "type": "lxc" })).await;

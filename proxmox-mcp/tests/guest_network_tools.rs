@@ -3,41 +3,21 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok};
+use common::fakepve::{FakePve, call_ok, config_value, create_guests};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
-use httpmock::Method::{GET, PUT};
-use serde_json::{Value, json};
-
-async fn mock_config<'a>(pve: &'a Pve, path: &str, cfg: Value) -> httpmock::Mock<'a> {
-    let path = api(path);
-    pve.server
-        .mock_async(move |when, then| {
-            when.method(GET).path(path).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": cfg }));
-        })
-        .await
-}
+use common::{AUTH, Pve, api, assert_refused, with};
+use httpmock::Method::PUT;
+use serde_json::json;
 
 #[tokio::test]
 async fn add_network_vm_builds_the_nic_from_typed_fields() {
     let pve = Pve::start().await;
-    let get = mock_config(
-        &pve,
-        "/nodes/pve1/qemu/101/config",
-        json!({ "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0", "digest": "n1" }),
-    )
-    .await;
-    let put = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/qemu/101/config"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("net1", "e1000=BC:24:11:AA:BB:CC,bridge=vmbr1,tag=20,firewall=1")
-                .form_urlencoded_tuple("digest", "n1");
-            then.status(200).json_body(json!({ "data": null }));
-        })
+    let (get, put) = pve
+        .mock_config_change(
+            "/nodes/pve1/qemu/101/config",
+            json!({ "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0", "digest": "n1" }),
+            &[("net1", "e1000=BC:24:11:AA:BB:CC,bridge=vmbr1,tag=20,firewall=1"), ("digest", "n1")],
+        )
         .await;
     let out = pve
         .ok(
@@ -67,12 +47,8 @@ async fn add_network_vm_builds_the_nic_from_typed_fields() {
 #[tokio::test]
 async fn add_network_lxc_names_the_interface_after_the_slot() {
     let pve = Pve::start().await;
-    mock_config(
-        &pve,
-        "/nodes/pve1/lxc/200/config",
-        json!({ "net0": "name=eth0,bridge=vmbr0,ip=dhcp", "digest": "n2" }),
-    )
-    .await;
+    pve.mock_get("/nodes/pve1/lxc/200/config", json!({ "net0": "name=eth0,bridge=vmbr0,ip=dhcp", "digest": "n2" }))
+        .await;
     let put = pve
         .server
         .mock_async(|when, then| {
@@ -97,22 +73,12 @@ async fn add_network_lxc_names_the_interface_after_the_slot() {
 #[tokio::test]
 async fn update_network_vm_merges_into_the_current_nic() {
     let pve = Pve::start().await;
-    let get = mock_config(
-        &pve,
-        "/nodes/pve1/qemu/101/config",
-        json!({ "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1,tag=5,queues=4", "digest": "n3" }),
-    )
-    .await;
-    let put = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(api("/nodes/pve1/qemu/101/config"))
-                .header("authorization", AUTH)
-                .form_urlencoded_tuple("net0", "vmxnet3=BC:24:11:00:00:01,bridge=vmbr2,firewall=0,queues=4")
-                .form_urlencoded_tuple("digest", "n3");
-            then.status(200).json_body(json!({ "data": null }));
-        })
+    let (get, put) = pve
+        .mock_config_change(
+            "/nodes/pve1/qemu/101/config",
+            json!({ "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1,tag=5,queues=4", "digest": "n3" }),
+            &[("net0", "vmxnet3=BC:24:11:00:00:01,bridge=vmbr2,firewall=0,queues=4"), ("digest", "n3")],
+        )
         .await;
     let out = pve
         .ok(
@@ -149,8 +115,7 @@ async fn update_network_vm_merges_into_the_current_nic() {
 #[tokio::test]
 async fn update_network_lxc_changes_addresses_and_keeps_the_rest() {
     let pve = Pve::start().await;
-    mock_config(
-        &pve,
+    pve.mock_get(
         "/nodes/pve1/lxc/200/config",
         json!({ "net0": "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:09,ip=dhcp,type=veth", "digest": "n4" }),
     )
@@ -183,8 +148,7 @@ async fn update_network_lxc_changes_addresses_and_keeps_the_rest() {
 async fn remove_network_tools_delete_an_existing_nic() {
     let pve = Pve::start().await;
     for (kind, vmid, noun) in [("qemu", 101, "VM"), ("lxc", 200, "container")] {
-        mock_config(
-            &pve,
+        pve.mock_get(
             &format!("/nodes/pve1/{kind}/{vmid}/config"),
             json!({ "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0", "net1": "e1000,bridge=vmbr1", "digest": "n5" }),
         )
@@ -214,12 +178,7 @@ async fn remove_network_tools_delete_an_existing_nic() {
 #[tokio::test]
 async fn bad_network_arguments_are_refused_before_any_request() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": {} }));
-        })
-        .await;
+    let any = pve.answer_any(json!({})).await;
     for (tool, args, arg) in [
         ("proxmox_add_network_vm", json!({ "net": "net32" }), "net"),
         ("proxmox_add_network_vm", json!({ "net": "scsi0" }), "net"),
@@ -237,8 +196,7 @@ async fn bad_network_arguments_are_refused_before_any_request() {
         ("proxmox_remove_network_vm", json!({ "net": "net0,net1" }), "net"),
         ("proxmox_remove_network_lxc", json!({ "net": "" }), "net"),
     ] {
-        let mut full = json!({ "node": "pve1", "vmid": 101 });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "vmid": 101 }), args.clone());
         let err = pve.call(tool, full).await.unwrap_err();
         assert!(err.to_string().contains(&format!("`{arg}`")), "{tool} {args}: {err}");
     }
@@ -258,43 +216,29 @@ async fn network_tools_are_elevated() {
     }
 }
 
-/// The value of `key` in a guest's config, read through our own tool.
-async fn config_value(s: &mut common::mcp::Session, tool: &str, vmid: u64, key: &str) -> Option<String> {
-    let result = s.call(tool, json!({ "node": "pve1", "vmid": vmid })).await;
-    assert_ok(tool, &result);
-    result["structuredContent"][key].as_str().map(str::to_string)
-}
-
 #[tokio::test]
 async fn network_tools_are_accepted_by_fakepve() {
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
-    let vm = s.call("proxmox_create_vm", json!({ "node": "pve1", "vmid": 320, "disk_size": 1 })).await;
-    assert_ok("proxmox_create_vm", &vm);
-    let template = "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst";
-    let ct =
-        s.call("proxmox_create_lxc", json!({ "node": "pve1", "vmid": 321, "ostemplate": template, "rootfs": 1 })).await;
-    assert_ok("proxmox_create_lxc", &ct);
+    create_guests(&mut s, 320, 321, 1).await;
 
     // VM: add net1, read it back, change it (the MAC stays), remove it.
-    let add = s
-        .call(
-            "proxmox_add_network_vm",
-            json!({ "node": "pve1", "vmid": 320, "net": "net1", "bridge": "vmbr0", "vlan": 10, "firewall": true }),
-        )
-        .await;
-    assert_ok("proxmox_add_network_vm", &add);
+    call_ok(
+        &mut s,
+        "proxmox_add_network_vm",
+        json!({ "node": "pve1", "vmid": 320, "net": "net1", "bridge": "vmbr0", "vlan": 10, "firewall": true }),
+    )
+    .await;
     let net1 = config_value(&mut s, "proxmox_get_vm_config", 320, "net1").await.expect("net1 added");
     assert!(net1.starts_with("virtio") && net1.contains("tag=10") && net1.contains("firewall=1"), "{net1}");
     // Proxmox adds a MAC address (`virtio=BC:24:..`); fakepve 0.5 does so only at creation.
     let mac = net1.split(',').next().unwrap().strip_prefix("virtio=").map(str::to_string);
-    let update = s
-        .call(
-            "proxmox_update_network_vm",
-            json!({ "node": "pve1", "vmid": 320, "net": "net1", "model": "e1000", "vlan": 0, "rate": 50 }),
-        )
-        .await;
-    assert_ok("proxmox_update_network_vm", &update);
+    call_ok(
+        &mut s,
+        "proxmox_update_network_vm",
+        json!({ "node": "pve1", "vmid": 320, "net": "net1", "model": "e1000", "vlan": 0, "rate": 50 }),
+    )
+    .await;
     let net1 = config_value(&mut s, "proxmox_get_vm_config", 320, "net1").await.unwrap();
     let model = match &mac {
         Some(mac) => format!("e1000={mac},"),
@@ -302,31 +246,27 @@ async fn network_tools_are_accepted_by_fakepve() {
     };
     assert!(net1.starts_with(&model), "model changed, MAC kept: {net1}");
     assert!(!net1.contains("tag=") && net1.contains("rate=50"), "{net1}");
-    let remove = s.call("proxmox_remove_network_vm", json!({ "node": "pve1", "vmid": 320, "net": "net1" })).await;
-    assert_ok("proxmox_remove_network_vm", &remove);
+    call_ok(&mut s, "proxmox_remove_network_vm", json!({ "node": "pve1", "vmid": 320, "net": "net1" })).await;
     assert_eq!(config_value(&mut s, "proxmox_get_vm_config", 320, "net1").await, None, "net1 removed");
 
     // Container: the same.
-    let add = s
-        .call(
-            "proxmox_add_network_lxc",
-            json!({ "node": "pve1", "vmid": 321, "net": "net1", "ip": "192.0.2.30/24", "gw": "192.0.2.1" }),
-        )
-        .await;
-    assert_ok("proxmox_add_network_lxc", &add);
+    call_ok(
+        &mut s,
+        "proxmox_add_network_lxc",
+        json!({ "node": "pve1", "vmid": 321, "net": "net1", "ip": "192.0.2.30/24", "gw": "192.0.2.1" }),
+    )
+    .await;
     let net1 = config_value(&mut s, "proxmox_get_lxc_config", 321, "net1").await.expect("net1 added");
     assert!(net1.starts_with("name=eth1") && net1.contains("ip=192.0.2.30/24"), "{net1}");
-    let update = s
-        .call(
-            "proxmox_update_network_lxc",
-            json!({ "node": "pve1", "vmid": 321, "net": "net1", "ip": "dhcp", "vlan": 40 }),
-        )
-        .await;
-    assert_ok("proxmox_update_network_lxc", &update);
+    call_ok(
+        &mut s,
+        "proxmox_update_network_lxc",
+        json!({ "node": "pve1", "vmid": 321, "net": "net1", "ip": "dhcp", "vlan": 40 }),
+    )
+    .await;
     let net1 = config_value(&mut s, "proxmox_get_lxc_config", 321, "net1").await.unwrap();
     assert!(net1.contains("ip=dhcp") && net1.contains("tag=40") && net1.contains("name=eth1"), "{net1}");
-    let remove = s.call("proxmox_remove_network_lxc", json!({ "node": "pve1", "vmid": 321, "net": "net1" })).await;
-    assert_ok("proxmox_remove_network_lxc", &remove);
+    call_ok(&mut s, "proxmox_remove_network_lxc", json!({ "node": "pve1", "vmid": 321, "net": "net1" })).await;
     assert_eq!(config_value(&mut s, "proxmox_get_lxc_config", 321, "net1").await, None, "net1 removed");
     let missing = s.call("proxmox_remove_network_lxc", json!({ "node": "pve1", "vmid": 321, "net": "net1" })).await;
     assert_eq!(missing["isError"], true, "{}", text(&missing));

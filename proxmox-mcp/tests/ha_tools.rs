@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_accepted, assert_ok};
+use common::fakepve::{FakePve, assert_accepted, call_ok};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_names_arg, assert_refused};
 use httpmock::Method::{DELETE, GET, POST, PUT};
 use proxmox_mcp::ToolError;
 use serde_json::json;
@@ -48,14 +48,13 @@ async fn get_ha_resources_lists_and_filters() {
 async fn get_ha_resource_reads_one() {
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/ha/resources/ct:200")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
+        .mock_get(
+            "/cluster/ha/resources/ct:200",
+            json!({
                 "sid": "ct:200", "type": "ct", "state": "started", "max_restart": 1, "max_relocate": 2,
                 "failback": 1, "comment": "dns", "digest": "abc"
-            }}));
-        })
+            }),
+        )
         .await;
     let out = pve.ok("proxmox_get_ha_resource", json!({ "sid": "ct:200" })).await;
     m.assert_async().await;
@@ -164,17 +163,7 @@ async fn update_ha_resource_puts_changes() {
 #[tokio::test]
 async fn delete_ha_resource_sends_purge_in_the_query() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE)
-                .path(api("/cluster/ha/resources/vm:100"))
-                .header("authorization", AUTH)
-                .query_param("purge", "0")
-                .body("");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let m = pve.mock_delete("/cluster/ha/resources/vm:100", &[("purge", "0")], json!(null)).await;
     let out = pve.ok("proxmox_delete_ha_resource", json!({ "sid": "vm:100", "purge": false })).await;
     m.assert_async().await;
     assert_eq!(out.text, "✅ vm:100 is no longer managed by HA");
@@ -193,15 +182,9 @@ async fn delete_ha_resource_sends_purge_in_the_query() {
 #[tokio::test]
 async fn ha_groups_list_read_create_update_delete() {
     let pve = Pve::start().await;
-    let list = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/ha/groups")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "group": "prefer-pve1", "nodes": "pve1:2,pve2:1", "restricted": 1, "nofailback": 0, "comment": "web tier", "type": "group" },
-            ]}));
-        })
-        .await;
+    let list = pve.mock_get("/cluster/ha/groups", json!([
+        { "group": "prefer-pve1", "nodes": "pve1:2,pve2:1", "restricted": 1, "nofailback": 0, "comment": "web tier", "type": "group" },
+    ])).await;
     let out = pve.ok("proxmox_get_ha_groups", json!({})).await;
     list.assert_async().await;
     assert_eq!(out.text, "🛡️ **HA groups** (1)\n\n• **prefer-pve1** — nodes pve1:2,pve2:1, restricted, web tier");
@@ -253,13 +236,7 @@ async fn ha_groups_list_read_create_update_delete() {
     update.assert_async().await;
     assert_eq!(out.text, "✅ HA group db updated");
 
-    let delete = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE).path(api("/cluster/ha/groups/db")).header("authorization", AUTH).body("");
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let delete = pve.mock_delete("/cluster/ha/groups/db", &[], json!(null)).await;
     let out = pve.ok("proxmox_delete_ha_group", json!({ "group": "db" })).await;
     delete.assert_async().await;
     assert_eq!(out.text, "✅ HA group db deleted");
@@ -309,19 +286,13 @@ async fn ha_groups_explain_the_pve9_rules_change() {
 #[tokio::test]
 async fn get_ha_status_reads_current_and_manager_status() {
     let pve = Pve::start().await;
-    let current = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/cluster/ha/status/current")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "id": "quorum", "type": "quorum", "node": "pve1", "status": "OK", "quorate": 1 },
-                { "id": "master", "type": "master", "node": "pve1", "status": "pve1 (active, Wed Nov 25 08:00:00 2026)", "armed-state": "armed" },
-                { "id": "lrm:pve1", "type": "lrm", "node": "pve1", "status": "pve1 (active, Wed Nov 25 08:00:01 2026)" },
-                { "id": "service:vm:100", "type": "service", "sid": "vm:100", "node": "pve1", "state": "started", "request_state": "started", "status": "started" },
-                { "id": "service:vm:101", "type": "service", "sid": "vm:101", "node": "pve1", "state": "stopped", "request_state": "started", "status": "stopped" },
-            ]}));
-        })
-        .await;
+    let current = pve.mock_get("/cluster/ha/status/current", json!([
+        { "id": "quorum", "type": "quorum", "node": "pve1", "status": "OK", "quorate": 1 },
+        { "id": "master", "type": "master", "node": "pve1", "status": "pve1 (active, Wed Nov 25 08:00:00 2026)", "armed-state": "armed" },
+        { "id": "lrm:pve1", "type": "lrm", "node": "pve1", "status": "pve1 (active, Wed Nov 25 08:00:01 2026)" },
+        { "id": "service:vm:100", "type": "service", "sid": "vm:100", "node": "pve1", "state": "started", "request_state": "started", "status": "started" },
+        { "id": "service:vm:101", "type": "service", "sid": "vm:101", "node": "pve1", "state": "stopped", "request_state": "started", "status": "stopped" },
+    ])).await;
     let manager = pve
         .server
         .mock_async(|when, then| {
@@ -391,12 +362,7 @@ async fn elevated_ha_tools_are_refused_without_elevation() {
 #[tokio::test]
 async fn invalid_ha_arguments_are_refused_before_sending() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let any = pve.answer_any(json!(null)).await;
     for (tool, args, arg) in [
         ("proxmox_get_ha_resource", json!({ "sid": "vm:100/../x" }), "sid"),
         ("proxmox_get_ha_resource", json!({ "sid": "qemu:100" }), "sid"),
@@ -411,12 +377,7 @@ async fn invalid_ha_arguments_are_refused_before_sending() {
         ("proxmox_create_ha_group", json!({ "group": "g1", "nodes": "pve1, pve2" }), "nodes"),
         ("proxmox_get_ha_group", json!({ "group": ".." }), "group"),
     ] {
-        match pve.call(tool, args.clone()).await {
-            Err(ToolError::InvalidArguments(list)) => {
-                assert!(list.iter().any(|(a, _)| a == arg), "{tool} {args}: {list:?}")
-            }
-            other => panic!("{tool} {args}: not refused: {other:?}"),
-        }
+        assert_names_arg(pve.call(tool, args.clone()).await, arg, format!("{tool} {args}"));
     }
     assert_eq!(any.calls_async().await, 0);
 }
@@ -451,8 +412,7 @@ async fn ha_tools_are_accepted_by_fakepve() {
         ("proxmox_delete_ha_group", json!({ "group": "prefer-pve1" })),
         ("proxmox_get_ha_status", json!({})),
     ] {
-        let result = s.call(tool, args.clone()).await;
-        assert_ok(tool, &result);
+        let result = call_ok(&mut s, tool, args.clone()).await;
         assert_accepted(tool, &result);
     }
     let status = s.call("proxmox_get_ha_status", json!({})).await;

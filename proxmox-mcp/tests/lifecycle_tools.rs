@@ -3,54 +3,12 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok};
+use common::fakepve::{FakePve, assert_ok, call_ok};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
-use proxmox_mcp::{ToolError, ToolOutput};
+use common::{assert_refused, assert_refused_arg, assert_task, expect};
 use serde_json::{Value, json};
 
 const UPID: &str = "UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mcp:";
-
-/// Call `tool` against a mock that takes exactly one request: `method path` with exactly these
-/// parameters (query string for DELETE, with no body; form body otherwise), answering `answer`.
-async fn expect(
-    tool: &str,
-    args: Value,
-    method: &str,
-    path: &str,
-    params: &[(&str, &str)],
-    answer: Value,
-) -> ToolOutput {
-    let pve = Pve::start().await;
-    let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let query = method == "DELETE";
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            let mut when = when.method(method).path(api(path)).header("authorization", AUTH);
-            for (k, v) in &params {
-                when = if query { when.query_param(k, v) } else { when.form_urlencoded_tuple(k, v) };
-            }
-            if query {
-                when.query_param_count(".*", ".*", params.len()).body("");
-            } else {
-                when.form_urlencoded_tuple_count(".*", ".*", params.len());
-            }
-            then.status(200).json_body(json!({ "data": answer }));
-        })
-        .await;
-    let out = pve.ok(tool, args).await;
-    m.assert_async().await;
-    out
-}
-
-/// A task result: `✅ <what>`, the node and the UPID in text and data.
-fn assert_task(out: &ToolOutput, what: &str) {
-    assert!(out.text.starts_with(&format!("✅ {what}")), "{}", out.text);
-    assert!(out.text.contains(&format!("• Node: pve1\n• Task: {UPID}")), "{}", out.text);
-    assert_eq!(out.data["upid"], UPID);
-    assert_eq!(out.data["node"], "pve1");
-}
 
 /// (tool, arguments, path, form parameters sent, what the result says)
 type PowerCase = (&'static str, Value, &'static str, &'static [(&'static str, &'static str)], &'static str);
@@ -138,7 +96,7 @@ async fn power_actions_post_to_their_status_endpoint_with_their_options() {
     ];
     for (tool, args, path, params, what) in cases {
         let out = expect(tool, args.clone(), "POST", path, params, json!(UPID)).await;
-        assert_task(&out, what);
+        assert_task(&out, UPID, what);
         assert!(out.text.contains("proxmox_get_vm_status"), "{tool}: a follow-up hint: {}", out.text);
         assert_eq!(out.data["vmid"], args["vmid"].as_u64().unwrap_or(100), "{tool}");
     }
@@ -166,7 +124,7 @@ async fn delete_sends_its_options_as_query_parameters() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "VM 101 is being destroyed with its disks");
+    assert_task(&out, UPID, "VM 101 is being destroyed with its disks");
     let out = expect(
         "proxmox_delete_lxc",
         json!({ "node": "pve1", "vmid": 200, "purge": true, "force": true }),
@@ -176,7 +134,7 @@ async fn delete_sends_its_options_as_query_parameters() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "Container 200 is being destroyed");
+    assert_task(&out, UPID, "Container 200 is being destroyed");
     // Without options: no query string at all.
     let out = expect(
         "proxmox_delete_lxc",
@@ -231,7 +189,7 @@ async fn clone_sends_newid_name_and_options() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "VM 101 is being cloned to 102 named db-copy");
+    assert_task(&out, UPID, "VM 101 is being cloned to 102 named db-copy");
     assert_eq!(out.data["newid"], 102);
     let out = expect(
         "proxmox_clone_lxc",
@@ -242,7 +200,7 @@ async fn clone_sends_newid_name_and_options() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "Container 200 is being cloned to 201 named dns2.example.com");
+    assert_task(&out, UPID, "Container 200 is being cloned to 201 named dns2.example.com");
     let out = expect(
         "proxmox_clone_lxc",
         json!({ "node": "pve1", "vmid": 200, "newid": 201 }),
@@ -252,7 +210,7 @@ async fn clone_sends_newid_name_and_options() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "Container 200 is being cloned to 201\n");
+    assert_task(&out, UPID, "Container 200 is being cloned to 201\n");
 }
 
 #[tokio::test]
@@ -293,23 +251,6 @@ async fn resize_puts_the_config() {
     assert!(out.text.contains("• Memory: 1024 MiB\n• Swap: 256 MiB\n• Cores: 2"), "{}", out.text);
 }
 
-/// The arguments named in an invalid-arguments refusal (and nothing was sent).
-async fn refused_args(tool: &str, args: Value) -> Vec<String> {
-    let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": UPID }));
-        })
-        .await;
-    let result = pve.call(tool, args.clone()).await;
-    assert_eq!(any.calls_async().await, 0, "{tool} {args}: sent a request");
-    match result {
-        Err(ToolError::InvalidArguments(list)) => list.into_iter().map(|(arg, _)| arg).collect(),
-        other => panic!("{tool} {args}: not refused as invalid: {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn bad_input_is_refused_naming_the_argument() {
     for (tool, args, named) in [
@@ -340,8 +281,7 @@ async fn bad_input_is_refused_naming_the_argument() {
         ("proxmox_resize_lxc", json!({ "node": "pve1", "vmid": 200, "cores": 9000 }), "cores"),
         ("proxmox_resize_lxc", json!({ "node": "pve1", "vmid": 200, "memory": "lots" }), "memory"),
     ] {
-        let args_named = refused_args(tool, args.clone()).await;
-        assert!(args_named.iter().any(|a| a == named), "{tool} {args}: expected `{named}` in {args_named:?}");
+        assert_refused_arg(tool, args, named).await;
     }
 }
 
@@ -390,13 +330,6 @@ async fn hints_follow_what_the_tools_do() {
     assert!(registry.get("proxmox_resize_lxc").unwrap().idempotent());
 }
 
-/// Call a tool through MCP and expect success.
-async fn call(s: &mut common::mcp::Session, tool: &str, args: Value) -> Value {
-    let result = s.call(tool, args).await;
-    assert_ok(tool, &result);
-    result
-}
-
 /// The status fakepve reports for a guest, through our own proxmox_get_vm_status.
 async fn status(s: &mut common::mcp::Session, vmid: u32, kind: &str) -> String {
     let result = s.call("proxmox_get_vm_status", json!({ "node": "pve1", "vmid": vmid, "type": kind })).await;
@@ -409,74 +342,83 @@ async fn lifecycle_scenario_against_fakepve() {
     let Some(pve) = FakePve::start().await else { return };
     let mut s = pve.session().await;
     // VM 101 (stopped): start, pause, resume, reboot, shut down; read the state back each time.
-    let started = call(&mut s, "proxmox_start_vm", json!({ "node": "pve1", "vmid": 101, "timeout": 30 })).await;
+    let started = call_ok(&mut s, "proxmox_start_vm", json!({ "node": "pve1", "vmid": 101, "timeout": 30 })).await;
     assert!(started["structuredContent"]["upid"].as_str().unwrap().starts_with("UPID:pve1:"), "{started}");
     assert_eq!(started["structuredContent"]["node"], "pve1");
     assert_eq!(status(&mut s, 101, "qemu").await, "running");
-    call(&mut s, "proxmox_pause_vm", json!({ "node": "pve1", "vmid": 101 })).await;
+    call_ok(&mut s, "proxmox_pause_vm", json!({ "node": "pve1", "vmid": 101 })).await;
     let paused = s.call("proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 101 })).await;
     assert_eq!(paused["structuredContent"]["qmpstatus"], "paused", "{}", text(&paused));
-    call(&mut s, "proxmox_resume_vm", json!({ "node": "pve1", "vmid": 101 })).await;
+    call_ok(&mut s, "proxmox_resume_vm", json!({ "node": "pve1", "vmid": 101 })).await;
     let resumed = s.call("proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 101 })).await;
     assert_eq!(resumed["structuredContent"]["qmpstatus"], "running", "{}", text(&resumed));
-    call(&mut s, "proxmox_reboot_vm", json!({ "node": "pve1", "vmid": 101, "timeout": 30 })).await;
+    call_ok(&mut s, "proxmox_reboot_vm", json!({ "node": "pve1", "vmid": 101, "timeout": 30 })).await;
     assert_eq!(status(&mut s, 101, "qemu").await, "running");
-    call(&mut s, "proxmox_shutdown_vm", json!({ "node": "pve1", "vmid": 101, "forceStop": true, "timeout": 30 })).await;
+    call_ok(&mut s, "proxmox_shutdown_vm", json!({ "node": "pve1", "vmid": 101, "forceStop": true, "timeout": 30 }))
+        .await;
     assert_eq!(status(&mut s, 101, "qemu").await, "stopped");
-    call(&mut s, "proxmox_start_vm", json!({ "node": "pve1", "vmid": 101 })).await;
+    call_ok(&mut s, "proxmox_start_vm", json!({ "node": "pve1", "vmid": 101 })).await;
     assert_eq!(status(&mut s, 101, "qemu").await, "running");
-    call(&mut s, "proxmox_stop_vm", json!({ "node": "pve1", "vmid": 101, "overrule-shutdown": true })).await;
+    call_ok(&mut s, "proxmox_stop_vm", json!({ "node": "pve1", "vmid": 101, "overrule-shutdown": true })).await;
     assert_eq!(status(&mut s, 101, "qemu").await, "stopped");
     // VM 100 (running): a hard stop.
-    call(&mut s, "proxmox_stop_vm", json!({ "node": "pve1", "vmid": 100 })).await;
+    call_ok(&mut s, "proxmox_stop_vm", json!({ "node": "pve1", "vmid": 100 })).await;
     assert_eq!(status(&mut s, 100, "qemu").await, "stopped");
 
     // CT 200 (running): reboot, shut down, start, stop.
-    call(&mut s, "proxmox_reboot_lxc", json!({ "node": "pve1", "vmid": 200 })).await;
+    call_ok(&mut s, "proxmox_reboot_lxc", json!({ "node": "pve1", "vmid": 200 })).await;
     assert_eq!(status(&mut s, 200, "lxc").await, "running");
-    call(&mut s, "proxmox_shutdown_lxc", json!({ "node": "pve1", "vmid": 200, "timeout": 10, "forceStop": true }))
+    call_ok(&mut s, "proxmox_shutdown_lxc", json!({ "node": "pve1", "vmid": 200, "timeout": 10, "forceStop": true }))
         .await;
     assert_eq!(status(&mut s, 200, "lxc").await, "stopped");
-    call(&mut s, "proxmox_start_lxc", json!({ "node": "pve1", "vmid": 200 })).await;
+    call_ok(&mut s, "proxmox_start_lxc", json!({ "node": "pve1", "vmid": 200 })).await;
     assert_eq!(status(&mut s, 200, "lxc").await, "running");
-    call(&mut s, "proxmox_stop_lxc", json!({ "node": "pve1", "vmid": 200, "overrule-shutdown": true })).await;
+    call_ok(&mut s, "proxmox_stop_lxc", json!({ "node": "pve1", "vmid": 200, "overrule-shutdown": true })).await;
     assert_eq!(status(&mut s, 200, "lxc").await, "stopped");
 
     // Clone VM 101 and CT 200: the copies appear.
-    let cloned = call(
+    let cloned = call_ok(
         &mut s,
         "proxmox_clone_vm",
         json!({ "node": "pve1", "vmid": 101, "newid": 102, "name": "db-copy", "full": true }),
     )
     .await;
     assert_eq!(cloned["structuredContent"]["newid"], 102);
-    call(&mut s, "proxmox_clone_lxc", json!({ "node": "pve1", "vmid": 200, "newid": 201, "hostname": "dns-copy" }))
+    call_ok(&mut s, "proxmox_clone_lxc", json!({ "node": "pve1", "vmid": 200, "newid": 201, "hostname": "dns-copy" }))
         .await;
-    let vms = call(&mut s, "proxmox_get_vms", json!({ "node": "pve1" })).await;
+    let vms = call_ok(&mut s, "proxmox_get_vms", json!({ "node": "pve1" })).await;
     let guests = vms["structuredContent"]["guests"].as_array().unwrap();
     let listed: Vec<u64> = guests.iter().filter_map(|g| g["vmid"].as_u64()).collect();
     assert_eq!(listed, [100, 101, 102, 200, 201], "{}", text(&vms));
     assert!(text(&vms).contains("**db-copy** (102)"), "{}", text(&vms));
 
     // Resize the copies; the configuration shows it.
-    call(&mut s, "proxmox_resize_vm", json!({ "node": "pve1", "vmid": 102, "memory": 2048, "cores": 2, "sockets": 1 }))
-        .await;
-    let config = call(&mut s, "proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 102 })).await;
+    call_ok(
+        &mut s,
+        "proxmox_resize_vm",
+        json!({ "node": "pve1", "vmid": 102, "memory": 2048, "cores": 2, "sockets": 1 }),
+    )
+    .await;
+    let config = call_ok(&mut s, "proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 102 })).await;
     assert!(text(&config).contains("• Memory: 2048 MiB\n• Cores: 2"), "{}", text(&config));
-    call(&mut s, "proxmox_resize_lxc", json!({ "node": "pve1", "vmid": 201, "memory": 1024, "cores": 2, "swap": 256 }))
-        .await;
-    let config = call(&mut s, "proxmox_get_lxc_config", json!({ "node": "pve1", "vmid": 201 })).await;
+    call_ok(
+        &mut s,
+        "proxmox_resize_lxc",
+        json!({ "node": "pve1", "vmid": 201, "memory": 1024, "cores": 2, "swap": 256 }),
+    )
+    .await;
+    let config = call_ok(&mut s, "proxmox_get_lxc_config", json!({ "node": "pve1", "vmid": 201 })).await;
     assert!(text(&config).contains("• Memory: 1024 MiB\n• Swap: 256 MiB\n• Cores: 2"), "{}", text(&config));
 
     // Destroy them; they are gone.
-    call(
+    call_ok(
         &mut s,
         "proxmox_delete_vm",
         json!({ "node": "pve1", "vmid": 102, "purge": true, "destroy-unreferenced-disks": true }),
     )
     .await;
-    call(&mut s, "proxmox_delete_lxc", json!({ "node": "pve1", "vmid": 201, "purge": true, "force": true })).await;
-    let vms = call(&mut s, "proxmox_get_vms", json!({ "node": "pve1" })).await;
+    call_ok(&mut s, "proxmox_delete_lxc", json!({ "node": "pve1", "vmid": 201, "purge": true, "force": true })).await;
+    let vms = call_ok(&mut s, "proxmox_get_vms", json!({ "node": "pve1" })).await;
     let listed: Vec<u64> =
         vms["structuredContent"]["guests"].as_array().unwrap().iter().filter_map(|g| g["vmid"].as_u64()).collect();
     assert_eq!(listed, [100, 101, 200], "{}", text(&vms));

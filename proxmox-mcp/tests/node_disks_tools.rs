@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok};
+use common::fakepve::{FakePve, call_ok};
 use common::{AUTH, Pve, api};
 use httpmock::Method::GET;
 use serde_json::json;
@@ -125,15 +125,14 @@ async fn get_disk_smart_uses_healthonly() {
 async fn get_node_lvm_shows_groups_and_pvs() {
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes/pve1/disks/lvm")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": { "leaf": 0, "children": [
+        .mock_get(
+            "/nodes/pve1/disks/lvm",
+            json!({ "leaf": 0, "children": [
                 { "name": "pve", "size": 107_374_182_400u64, "free": 26_843_545_600u64, "leaf": 0, "children": [
                     { "name": "/dev/sda3", "size": 107_374_182_400u64, "free": 26_843_545_600u64, "leaf": 1 }
                 ]}
-            ]}}));
-        })
+            ]}),
+        )
         .await;
     let out = pve.ok("proxmox_get_node_lvm", json!({ "node": "pve1" })).await;
     m.assert_async().await;
@@ -159,16 +158,10 @@ async fn get_node_lvm_shows_groups_and_pvs() {
 #[tokio::test]
 async fn get_node_zfs_lists_pools() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes/pve1/disks/zfs")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "name": "rpool", "size": 1_000_000_000_000u64, "alloc": 250_000_000_000u64, "free": 750_000_000_000u64, "frag": 12, "dedup": 1.0, "health": "ONLINE" },
-                { "name": "backup", "size": 100, "alloc": 90, "free": 10, "frag": 50, "dedup": 1.25, "health": "DEGRADED" }
-            ]}));
-        })
-        .await;
+    let m = pve.mock_get("/nodes/pve1/disks/zfs", json!([
+        { "name": "rpool", "size": 1_000_000_000_000u64, "alloc": 250_000_000_000u64, "free": 750_000_000_000u64, "frag": 12, "dedup": 1.0, "health": "ONLINE" },
+        { "name": "backup", "size": 100, "alloc": 90, "free": 10, "frag": 50, "dedup": 1.25, "health": "DEGRADED" }
+    ])).await;
     let out = pve.ok("proxmox_get_node_zfs", json!({ "node": "pve1" })).await;
     m.assert_async().await;
     assert!(
@@ -196,8 +189,7 @@ async fn node_disk_tools_are_accepted_by_fakepve() {
         ("proxmox_get_node_zfs", json!({ "node": "pve1" })),
     ];
     for (tool, args) in calls {
-        let result = s.call(tool, args).await;
-        assert_ok(tool, &result);
+        call_ok(&mut s, tool, args).await;
     }
     assert!(s.close().await.success());
 }

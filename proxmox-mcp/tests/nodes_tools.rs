@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok};
+use common::fakepve::{FakePve, call_ok};
 use common::mcp::text;
 use common::{AUTH, Pve, api, assert_refused};
 use httpmock::Method::{GET, POST};
@@ -14,16 +14,10 @@ const UPID: &str = "UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mc
 #[tokio::test]
 async fn get_node_services_lists_their_state() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes/pve1/services")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "service": "pveproxy", "name": "pveproxy", "desc": "PVE API Proxy Server", "state": "running", "active-state": "active", "unit-state": "enabled" },
-                { "service": "corosync", "name": "corosync", "desc": "Corosync Cluster Engine", "state": "dead", "active-state": "inactive", "unit-state": "enabled" },
-            ]}));
-        })
-        .await;
+    let m = pve.mock_get("/nodes/pve1/services", json!([
+        { "service": "pveproxy", "name": "pveproxy", "desc": "PVE API Proxy Server", "state": "running", "active-state": "active", "unit-state": "enabled" },
+        { "service": "corosync", "name": "corosync", "desc": "Corosync Cluster Engine", "state": "dead", "active-state": "inactive", "unit-state": "enabled" },
+    ])).await;
     let out = pve.call_with("proxmox_get_node_services", json!({ "node": "pve1" }), false).await.unwrap();
     m.assert_async().await;
     assert!(out.text.starts_with("⚙️ **Services on pve1** (2)"), "{}", out.text);
@@ -36,13 +30,7 @@ async fn get_node_services_lists_their_state() {
 #[tokio::test]
 async fn control_node_service_posts_the_action_path() {
     let pve = Pve::start().await;
-    let restart = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(POST).path(api("/nodes/pve1/services/pveproxy/restart")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": UPID }));
-        })
-        .await;
+    let restart = pve.mock_form(POST, "/nodes/pve1/services/pveproxy/restart", &[], json!(UPID)).await;
     let out = pve
         .ok("proxmox_control_node_service", json!({ "node": "pve1", "service": "pveproxy", "command": "restart" }))
         .await;
@@ -313,16 +301,10 @@ async fn get_node_task_reads_status_and_log_tail() {
 #[tokio::test]
 async fn get_node_aplinfo_lists_templates() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes/pve1/aplinfo")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "template": "debian-13-standard_13.1-1_amd64.tar.zst", "section": "system", "os": "debian-13", "version": "13.1-1", "headline": "Debian 13 (standard)" },
-                { "template": "turnkey-wordpress_18.0-1_amd64.tar.gz", "section": "turnkeylinux", "os": "debian-12", "version": "18.0-1", "headline": "TurnKey WordPress" }
-            ]}));
-        })
-        .await;
+    let m = pve.mock_get("/nodes/pve1/aplinfo", json!([
+        { "template": "debian-13-standard_13.1-1_amd64.tar.zst", "section": "system", "os": "debian-13", "version": "13.1-1", "headline": "Debian 13 (standard)" },
+        { "template": "turnkey-wordpress_18.0-1_amd64.tar.gz", "section": "turnkeylinux", "os": "debian-12", "version": "18.0-1", "headline": "TurnKey WordPress" }
+    ])).await;
     let out = pve.ok("proxmox_get_node_aplinfo", json!({ "node": "pve1" })).await;
     m.assert_async().await;
     assert!(
@@ -339,14 +321,13 @@ async fn get_node_aplinfo_lists_templates() {
 async fn get_node_netstat_shows_guest_counters() {
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes/pve1/netstat")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
+        .mock_get(
+            "/nodes/pve1/netstat",
+            json!([
                 { "dev": "net0", "vmid": "200", "in": "2048", "out": "1024" },
                 { "dev": "net0", "vmid": "100", "in": 1_073_741_824u64, "out": 1_048_576 }
-            ]}));
-        })
+            ]),
+        )
         .await;
     let out = pve.ok("proxmox_get_node_netstat", json!({ "node": "pve1" })).await;
     m.assert_async().await;
@@ -392,20 +373,20 @@ async fn node_management_tools_are_accepted_by_fakepve() {
         ("proxmox_get_node_netstat", json!({ "node": "pve1" })),
     ];
     for (tool, args) in calls {
-        let result = s.call(tool, args).await;
-        assert_ok(tool, &result);
+        call_ok(&mut s, tool, args).await;
     }
     // The restart above is a task: it shows in the task list and reads back by its UPID.
-    let started = s
-        .call("proxmox_control_node_service", json!({ "node": "pve1", "service": "sshd", "command": "restart" }))
-        .await;
-    assert_ok("proxmox_control_node_service", &started);
+    let started = call_ok(
+        &mut s,
+        "proxmox_control_node_service",
+        json!({ "node": "pve1", "service": "sshd", "command": "restart" }),
+    )
+    .await;
     let upid = started["structuredContent"]["upid"].as_str().unwrap().to_string();
     assert!(upid.contains("root@pam!mcp"), "a token's task: {upid}");
     let tasks = s.call("proxmox_get_node_tasks", json!({ "node": "pve1", "source": "all" })).await;
     assert!(text(&tasks).contains(&upid), "{}", text(&tasks));
-    let task = s.call("proxmox_get_node_task", json!({ "node": "pve1", "upid": upid })).await;
-    assert_ok("proxmox_get_node_task", &task);
+    let task = call_ok(&mut s, "proxmox_get_node_task", json!({ "node": "pve1", "upid": upid })).await;
     assert_eq!(task["structuredContent"]["status"]["upid"], upid.as_str(), "{}", text(&task));
     assert!(s.close().await.success());
 }

@@ -59,12 +59,7 @@ const HOSTILE_STRINGS: &[&str] = &[
 #[tokio::test]
 async fn hostile_values_never_reach_proxmox() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": {} }));
-        })
-        .await;
+    let any = pve.answer_any(json!({})).await;
     let registry = Registry::new().add(&EVERY_KIND).unwrap();
     let tool = registry.get("every_kind").unwrap();
     let long = "a".repeat(600);
@@ -131,12 +126,7 @@ async fn a_volume_keeps_its_slashes_but_no_dot_segments() {
 #[tokio::test]
 async fn built_in_tools_refuse_hostile_nodes_too() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": [] }));
-        })
-        .await;
+    let any = pve.answer_any(json!([])).await;
     for tool in Registry::builtin().iter() {
         let schema = (tool.schema)();
         if schema["properties"].get("node").is_none() {

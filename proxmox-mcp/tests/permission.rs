@@ -20,13 +20,7 @@ async fn stop_vm(api: Api, node: Node, vmid: VmId) -> ToolResult {
 #[tokio::test]
 async fn elevated_tools_send_nothing_when_not_allowed() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200)
-                .json_body(json!({ "data": "UPID:pve1:00000001:00000002:00000003:qmstop:100:root@pam!mcp:" }));
-        })
-        .await;
+    let any = pve.answer_any(json!("UPID:pve1:00000001:00000002:00000003:qmstop:100:root@pam!mcp:")).await;
     let registry = Registry::new().add(&STOP_VM).unwrap();
     let tool = registry.get("stop_vm").unwrap();
     let args = json!({ "node": "pve1", "vmid": 100 }).as_object().unwrap().clone();

@@ -3,55 +3,12 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok};
+use common::fakepve::{FakePve, call_ok};
 use common::mcp::text;
-use common::{AUTH, Pve, api, assert_refused};
-use proxmox_mcp::{ToolError, ToolOutput};
-use serde_json::{Value, json};
+use common::{Pve, api, assert_refused, assert_refused_arg, assert_task, expect};
+use serde_json::json;
 
 const UPID: &str = "UPID:pve1:0000ABCD:00001234:65F0A1B2:qmsnapshot:100:root@pam!mcp:";
-
-/// Call `tool` against a mock that takes exactly one request: `method path` with exactly these
-/// parameters (query string for GET and DELETE, a DELETE with no body; form body otherwise), answering `answer`.
-async fn expect(
-    tool: &str,
-    args: Value,
-    method: &str,
-    path: &str,
-    params: &[(&str, &str)],
-    answer: Value,
-) -> ToolOutput {
-    let pve = Pve::start().await;
-    let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let query = method == "DELETE" || method == "GET";
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            let mut when = when.method(method).path(api(path)).header("authorization", AUTH);
-            for (k, v) in &params {
-                when = if query { when.query_param(k, v) } else { when.form_urlencoded_tuple(k, v) };
-            }
-            if method == "DELETE" {
-                when.query_param_count(".*", ".*", params.len()).body("");
-            } else if query {
-                when.query_param_count(".*", ".*", params.len());
-            } else {
-                when.form_urlencoded_tuple_count(".*", ".*", params.len());
-            }
-            then.status(200).json_body(json!({ "data": answer }));
-        })
-        .await;
-    let out = pve.ok(tool, args).await;
-    m.assert_async().await;
-    out
-}
-
-fn assert_task(out: &ToolOutput, what: &str) {
-    assert!(out.text.starts_with(&format!("✅ {what}")), "{}", out.text);
-    assert!(out.text.contains(&format!("• Node: pve1\n• Task: {UPID}")), "{}", out.text);
-    assert_eq!(out.data["upid"], UPID);
-    assert_eq!(out.data["node"], "pve1");
-}
 
 #[tokio::test]
 async fn create_snapshot_sends_name_description_and_vmstate() {
@@ -64,7 +21,7 @@ async fn create_snapshot_sends_name_description_and_vmstate() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "Snapshot 'before-upgrade' of VM 100 (with RAM) is being taken");
+    assert_task(&out, UPID, "Snapshot 'before-upgrade' of VM 100 (with RAM) is being taken");
     assert!(out.text.contains("• Description: kernel 6.14"), "{}", out.text);
     assert_eq!(out.data["snapname"], "before-upgrade");
     assert_eq!(out.data["vmid"], 100);
@@ -78,7 +35,7 @@ async fn create_snapshot_sends_name_description_and_vmstate() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "Snapshot 's1' of Container 200 is being taken");
+    assert_task(&out, UPID, "Snapshot 's1' of Container 200 is being taken");
 }
 
 #[tokio::test]
@@ -150,7 +107,7 @@ async fn rollback_and_delete_name_the_snapshot_in_the_path() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "VM 100 is being rolled back to snapshot 'before-upgrade'");
+    assert_task(&out, UPID, "VM 100 is being rolled back to snapshot 'before-upgrade'");
     assert!(out.text.contains("⚠️ Everything since the snapshot"), "{}", out.text);
     let out = expect(
         "proxmox_rollback_snapshot_lxc",
@@ -161,7 +118,7 @@ async fn rollback_and_delete_name_the_snapshot_in_the_path() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "Container 200 is being rolled back to snapshot 's1'");
+    assert_task(&out, UPID, "Container 200 is being rolled back to snapshot 's1'");
     let out = expect(
         "proxmox_delete_snapshot_vm",
         json!({ "node": "pve1", "vmid": 100, "snapname": "old", "force": true }),
@@ -171,7 +128,7 @@ async fn rollback_and_delete_name_the_snapshot_in_the_path() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "Snapshot 'old' of VM 100 is being deleted");
+    assert_task(&out, UPID, "Snapshot 'old' of VM 100 is being deleted");
     let out = expect(
         "proxmox_delete_snapshot_lxc",
         json!({ "node": "pve1", "vmid": 200, "snapname": "s1" }),
@@ -181,7 +138,7 @@ async fn rollback_and_delete_name_the_snapshot_in_the_path() {
         json!(UPID),
     )
     .await;
-    assert_task(&out, "Snapshot 's1' of Container 200 is being deleted");
+    assert_task(&out, UPID, "Snapshot 's1' of Container 200 is being deleted");
     assert_eq!(out.data["snapname"], "s1");
 }
 
@@ -207,21 +164,7 @@ async fn bad_input_is_refused_naming_the_argument() {
         ("proxmox_delete_snapshot_lxc", json!({ "node": "pve1", "vmid": 200, "snapname": "a%2Fb" }), "snapname"),
         ("proxmox_list_snapshots_vm", json!({ "node": "pve1", "vmid": 1 }), "vmid"),
     ] {
-        let pve = Pve::start().await;
-        let any = pve
-            .server
-            .mock_async(|_, then| {
-                then.status(200).json_body(json!({ "data": UPID }));
-            })
-            .await;
-        let result = pve.call(tool, args.clone()).await;
-        assert_eq!(any.calls_async().await, 0, "{tool} {args}: sent a request");
-        match result {
-            Err(ToolError::InvalidArguments(list)) => {
-                assert!(list.iter().any(|(a, _)| a == named), "{tool} {args}: expected `{named}` in {list:?}")
-            }
-            other => panic!("{tool} {args}: not refused as invalid: {other:?}"),
-        }
+        assert_refused_arg(tool, args, named).await;
     }
 }
 
@@ -243,15 +186,9 @@ async fn changing_tools_are_elevated_and_refused_without_elevation() {
     }
 }
 
-async fn call(s: &mut common::mcp::Session, tool: &str, args: Value) -> Value {
-    let result = s.call(tool, args).await;
-    assert_ok(tool, &result);
-    result
-}
-
 /// The snapshot names fakepve lists, through our own list tool.
 async fn names(s: &mut common::mcp::Session, tool: &str, vmid: u32) -> Vec<String> {
-    let list = call(s, tool, json!({ "node": "pve1", "vmid": vmid })).await;
+    let list = call_ok(s, tool, json!({ "node": "pve1", "vmid": vmid })).await;
     list["structuredContent"]["snapshots"]
         .as_array()
         .unwrap_or_else(|| panic!("{}", text(&list)))
@@ -273,33 +210,33 @@ async fn snapshot_scenario_against_fakepve() {
         if kind == "vm" {
             args["vmstate"] = json!(true);
         }
-        let created = call(&mut s, &create, args).await;
+        let created = call_ok(&mut s, &create, args).await;
         assert!(created["structuredContent"]["upid"].as_str().unwrap().starts_with("UPID:pve1:"), "{created}");
-        call(&mut s, &create, json!({ "node": "pve1", "vmid": vmid, "snapname": "after" })).await;
+        call_ok(&mut s, &create, json!({ "node": "pve1", "vmid": vmid, "snapname": "after" })).await;
         assert_eq!(names(&mut s, &list, vmid).await.len(), 2);
-        let listed = call(&mut s, &list, json!({ "node": "pve1", "vmid": vmid })).await;
+        let listed = call_ok(&mut s, &list, json!({ "node": "pve1", "vmid": vmid })).await;
         assert!(text(&listed).contains("**before-upgrade**"), "{}", text(&listed));
         assert!(text(&listed).contains("kernel 6.14"), "{}", text(&listed));
         assert!(text(&listed).contains("(parent: before-upgrade)"), "{}", text(&listed));
         assert_eq!(listed["structuredContent"]["current_parent"], "after", "{}", text(&listed));
 
-        call(
+        call_ok(
             &mut s,
             &format!("proxmox_rollback_snapshot_{kind}"),
             json!({ "node": "pve1", "vmid": vmid, "snapname": "before-upgrade", "start": true }),
         )
         .await;
-        let listed = call(&mut s, &list, json!({ "node": "pve1", "vmid": vmid })).await;
+        let listed = call_ok(&mut s, &list, json!({ "node": "pve1", "vmid": vmid })).await;
         assert_eq!(listed["structuredContent"]["current_parent"], "before-upgrade", "{}", text(&listed));
 
         let delete = format!("proxmox_delete_snapshot_{kind}");
-        call(&mut s, &delete, json!({ "node": "pve1", "vmid": vmid, "snapname": "after" })).await;
-        call(&mut s, &delete, json!({ "node": "pve1", "vmid": vmid, "snapname": "before-upgrade", "force": true }))
+        call_ok(&mut s, &delete, json!({ "node": "pve1", "vmid": vmid, "snapname": "after" })).await;
+        call_ok(&mut s, &delete, json!({ "node": "pve1", "vmid": vmid, "snapname": "before-upgrade", "force": true }))
             .await;
         assert!(names(&mut s, &list, vmid).await.is_empty());
     }
     // Both guests run again after a rollback with `start`.
-    let status = call(&mut s, "proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 200, "type": "lxc" })).await;
+    let status = call_ok(&mut s, "proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 200, "type": "lxc" })).await;
     assert_eq!(status["structuredContent"]["status"], "running");
     assert!(s.close().await.success());
 }

@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_accepted, assert_ok};
+use common::fakepve::{FakePve, assert_accepted, call_ok};
 use common::mcp::{Session, text};
-use common::{AUTH, Pve, api, assert_refused};
+use common::{AUTH, Pve, api, assert_refused, with};
 use httpmock::Method::{DELETE, GET, POST, PUT};
 use proxmox_mcp::client::{Params, Upload};
 use proxmox_mcp::{ApiError, ApiPath, Registry, ToolError, ToolResult};
@@ -67,15 +67,9 @@ async fn list_storage_config_filters_by_type() {
 #[tokio::test]
 async fn get_storage_config_shows_every_option() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/storage/local-lvm")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
-                "storage": "local-lvm", "type": "lvmthin", "vgname": "pve", "thinpool": "data", "content": "images,rootdir", "digest": "0123abcd"
-            }}));
-        })
-        .await;
+    let m = pve.mock_get("/storage/local-lvm", json!({
+        "storage": "local-lvm", "type": "lvmthin", "vgname": "pve", "thinpool": "data", "content": "images,rootdir", "digest": "0123abcd"
+    })).await;
     let out = pve.ok("proxmox_get_storage_config", json!({ "storage": "local-lvm" })).await;
     m.assert_async().await;
     assert_eq!(
@@ -312,8 +306,7 @@ async fn upload_to_storage_streams_a_multipart_file() {
         (json!({ "file": "debian-13.iso", "checksum": "abc", "checksum-algorithm": "md5" }), "`checksum`"),
         (json!({ "file": "debian-13.iso", "checksum": "a".repeat(32) }), "`checksum-algorithm`"),
     ] {
-        let mut full = json!({ "node": "pve1", "storage": "local", "content": "iso" });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "storage": "local", "content": "iso" }), args.clone());
         let err = call_with_upload_dir(&pve, Some(dir.clone()), "proxmox_upload_to_storage", full).await.unwrap_err();
         assert!(err.to_string().contains(arg), "{args}: {err}");
         assert!(!err.to_string().contains("secret"), "{err}");
@@ -341,12 +334,7 @@ async fn upload_to_storage_streams_a_multipart_file() {
 #[tokio::test]
 async fn client_upload_reports_an_unreadable_file() {
     let pve = Pve::start().await;
-    let any = pve
-        .server
-        .mock_async(|_, then| {
-            then.status(200).json_body(json!({ "data": null }));
-        })
-        .await;
+    let any = pve.answer_any(json!(null)).await;
     let upload = Upload { field: "filename".into(), path: "/nonexistent/x.iso".into(), filename: "x.iso".into() };
     let err = pve
         .context(true)
@@ -416,8 +404,7 @@ async fn download_url_to_storage_sends_the_api_parameters() {
         (json!({ "url": "https://example.com/t.tar.gz", "content": "vztmpl", "compression": "gz" }), "`compression`"),
         (json!({ "url": "https://example.com/a.iso", "content": "vztmpl" }), "`filename`"),
     ] {
-        let mut full = json!({ "node": "pve1", "storage": "local" });
-        full.as_object_mut().unwrap().extend(args.as_object().unwrap().clone());
+        let full = with(&json!({ "node": "pve1", "storage": "local" }), args.clone());
         let err = pve.call("proxmox_download_url_to_storage", full).await.unwrap_err().to_string();
         assert!(err.contains(arg), "{args}: {err}");
     }
@@ -697,17 +684,11 @@ async fn prune_backups_is_a_dry_run_unless_told() {
         })
         .await;
     let delete = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(DELETE)
-                .path(api("/nodes/pve1/storage/local/prunebackups"))
-                .query_param("prune-backups", "keep-last=1,keep-daily=7")
-                .query_param("vmid", "100")
-                .query_param("type", "qemu")
-                .header("authorization", AUTH)
-                .body("");
-            then.status(200).json_body(json!({ "data": UPID }));
-        })
+        .mock_delete(
+            "/nodes/pve1/storage/local/prunebackups",
+            &[("prune-backups", "keep-last=1,keep-daily=7"), ("vmid", "100"), ("type", "qemu")],
+            json!(UPID),
+        )
         .await;
     let args =
         json!({ "node": "pve1", "storage": "local", "keep-last": 1, "keep-daily": 7, "vmid": 100, "type": "qemu" });
@@ -804,8 +785,7 @@ async fn storage_tools_are_accepted_by_fakepve() {
         ("proxmox_delete_storage", json!({ "storage": "nfs1" })),
     ];
     for (tool, args) in calls {
-        let result = s.call(tool, args).await;
-        assert_ok(tool, &result);
+        call_ok(&mut s, tool, args).await;
     }
     // The effects, read back through our tools.
     let cfg = s.call("proxmox_get_storage_config", json!({ "storage": "scratch" })).await;
@@ -839,8 +819,7 @@ async fn storage_tools_are_accepted_by_fakepve() {
         let result = s.call(tool, args).await;
         assert_accepted(tool, &result);
     }
-    let removed = s.call("proxmox_delete_storage", json!({ "storage": "scratch" })).await;
-    assert_ok("proxmox_delete_storage", &removed);
+    call_ok(&mut s, "proxmox_delete_storage", json!({ "storage": "scratch" })).await;
     assert!(s.close().await.success());
     let _ = std::fs::remove_dir_all(dir);
 }

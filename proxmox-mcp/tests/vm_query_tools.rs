@@ -2,21 +2,20 @@
 
 mod common;
 
-use common::{AUTH, Pve, api};
+use common::{Pve, api};
 use httpmock::Method::GET;
 use serde_json::json;
 
 async fn mock_nodes(pve: &Pve) -> httpmock::Mock<'_> {
-    pve.server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [
-                { "node": "pve1", "status": "online" },
-                { "node": "pve2", "status": "online" },
-                { "node": "pve3", "status": "offline" }
-            ]}));
-        })
-        .await
+    pve.mock_get(
+        "/nodes",
+        json!([
+            { "node": "pve1", "status": "online" },
+            { "node": "pve2", "status": "online" },
+            { "node": "pve3", "status": "offline" }
+        ]),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -86,13 +85,7 @@ async fn get_vms_walks_online_nodes_and_reports_offline_ones() {
 #[tokio::test]
 async fn get_vms_on_one_node_and_one_type() {
     let pve = Pve::start().await;
-    let lxc = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes/pve2/lxc")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": [ { "vmid": 300, "status": "stopped" } ]}));
-        })
-        .await;
+    let lxc = pve.mock_get("/nodes/pve2/lxc", json!([ { "vmid": 300, "status": "stopped" } ])).await;
     let other = pve
         .server
         .mock_async(|when, then| {
@@ -109,16 +102,10 @@ async fn get_vms_on_one_node_and_one_type() {
 #[tokio::test]
 async fn get_vm_status_uses_the_guest_type() {
     let pve = Pve::start().await;
-    let qemu = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes/pve1/qemu/100/status/current")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
-                "vmid": 100, "name": "web", "status": "running", "qmpstatus": "running", "uptime": 7200, "cpu": 0.5, "cpus": 2,
-                "mem": 536870912u64, "maxmem": 1073741824u64, "diskread": 1024, "diskwrite": 2048, "netin": 4096, "netout": 8192
-            }}));
-        })
-        .await;
+    let qemu = pve.mock_get("/nodes/pve1/qemu/100/status/current", json!({
+        "vmid": 100, "name": "web", "status": "running", "qmpstatus": "running", "uptime": 7200, "cpu": 0.5, "cpus": 2,
+        "mem": 536870912u64, "maxmem": 1073741824u64, "diskread": 1024, "diskwrite": 2048, "netin": 4096, "netout": 8192
+    })).await;
     let out = pve.ok("proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 100 })).await;
     qemu.assert_async().await;
     for expected in [
@@ -150,16 +137,15 @@ async fn get_vm_status_uses_the_guest_type() {
 async fn get_vm_config_lists_disks_and_nics_in_order() {
     let pve = Pve::start().await;
     let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes/pve1/qemu/100/config")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
+        .mock_get(
+            "/nodes/pve1/qemu/100/config",
+            json!({
                 "name": "web", "memory": "2048", "cores": 2, "ostype": "l26", "boot": "order=scsi0;net0",
                 "scsi10": "local-lvm:vm-100-disk-2,size=1G", "scsi0": "local-lvm:vm-100-disk-0,size=32G",
                 "scsi2": "local-lvm:vm-100-disk-1,size=8G", "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0",
                 "scsihw": "virtio-scsi-single", "digest": "abc"
-            }}));
-        })
+            }),
+        )
         .await;
     let out = pve.ok("proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 100 })).await;
     m.assert_async().await;
@@ -175,16 +161,10 @@ async fn get_vm_config_lists_disks_and_nics_in_order() {
 #[tokio::test]
 async fn get_lxc_config_shows_mount_points() {
     let pve = Pve::start().await;
-    let m = pve
-        .server
-        .mock_async(|when, then| {
-            when.method(GET).path(api("/nodes/pve1/lxc/200/config")).header("authorization", AUTH);
-            then.status(200).json_body(json!({ "data": {
-                "hostname": "dns", "memory": 512, "ostype": "debian", "rootfs": "local-lvm:vm-200-disk-0,size=8G",
-                "mp0": "local-lvm:vm-200-disk-1,mp=/srv,size=4G", "net0": "name=eth0,bridge=vmbr0,ip=dhcp", "unprivileged": 1
-            }}));
-        })
-        .await;
+    let m = pve.mock_get("/nodes/pve1/lxc/200/config", json!({
+        "hostname": "dns", "memory": 512, "ostype": "debian", "rootfs": "local-lvm:vm-200-disk-0,size=8G",
+        "mp0": "local-lvm:vm-200-disk-1,mp=/srv,size=4G", "net0": "name=eth0,bridge=vmbr0,ip=dhcp", "unprivileged": 1
+    })).await;
     let out = pve.ok("proxmox_get_lxc_config", json!({ "node": "pve1", "vmid": 200 })).await;
     m.assert_async().await;
     for expected in [

@@ -1,10 +1,9 @@
 //! Backups: run vzdump for a VM or container, list the archives on a storage, restore one to a
 //! guest, delete one. The VM and container variants share one implementation per action.
 
-use super::lifecycle::ids::PoolId;
 use super::lifecycle::{start_task, with};
 use crate::format::{self, str_field, u64_field};
-use crate::types::{GuestType, Node, StorageId, VmId, Volume};
+use crate::types::{GuestType, Node, PoolId, StorageId, VmId, Volume};
 use crate::{Api, PathSegment, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
@@ -20,11 +19,6 @@ pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_RESTORE_BACKUP_VM,
     &PROXMOX_DELETE_BACKUP,
 ];
-
-/// "VM 100" or "container 200".
-fn guest(kind: GuestType, vmid: VmId) -> String {
-    format!("{} {vmid}", kind.noun())
-}
 
 // --------------------------------------------------------------------------------- create
 
@@ -126,7 +120,7 @@ async fn backup(api: Api, kind: GuestType, node: Node, request: Vzdump) -> ToolR
     if options.notes_template.as_ref().is_some_and(|t| t.chars().count() > 1024) {
         return Err(ToolError::invalid("notes-template", "is too long (1024 characters at most)"));
     }
-    let what = format!("Backup of {} started", guest(kind, *vmid));
+    let what = format!("Backup of {} started", kind.with_id(*vmid));
     let target = storage.as_ref().map_or_else(|| "the node's default".to_string(), |s| s.to_string());
     let text = format!(
         "• Storage: {target}\n• Mode: {}\n• Compression: {compress}\n\nproxmox_list_backups shows the archive once the task has finished.",
@@ -397,14 +391,14 @@ async fn restore<T: Serialize + Overwrites>(
             options,
         },
     };
-    let what = format!("Backup {archive} is being restored to {}", guest(kind, vmid));
+    let what = format!("Backup {archive} is being restored to {}", kind.with_id(vmid));
     let out = start_task(&api, request, &node, what).await?;
     let mut lines = Vec::new();
     if let Some(s) = &storage {
         lines.push(format!("• Storage: {s}"));
     }
     if options.force() {
-        lines.push(format!("⚠️ An existing {} is overwritten.", guest(kind, vmid)));
+        lines.push(format!("⚠️ An existing {} is overwritten.", kind.with_id(vmid)));
     }
     let out = with(out, (!lines.is_empty()).then(|| lines.join("\n")), "vmid", vmid);
     Ok(with(out, None, "archive", archive))

@@ -1,9 +1,12 @@
 //! Cluster Management, jobs and options: scheduled backup jobs, storage replication jobs and the
 //! datacenter-wide options.
 
-use super::ha::{Digest, SettingList};
+use super::ha::SettingList;
+use super::{set_keys, to_params};
 use crate::format::{self, Block, f64_field, str_field, u64_field};
-use crate::types::{BackupJobId, ConfigId, InvalidValue, Node, ReplicationJobId, StorageId, VmId, shown, string_id};
+use crate::types::{
+    BackupJobId, ConfigId, Digest, InvalidValue, Node, ReplicationJobId, StorageId, VmId, shown, string_id,
+};
 use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -108,28 +111,6 @@ impl JsonSchema for VmIdList {
     }
 }
 
-/// A Proxmox boolean, whichever way it came (true, 1, "1").
-fn truthy(v: Option<&Value>) -> Option<bool> {
-    let v = v?;
-    v.as_bool().or_else(|| v.as_u64().map(|n| n != 0)).or_else(|| v.as_str().map(|s| s == "1" || s == "true"))
-}
-
-/// `2026-11-25 08:00 UTC` from a Unix time.
-fn utc(secs: i64) -> String {
-    // Days to civil date (H. Hinnant's algorithm).
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
-}
-
 /// The strings of a parameter struct that are longer than Proxmox allows, as argument errors.
 fn length_errors(limits: &[(&str, Option<&str>, usize)]) -> Vec<(String, String)> {
     limits
@@ -141,20 +122,6 @@ fn length_errors(limits: &[(&str, Option<&str>, usize)]) -> Vec<(String, String)
 
 fn done(errors: Vec<(String, String)>) -> Result<(), ToolError> {
     if errors.is_empty() { Ok(()) } else { Err(ToolError::InvalidArguments(errors)) }
-}
-
-/// The names of the parameters a request sets (non-null), for the result text.
-fn set_keys(params: &Value, skip: &[&str]) -> Vec<String> {
-    params
-        .as_object()
-        .map(|o| {
-            o.iter().filter(|(k, v)| !v.is_null() && !skip.contains(&k.as_str())).map(|(k, _)| k.clone()).collect()
-        })
-        .unwrap_or_default()
-}
-
-fn to_params(value: &impl Serialize) -> Result<Value, ToolError> {
-    serde_json::to_value(value).map_err(|e| ToolError::Other(format!("cannot encode parameters: {e}")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,7 +339,7 @@ fn job_schedule(job: &Value) -> String {
 
 /// Which guests a job backs up.
 fn job_selection(job: &Value) -> String {
-    if truthy(job.get("all")) == Some(true) {
+    if format::truthy(job.get("all")) == Some(true) {
         return match job.get("exclude").map(format::value) {
             Some(ex) => format!("all guests except {ex}"),
             None => "all guests".into(),
@@ -388,7 +355,7 @@ fn job_selection(job: &Value) -> String {
 }
 
 fn job_enabled(job: &Value) -> bool {
-    truthy(job.get("enabled")).unwrap_or(true)
+    format::truthy(job.get("enabled")).unwrap_or(true)
 }
 
 /// List the datacenter's scheduled backup jobs: schedule, guests, storage, next run.
@@ -416,7 +383,7 @@ async fn proxmox_list_cluster_backup_jobs(api: Api) -> ToolResult {
         if !enabled {
             text.push_str(", disabled");
         } else if let Some(next) = j.get("next-run").and_then(Value::as_i64) {
-            text.push_str(&format!(", next run {}", utc(next)));
+            text.push_str(&format!(", next run {}", format::utc_minutes(next)));
         }
         if let Some(c) = str_field(j, "comment").filter(|c| !c.is_empty()) {
             text.push_str(&format!(" — {c}"));
@@ -436,7 +403,7 @@ async fn proxmox_get_cluster_backup_job(
     let mut block = Block::new(format!("🗓️ **Backup job {id}**"))
         .line("Enabled", if job_enabled(&job) { "yes" } else { "no" })
         .line("Schedule", job_schedule(&job))
-        .opt("Next run", job.get("next-run").and_then(Value::as_i64).map(utc))
+        .opt("Next run", job.get("next-run").and_then(Value::as_i64).map(format::utc_minutes))
         .line("Guests", job_selection(&job))
         .line("Storage", str_field(&job, "storage").unwrap_or("default"))
         .opt("Node", str_field(&job, "node"))
@@ -620,7 +587,7 @@ impl ReplicationSettings {
 }
 
 fn replication_line(j: &Value) -> String {
-    let enabled = truthy(j.get("disable")) != Some(true);
+    let enabled = format::truthy(j.get("disable")) != Some(true);
     let mut line = format!(
         "• {} **{}** — guest {} → {}, schedule `{}`",
         if enabled { "🟢" } else { "⏸️" },
@@ -674,7 +641,7 @@ async fn proxmox_get_cluster_replication_job(
         .opt("Type", str_field(&j, "type"))
         .line("Schedule", str_field(&j, "schedule").unwrap_or("*/15"))
         .opt("Rate", f64_field(&j, "rate").map(|r| format!("{r} MB/s")))
-        .line("Enabled", if truthy(j.get("disable")) == Some(true) { "no" } else { "yes" })
+        .line("Enabled", if format::truthy(j.get("disable")) == Some(true) { "no" } else { "yes" })
         .opt("Marked for removal", str_field(&j, "remove_job"))
         .opt("Source", str_field(&j, "source"))
         .opt("Comment", str_field(&j, "comment"))
@@ -971,13 +938,6 @@ async fn proxmox_update_cluster_options(api: Api, #[flatten] options: ClusterOpt
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn utc_dates() {
-        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc(1_764_057_600), "2025-11-25 08:00 UTC");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
-    }
 
     #[test]
     fn vmid_lists() {

@@ -317,16 +317,6 @@ impl DiskOptions {
 
 // ---------------------------------------------------------------------------- shared helpers
 
-/// `VM 101` / `container 200`, for messages.
-pub(crate) fn guest(kind: GuestType, vmid: VmId) -> String {
-    format!("{} {vmid}", kind.noun())
-}
-
-/// The guest's configuration (pending changes applied, as Proxmox shows it by default).
-pub(crate) async fn read_config(api: &Api, path: &ApiPath) -> Result<Value, ToolError> {
-    api.get(path, ()).await
-}
-
 /// True if the configuration sets this key.
 pub(crate) fn has_key(cfg: &Value, key: &str) -> bool {
     cfg.get(key).is_some_and(|v| !v.is_null())
@@ -366,9 +356,13 @@ pub(crate) async fn delete_key(api: &Api, path: &ApiPath, cfg: &Value, key: &str
     Ok(())
 }
 
-/// The tool's own path (all the config tools of these areas have one).
-pub(crate) fn own_path(api: &Api) -> Result<ApiPath, ToolError> {
-    api.path().cloned().ok_or_else(|| ToolError::Other("internal error: this tool has no path".into()))
+/// The tool's own path (all the config tools of these areas have one: the guest's
+/// configuration) and the configuration read from it (pending changes applied, as Proxmox
+/// shows it by default).
+pub(crate) async fn own_config(api: &Api) -> Result<(ApiPath, Value), ToolError> {
+    let path = api.path().cloned().ok_or_else(|| ToolError::Other("internal error: this tool has no path".into()))?;
+    let cfg = api.get(&path, ()).await?;
+    Ok((path, cfg))
 }
 
 /// Refuse a slot that is in use, suggesting a free one of the same kind.
@@ -439,8 +433,7 @@ async fn proxmox_add_disk_vm(
     size: GiB,
     #[flatten] options: DiskOptions,
 ) -> ToolResult {
-    let path = own_path(&api)?;
-    let cfg = read_config(&api, &path).await?;
+    let (path, cfg) = own_config(&api).await?;
     let bus = VM_BUSES.iter().find(|(b, max)| key_index(disk.as_str(), b, *max).is_some());
     let (prefix, max) = bus.copied().unwrap_or(("scsi", 30));
     require_free(&cfg, "disk", disk.as_str(), prefix, max, &format!("VM {vmid}"))?;
@@ -476,8 +469,7 @@ async fn proxmox_add_mountpoint_lxc(
     /// Mount it read-only.
     ro: Option<bool>,
 ) -> ToolResult {
-    let config = own_path(&api)?;
-    let cfg = read_config(&api, &config).await?;
+    let (config, cfg) = own_config(&api).await?;
     require_free(&cfg, "mp", mp.as_str(), "mp", 255, &format!("container {vmid}"))?;
     let mut value = format!("{storage}:{},mp={path}", size.get());
     for (key, v) in [("backup", backup), ("ro", ro)] {
@@ -502,7 +494,7 @@ async fn resize(api: Api, node: Node, kind: GuestType, vmid: VmId, disk: &str, s
         None => format!("resized to {size}"),
     };
     Ok(task_or_done(
-        format!("{disk} of {} is being {what}", guest(kind, vmid)),
+        format!("{disk} of {} is being {what}", kind.with_id(vmid)),
         &node,
         result,
         json!({ "vmid": vmid, "disk": disk, "size": size }),
@@ -562,8 +554,7 @@ async fn proxmox_remove_disk_vm(
     /// The disk to remove, e.g. scsi1, ide2 or unused0.
     disk: VmDisk,
 ) -> ToolResult {
-    let path = own_path(&api)?;
-    let cfg = read_config(&api, &path).await?;
+    let (path, cfg) = own_config(&api).await?;
     let existing = keys_where(&cfg, |k| VmDisk::new(k).is_ok());
     require_set(&cfg, "disk", disk.as_str(), &format!("VM {vmid}"), existing)?;
     let before = cfg.get(disk.as_str()).map(format::value).unwrap_or_default();
@@ -594,8 +585,7 @@ async fn proxmox_remove_mountpoint_lxc(
     if mp.as_str() == "rootfs" {
         return Err(ToolError::invalid("mp", "the root disk (rootfs) cannot be removed"));
     }
-    let path = own_path(&api)?;
-    let cfg = read_config(&api, &path).await?;
+    let (path, cfg) = own_config(&api).await?;
     let existing = keys_where(&cfg, |k| k != "rootfs" && CtVolume::new(k).is_ok());
     require_set(&cfg, "mp", mp.as_str(), &format!("container {vmid}"), existing)?;
     let before = cfg.get(mp.as_str()).map(format::value).unwrap_or_default();
@@ -622,6 +612,21 @@ struct Move<'a> {
     bwlimit: Option<u64>,
 }
 
+/// Shared by the two move tools: send the move and report its task and what becomes of the
+/// source volume.
+async fn move_volume(api: Api, node: Node, kind: GuestType, vmid: VmId, request: Move<'_>) -> ToolResult {
+    let name = request.disk.or(request.volume).unwrap_or_default();
+    let (storage, delete) = (request.storage, request.delete);
+    let upid: String = api.send(&request).await?;
+    let kept = match kind {
+        GuestType::Qemu => "kept as an unused disk",
+        GuestType::Lxc => "kept as an unused volume",
+    };
+    let mut out = ToolOutput::task(format!("Moving {name} of {} to {storage}", kind.with_id(vmid)), &node, upid);
+    out.text.push_str(&format!("\n• Source volume: {}", if delete { "deleted after the copy" } else { kept }));
+    Ok(out)
+}
+
 /// Move a disk of a QEMU VM to another storage (also while it runs). By default the source
 /// volume is deleted after the copy; with delete=false it stays as an unused disk.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/move_disk", method = POST, elevated, category = "Disks")]
@@ -643,23 +648,15 @@ async fn proxmox_move_disk_vm(
     /// Bandwidth limit in KiB/s.
     bwlimit: Option<Ranged<0, 4_294_967_295>>,
 ) -> ToolResult {
-    let delete = delete.unwrap_or(true);
-    let upid: String = api
-        .send(Move {
-            disk: Some(disk.as_str()),
-            volume: None,
-            storage: &storage,
-            delete,
-            format,
-            bwlimit: bwlimit.map(Ranged::get),
-        })
-        .await?;
-    let mut out = ToolOutput::task(format!("Moving {disk} of VM {vmid} to {storage}"), &node, upid);
-    out.text.push_str(&format!(
-        "\n• Source volume: {}",
-        if delete { "deleted after the copy" } else { "kept as an unused disk" }
-    ));
-    Ok(out)
+    let request = Move {
+        disk: Some(disk.as_str()),
+        volume: None,
+        storage: &storage,
+        delete: delete.unwrap_or(true),
+        format,
+        bwlimit: bwlimit.map(Ranged::get),
+    };
+    move_volume(api, node, GuestType::Qemu, vmid, request).await
 }
 
 /// Move a volume of an LXC container (rootfs or a mount point) to another storage. The container
@@ -682,23 +679,15 @@ async fn proxmox_move_disk_lxc(
     /// Bandwidth limit in KiB/s.
     bwlimit: Option<Ranged<0, 4_294_967_295>>,
 ) -> ToolResult {
-    let delete = delete.unwrap_or(true);
-    let upid: String = api
-        .send(Move {
-            disk: None,
-            volume: Some(disk.as_str()),
-            storage: &storage,
-            delete,
-            format: None,
-            bwlimit: bwlimit.map(Ranged::get),
-        })
-        .await?;
-    let mut out = ToolOutput::task(format!("Moving {disk} of container {vmid} to {storage}"), &node, upid);
-    out.text.push_str(&format!(
-        "\n• Source volume: {}",
-        if delete { "deleted after the copy" } else { "kept as an unused volume" }
-    ));
-    Ok(out)
+    let request = Move {
+        disk: None,
+        volume: Some(disk.as_str()),
+        storage: &storage,
+        delete: delete.unwrap_or(true),
+        format: None,
+        bwlimit: bwlimit.map(Ranged::get),
+    };
+    move_volume(api, node, GuestType::Lxc, vmid, request).await
 }
 
 #[cfg(test)]

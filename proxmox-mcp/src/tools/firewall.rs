@@ -5,7 +5,7 @@
 //! and container tools, and one private function per operation does the work for all three.
 
 use crate::format::{self, Block, str_field, u64_field};
-use crate::types::{FirewallGroup, GuestType, Iface, InvalidValue, Node, VmId, shown, string_id};
+use crate::types::{Digest, FirewallGroup, GuestType, Iface, InvalidValue, Node, VmId, shown, string_id};
 use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::Error as _;
@@ -48,14 +48,6 @@ string_id! {
     check = |s| s.len() >= 2
         && s.starts_with(|c: char| c.is_ascii_alphabetic())
         && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
-}
-
-string_id! {
-    /// The digest Proxmox returns with firewall rules and groups: a change with a digest is
-    /// refused if the configuration changed since it was read.
-    Digest, kind = "configuration digest", pattern = "^[0-9a-fA-F]+$", max = 64,
-    rule = "the hexadecimal `digest` Proxmox returned with the rules or groups",
-    check = |s| s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// The direction of a rule: incoming, outgoing, routed (`forward`: cluster and node firewalls

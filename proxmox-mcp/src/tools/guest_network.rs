@@ -5,9 +5,7 @@
 //! value (keeping the MAC address and every option not mentioned) and writes it back with the
 //! configuration digest, so a concurrent change is refused rather than lost.
 
-use crate::tools::disks::{
-    Ranged, delete_key, flag, keys_where, own_path, put_key, read_config, require_free, require_set,
-};
+use crate::tools::disks::{Ranged, delete_key, flag, keys_where, own_config, put_key, require_free, require_set};
 use crate::types::{GuestType, Iface, InvalidValue, Node, VmId, shown, string_id};
 use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -429,9 +427,8 @@ fn is_net(key: &str) -> bool {
 
 /// Add `net` with the value `build` makes (refused if the slot is in use).
 async fn add(api: Api, node: Node, kind: GuestType, vmid: VmId, net: NetKey, value: String) -> ToolResult {
-    let path = own_path(&api)?;
-    let cfg = read_config(&api, &path).await?;
-    let what = format!("{} {vmid}", kind.noun());
+    let (path, cfg) = own_config(&api).await?;
+    let what = kind.with_id(vmid);
     require_free(&cfg, "net", net.as_str(), "net", 31, &what)?;
     put_key(&api, &path, &cfg, net.as_str(), &value).await?;
     Ok(ToolOutput::new(
@@ -449,9 +446,8 @@ async fn update(
     net: NetKey,
     merge: impl FnOnce(&str) -> String,
 ) -> ToolResult {
-    let path = own_path(&api)?;
-    let cfg = read_config(&api, &path).await?;
-    let what = format!("{} {vmid}", kind.noun());
+    let (path, cfg) = own_config(&api).await?;
+    let what = kind.with_id(vmid);
     require_set(&cfg, "net", net.as_str(), &what, keys_where(&cfg, is_net))?;
     let before = cfg.get(net.as_str()).and_then(Value::as_str).unwrap_or_default().to_string();
     let after = merge(&before);
@@ -471,9 +467,8 @@ async fn update(
 
 /// Remove `net` (refused if the guest has no such NIC).
 async fn remove(api: Api, node: Node, kind: GuestType, vmid: VmId, net: NetKey) -> ToolResult {
-    let path = own_path(&api)?;
-    let cfg = read_config(&api, &path).await?;
-    let what = format!("{} {vmid}", kind.noun());
+    let (path, cfg) = own_config(&api).await?;
+    let what = kind.with_id(vmid);
     require_set(&cfg, "net", net.as_str(), &what, keys_where(&cfg, is_net))?;
     let before = cfg.get(net.as_str()).and_then(Value::as_str).unwrap_or_default().to_string();
     delete_key(&api, &path, &cfg, net.as_str()).await?;

@@ -1,9 +1,10 @@
 //! Cluster Management, high availability: HA resources, HA groups (replaced by HA rules in
 //! Proxmox VE 9) and the HA manager's status.
 
+use super::{set_keys, to_params};
 use crate::client::ApiError;
 use crate::format::{self, Block, str_field};
-use crate::types::{ConfigId, HaResourceId, InvalidValue, Node, shown, string_id};
+use crate::types::{ConfigId, Digest, HaResourceId, InvalidValue, Node, shown, string_id};
 use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -50,13 +51,6 @@ string_id! {
     SettingList, kind = "list of setting names", pattern = "^[a-zA-Z][a-zA-Z0-9_-]*(,[a-zA-Z][a-zA-Z0-9_-]*)*$", max = 4096,
     rule = "setting names separated by commas, e.g. comment,max_restart",
     check = |s| s.split(',').all(|k| k.starts_with(|c: char| c.is_ascii_alphabetic()) && k.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)))
-}
-
-string_id! {
-    /// A configuration digest as Proxmox returns it (SHA-1/SHA-256 hex).
-    Digest, kind = "configuration digest", pattern = "^[0-9a-fA-F]+$", max = 64,
-    rule = "the hex `digest` a read of the configuration returned",
-    check = |s| s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Kinds of HA resources.
@@ -120,12 +114,6 @@ impl HaResourceSettings {
             && self.failback.is_none()
             && self.comment.is_none()
     }
-}
-
-/// A Proxmox boolean, whichever way it came (true, 1, "1").
-fn truthy(v: Option<&Value>) -> Option<bool> {
-    let v = v?;
-    v.as_bool().or_else(|| v.as_u64().map(|n| n != 0)).or_else(|| v.as_str().map(|s| s == "1" || s == "true"))
 }
 
 /// An error of the HA groups API explained: Proxmox VE 9 replaced groups by HA rules, and once a
@@ -222,7 +210,7 @@ async fn proxmox_get_ha_resource(
         .opt("Group", str_field(&r, "group"))
         .opt("Max restart", r.get("max_restart").map(format::value))
         .opt("Max relocate", r.get("max_relocate").map(format::value))
-        .opt("Failback", truthy(r.get("failback")).map(|b| if b { "yes" } else { "no" }))
+        .opt("Failback", format::truthy(r.get("failback")).map(|b| if b { "yes" } else { "no" }))
         .opt("Comment", str_field(&r, "comment"))
         .finish();
     Ok(ToolOutput::new(text, r))
@@ -245,7 +233,7 @@ async fn proxmox_create_ha_resource(
     #[flatten] settings: HaResourceSettings,
 ) -> ToolResult {
     settings.check()?;
-    let mut params = serde_json::to_value(&settings).map_err(|e| ToolError::Other(e.to_string()))?;
+    let mut params = to_params(&settings)?;
     params["sid"] = json!(sid);
     params["type"] = json!(r#type);
     let _: Value = api.send(&params).await.map_err(resource_error)?;
@@ -278,14 +266,11 @@ async fn proxmox_update_ha_resource(
     if settings.is_empty() && delete.is_none() {
         return Err(ToolError::invalid("state", "nothing to change: give at least one setting or `delete`"));
     }
-    let mut params = serde_json::to_value(&settings).map_err(|e| ToolError::Other(e.to_string()))?;
+    let mut params = to_params(&settings)?;
     params["delete"] = json!(delete);
     params["digest"] = json!(digest);
     let _: Value = api.send(&params).await.map_err(resource_error)?;
-    let changed: Vec<&str> = params
-        .as_object()
-        .map(|o| o.iter().filter(|(k, v)| !v.is_null() && *k != "digest").map(|(k, _)| k.as_str()).collect())
-        .unwrap_or_default();
+    let changed = set_keys(&params, &["digest"]);
     Ok(ToolOutput::new(
         format!("✅ HA resource {sid} updated ({})", changed.join(", ")),
         json!({ "sid": sid, "settings": params }),
@@ -316,10 +301,10 @@ async fn proxmox_delete_ha_resource(
 fn group_line(g: &Value) -> String {
     let mut line =
         format!("• **{}** — nodes {}", str_field(g, "group").unwrap_or("?"), str_field(g, "nodes").unwrap_or("N/A"));
-    if truthy(g.get("restricted")) == Some(true) {
+    if format::truthy(g.get("restricted")) == Some(true) {
         line.push_str(", restricted");
     }
-    if truthy(g.get("nofailback")) == Some(true) {
+    if format::truthy(g.get("nofailback")) == Some(true) {
         line.push_str(", no failback");
     }
     if let Some(c) = str_field(g, "comment").filter(|c| !c.is_empty()) {
@@ -352,7 +337,7 @@ async fn proxmox_get_ha_group(
     group: ConfigId,
 ) -> ToolResult {
     let g: Value = api.send(()).await.map_err(|e| groups_error(e, "Reading an HA group"))?;
-    let flag = |k: &str| if truthy(g.get(k)) == Some(true) { "yes" } else { "no" };
+    let flag = |k: &str| if format::truthy(g.get(k)) == Some(true) { "yes" } else { "no" };
     let text = Block::new(format!("🛡️ **HA group {group}**"))
         .line("Nodes", str_field(&g, "nodes").unwrap_or("N/A"))
         .line("Restricted", flag("restricted"))
@@ -406,7 +391,7 @@ async fn proxmox_create_ha_group(
     #[flatten] settings: HaGroupSettings,
 ) -> ToolResult {
     settings.check()?;
-    let mut params = serde_json::to_value(&settings).map_err(|e| ToolError::Other(e.to_string()))?;
+    let mut params = to_params(&settings)?;
     params["group"] = json!(group);
     params["nodes"] = json!(nodes);
     params["type"] = json!(r#type);
@@ -446,7 +431,7 @@ async fn proxmox_update_ha_group(
     {
         return Err(ToolError::invalid("nodes", "nothing to change: give at least one setting or `delete`"));
     }
-    let mut params = serde_json::to_value(&settings).map_err(|e| ToolError::Other(e.to_string()))?;
+    let mut params = to_params(&settings)?;
     params["nodes"] = json!(nodes);
     params["delete"] = json!(delete);
     params["digest"] = json!(digest);
@@ -485,7 +470,7 @@ async fn proxmox_get_ha_status(api: Api) -> ToolResult {
     let of_type = |t: &'static str| current.iter().filter(move |e| str_field(e, "type") == Some(t));
     let mut block = Block::new("🛡️ **HA status**");
     for e in of_type("quorum") {
-        let ok = truthy(e.get("quorate")).unwrap_or(str_field(e, "status") == Some("OK"));
+        let ok = format::truthy(e.get("quorate")).unwrap_or(str_field(e, "status") == Some("OK"));
         block = block.line(
             "Quorum",
             format!(

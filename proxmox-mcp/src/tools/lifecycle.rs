@@ -2,9 +2,8 @@
 //! clone them; change their memory and cores. The VM and container variants of an action share
 //! one implementation; each tool only names its endpoint and its options.
 
-use crate::types::{GuestType, Node, SnapshotName, StorageId, VmId};
+use crate::types::{DnsName, GuestType, Node, PoolId, SnapshotName, StorageId, VmId};
 use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
-use ids::{DnsName, PoolId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -28,46 +27,6 @@ pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_RESIZE_LXC,
     &PROXMOX_RESIZE_VM,
 ];
-
-/// Identifiers of Proxmox formats that only appear in request bodies here.
-pub mod ids {
-    use crate::types::{InvalidValue, is_alnum, shown, string_id};
-    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::borrow::Cow;
-    use std::fmt;
-    use std::str::FromStr;
-
-    fn dns_label(s: &str) -> bool {
-        !s.is_empty() && !s.starts_with('-') && !s.ends_with('-') && s.chars().all(|c| is_alnum(c) || c == '-')
-    }
-
-    string_id! {
-        /// A DNS name (Proxmox format `dns-name`): a VM name or a container host name, e.g. `web-01`.
-        DnsName, kind = "DNS name",
-        pattern = "^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$", max = 255,
-        rule = "labels of letters, digits and inner `-`, joined by `.`, e.g. web-01 or web-01.example.com",
-        check = |s| s.split('.').all(dns_label)
-    }
-
-    string_id! {
-        /// A resource pool id (Proxmox format `pve-poolid`), e.g. `prod` or `prod/web`.
-        PoolId, kind = "pool id", pattern = "^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+){0,2}$", max = 255,
-        rule = "letters, digits, `.`, `-` and `_`; nested pools as parent/child (3 levels at most)",
-        check = |s| {
-            let parts: Vec<&str> = s.split('/').collect();
-            parts.len() <= 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| is_alnum(c) || "._-".contains(c)))
-        }
-    }
-}
-
-/// "VM" or "Container", to start a sentence.
-fn subject(kind: GuestType) -> &'static str {
-    match kind {
-        GuestType::Qemu => "VM",
-        GuestType::Lxc => "Container",
-    }
-}
 
 /// Send the tool's own request, which starts a Proxmox task, and report it with the task's UPID
 /// and node in the data. An answer without a UPID (the work was done at once) is reported as done.
@@ -125,7 +84,7 @@ async fn power(
     action: Power,
     options: impl Serialize,
 ) -> ToolResult {
-    let out = start_task(&api, options, &node, format!("{} {vmid} {}", subject(kind), action.doing())).await?;
+    let out = start_task(&api, options, &node, format!("{} {vmid} {}", kind.subject(), action.doing())).await?;
     let type_arg = if kind == GuestType::Lxc { ", type lxc" } else { "" };
     let hint = format!(
         "\nFollow the task with proxmox_get_node_task, or check the state with proxmox_get_vm_status (node {node}, vmid {vmid}{type_arg})."
@@ -262,8 +221,8 @@ struct DeleteLxcOptions {
 
 /// Destroy a guest and its disks.
 async fn delete(api: Api, kind: GuestType, node: Node, vmid: VmId, options: impl Serialize) -> ToolResult {
-    let out =
-        start_task(&api, options, &node, format!("{} {vmid} is being destroyed with its disks", subject(kind))).await?;
+    let out = start_task(&api, options, &node, format!("{} {vmid} is being destroyed with its disks", kind.subject()))
+        .await?;
     Ok(with(out, None, "vmid", vmid))
 }
 
@@ -512,7 +471,7 @@ async fn clone<T: Serialize>(
         return Err(ToolError::invalid("newid", "must differ from `vmid`: it is the id of the copy"));
     }
     let named = name.map(|n| format!(" named {n}")).unwrap_or_default();
-    let what = format!("{} {vmid} is being cloned to {newid}{named}", subject(kind));
+    let what = format!("{} {vmid} is being cloned to {newid}{named}", kind.subject());
     let out = start_task(&api, CloneRequest { newid, options }, &node, what).await?;
     Ok(with(with(out, None, "vmid", vmid), None, "newid", newid))
 }
@@ -582,7 +541,7 @@ async fn resize(api: Api, kind: GuestType, node: Node, vmid: VmId, change: Resiz
         return Err(ToolError::InvalidArguments(bad));
     }
     let _: Value = api.send(&change).await?;
-    let mut text = format!("✅ {} {vmid} on {node} updated\n", subject(kind));
+    let mut text = format!("✅ {} {vmid} on {node} updated\n", kind.subject());
     for (label, value, unit) in [
         ("Memory", change.memory, " MiB"),
         ("Swap", change.swap, " MiB"),

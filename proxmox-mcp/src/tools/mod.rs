@@ -1,7 +1,9 @@
 //! The built-in tools, one file per area of the Proxmox API. Each file lists its tools in a
 //! `TOOLS` slice; [`GROUPS`] joins them for [`crate::Registry::builtin`].
 
-use crate::ToolDescriptor;
+use crate::{ToolDescriptor, ToolError};
+use serde::Serialize;
+use serde_json::Value;
 
 pub mod agent;
 pub mod backups;
@@ -67,4 +69,19 @@ pub fn reference(registry: &crate::Registry) -> String {
         }
     }
     out
+}
+
+/// A parameter struct as the JSON object of a request, for fields to be added before sending.
+pub(crate) fn to_params(value: &impl Serialize) -> Result<Value, ToolError> {
+    serde_json::to_value(value).map_err(|e| ToolError::Other(format!("cannot encode parameters: {e}")))
+}
+
+/// The names of the parameters a request sets (non-null), but `skip`: for result texts.
+pub(crate) fn set_keys(params: &Value, skip: &[&str]) -> Vec<String> {
+    params
+        .as_object()
+        .map(|o| {
+            o.iter().filter(|(k, v)| !v.is_null() && !skip.contains(&k.as_str())).map(|(k, _)| k.clone()).collect()
+        })
+        .unwrap_or_default()
 }

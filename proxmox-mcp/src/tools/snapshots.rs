@@ -20,10 +20,7 @@ pub static TOOLS: &[&ToolDescriptor] = &[
 
 /// "VM 100" or "Container 200".
 fn guest(kind: GuestType, vmid: VmId) -> String {
-    match kind {
-        GuestType::Qemu => format!("VM {vmid}"),
-        GuestType::Lxc => format!("Container {vmid}"),
-    }
+    format!("{} {vmid}", kind.subject())
 }
 
 /// Take a snapshot: the tool's own request with the snapshot's name, description and (VMs) RAM flag.

@@ -1,6 +1,7 @@
 //! Storage Management: storage definitions (storage.cfg), the volumes on a storage, uploads and
 //! downloads into it, single-file restore from backups, and pruning backups.
 
+use super::{set_keys, to_params};
 use crate::client::Upload;
 use crate::format::{self, Block, str_field, u64_field};
 use crate::types::{Node, StorageId, VmId, Volume};
@@ -284,10 +285,7 @@ fn type_options(name: &str) -> Option<&'static TypeOptions> {
 
 /// The names of the options that are set in a parameter struct.
 fn set_options(params: &impl Serialize) -> Vec<String> {
-    match serde_json::to_value(params) {
-        Ok(Value::Object(map)) => map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k).collect(),
-        _ => Vec::new(),
-    }
+    serde_json::to_value(params).map_or_else(|_| Vec::new(), |v| set_keys(&v, &[]))
 }
 
 /// Every set option applies to the type (and may change, when updating).
@@ -522,7 +520,7 @@ async fn proxmox_create_storage(
     if options.max_protected_backups.is_some_and(|m| m < -1) {
         return Err(ToolError::invalid("max-protected-backups", "must be -1 (unlimited) or more"));
     }
-    let mut params = serde_json::to_value(&options).map_err(|e| ToolError::Other(e.to_string()))?;
+    let mut params = to_params(&options)?;
     params["storage"] = json!(storage);
     params["type"] = json!(r#type);
     let created: Value = api.send(params).await?;
@@ -919,7 +917,7 @@ async fn proxmox_download_url_to_storage(
     if options.compression.is_some() && content != FileContent::Iso {
         return Err(ToolError::invalid("compression", "applies to ISO downloads only"));
     }
-    let mut params = serde_json::to_value(&options).map_err(|e| ToolError::Other(e.to_string()))?;
+    let mut params = to_params(&options)?;
     params["url"] = json!(url);
     params["content"] = json!(content);
     params["filename"] = json!(filename);

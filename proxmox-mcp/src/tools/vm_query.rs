@@ -123,7 +123,7 @@ async fn proxmox_get_vm_status(
 ) -> ToolResult {
     let s: Value = api.send(()).await?;
     let status = str_field(&s, "status").unwrap_or("unknown");
-    let name = str_field(&s, "name").map_or_else(|| format!("{} {vmid}", r#type.noun()), |n| format!("{n} ({vmid})"));
+    let name = str_field(&s, "name").map_or_else(|| r#type.with_id(vmid), |n| format!("{n} ({vmid})"));
     let mut block = Block::new(format!("{} **{name}**", format::dot(status)))
         .line("Node", &node)
         .line("Status", status)

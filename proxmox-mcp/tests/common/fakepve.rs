@@ -8,7 +8,7 @@
 
 use super::mcp::Session;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -107,4 +107,32 @@ pub fn assert_accepted(tool: &str, result: &Value) {
 pub fn assert_ok(tool: &str, result: &Value) {
     assert_accepted(tool, result);
     assert_eq!(result["isError"], false, "{tool} failed: {}", super::mcp::text(result));
+}
+
+/// Call a tool through MCP and expect success; returns the result.
+pub async fn call_ok(s: &mut Session, tool: &str, args: Value) -> Value {
+    let result = s.call(tool, args).await;
+    assert_ok(tool, &result);
+    result
+}
+
+/// One key of a guest's configuration as our config tool `tool` (e.g. proxmox_get_vm_config)
+/// reads it from pve1.
+pub async fn config_value(s: &mut Session, tool: &str, vmid: u64, key: &str) -> Option<String> {
+    let result = call_ok(s, tool, json!({ "node": "pve1", "vmid": vmid })).await;
+    result["structuredContent"][key].as_str().map(str::to_string)
+}
+
+/// A stopped VM `vm` (a `disk_size` GiB disk) and container `ct` (a `disk_size` GiB root disk,
+/// from fakepve's Debian 13 template) of our own on pve1, created through our tools, so that
+/// configuration changes apply at once.
+pub async fn create_guests(s: &mut Session, vm: u64, ct: u64, disk_size: u64) {
+    call_ok(s, "proxmox_create_vm", json!({ "node": "pve1", "vmid": vm, "disk_size": disk_size })).await;
+    let template = "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst";
+    call_ok(
+        s,
+        "proxmox_create_lxc",
+        json!({ "node": "pve1", "vmid": ct, "ostemplate": template, "rootfs": disk_size }),
+    )
+    .await;
 }
