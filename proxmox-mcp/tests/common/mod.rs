@@ -1,6 +1,7 @@
 //! A mock Proxmox (httpmock over HTTPS, its own CA) and helpers to call tools against it.
 #![allow(dead_code)]
 
+pub mod calls;
 pub mod fakepve;
 pub mod mcp;
 
