@@ -1,9 +1,9 @@
 //! The `#[pve_tool]` attribute of [proxmox-mcp](https://docs.rs/proxmox-mcp).
 //!
 //! Use it through `proxmox_mcp::pve_tool`; this crate is an implementation detail. The macro is
-//! split the way serde_derive is: [`parse`] reads the attribute and the function, [`validate`]
+//! split the way serde_derive is: `parse` reads the attribute and the function, `validate`
 //! checks them (every problem is collected and reported at once, spanned on the token at fault),
-//! and [`codegen`] writes the tool descriptor.
+//! and `codegen` writes the tool descriptor.
 
 mod codegen;
 mod parse;

@@ -859,7 +859,7 @@ pub struct ClusterOptions {
     pub console: Option<Console>,
     /// Sender address of notification mails (default root@$hostname).
     pub email_from: Option<String>,
-    /// HTTP proxy for downloads, e.g. http://proxy.example.com:3128.
+    /// HTTP proxy for downloads, e.g. `http://proxy.example.com:3128`.
     pub http_proxy: Option<String>,
     /// Prefix of generated MAC addresses (default BC:24:11).
     pub mac_prefix: Option<String>,
@@ -894,9 +894,9 @@ pub struct ClusterOptions {
     /// What tags users may set, e.g. user-allow=list,user-allow-list=a;b.
     #[serde(rename = "user-tag-access")]
     pub user_tag_access: Option<String>,
-    /// U2F settings, e.g. appid=https://pve.example.com.
+    /// U2F settings, e.g. `appid=https://pve.example.com`.
     pub u2f: Option<String>,
-    /// WebAuthn settings, e.g. rp=pve.example.com,origin=https://pve.example.com:8006,id=pve.example.com.
+    /// WebAuthn settings, e.g. `rp=pve.example.com,origin=https://pve.example.com:8006,id=pve.example.com`.
     pub webauthn: Option<String>,
     /// Datacenter notes (Markdown) shown in the web interface.
     #[schemars(length(max = 65536))]

@@ -419,7 +419,7 @@ pub struct NewStorageOptions {
     #[serde(rename = "max-protected-backups")]
     #[schemars(range(min = -1))]
     max_protected_backups: Option<i64>,
-    /// File system path: the directory (dir, btrfs) or mount point (nfs, cifs, cephfs; default /mnt/pve/<storage>).
+    /// File system path: the directory (dir, btrfs) or mount point (nfs, cifs, cephfs; default `/mnt/pve/<storage>`).
     #[schemars(length(max = 4096), regex(pattern = r"^/[-/a-zA-Z0-9_.@]*$"))]
     path: Option<String>,
     /// Default image format: raw, qcow2, subvol, vmdk (dir, btrfs, nfs, cifs, cephfs).
