@@ -211,6 +211,25 @@ impl Api {
         self.ctx.upload_dir.as_deref()
     }
 
+    /// Send the tool's own request, which starts a Proxmox task, and report it: the task's UPID
+    /// and the node in the data, `what` in the text. An answer without a UPID (Proxmox did the
+    /// work at once) is reported as done.
+    pub async fn start_task(
+        &self,
+        params: impl Serialize,
+        node: impl fmt::Display,
+        what: impl fmt::Display,
+    ) -> ToolResult {
+        let answer: Value = self.send(params).await?;
+        Ok(match answer {
+            Value::String(upid) => ToolOutput::task(what, node, upid),
+            _ => ToolOutput::new(
+                format!("✅ {what}\n\n• Node: {node}"),
+                serde_json::json!({ "upid": null, "node": node.to_string() }),
+            ),
+        })
+    }
+
     /// The tool's own path, if it has one.
     pub fn path(&self) -> Option<&ApiPath> {
         self.path.as_ref()
@@ -241,6 +260,17 @@ impl ToolOutput {
     pub fn new(text: impl Into<String>, data: impl Serialize) -> Self {
         let data = serde_json::to_value(data).unwrap_or(Value::Null);
         ToolOutput { text: bound_text(text.into()), data: bound_data(data) }
+    }
+
+    /// Add a line to the text (if any) and a field to the data.
+    pub fn with(mut self, line: Option<String>, key: &str, value: impl Serialize) -> Self {
+        if let Some(line) = line {
+            self.text.push_str(&format!("\n{line}"));
+        }
+        if let Some(obj) = self.data.as_object_mut() {
+            obj.insert(key.to_string(), serde_json::to_value(value).unwrap_or(Value::Null));
+        }
+        self
     }
 
     /// A task started by Proxmox: its UPID and node are in the data.

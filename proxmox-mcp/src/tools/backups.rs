@@ -1,7 +1,6 @@
 //! Backups: run vzdump for a VM or container, list the archives on a storage, restore one to a
 //! guest, delete one. The VM and container variants share one implementation per action.
 
-use super::lifecycle::{start_task, with};
 use crate::format::{self, str_field, u64_field};
 use crate::types::{GuestType, Node, PoolId, StorageId, VmId, Volume};
 use crate::{Api, PathSegment, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
@@ -127,9 +126,9 @@ async fn backup(api: Api, kind: GuestType, node: Node, request: Vzdump) -> ToolR
         mode.explain()
     );
     let (vmid, storage, mode) = (*vmid, storage.clone(), *mode);
-    let out = start_task(&api, request, &node, what).await?;
-    let out = with(out, Some(text), "vmid", vmid);
-    Ok(with(with(out, None, "storage", storage), None, "mode", mode))
+    let out = api.start_task(request, &node, what).await?;
+    let out = out.with(Some(text), "vmid", vmid);
+    Ok(out.with(None, "storage", storage).with(None, "mode", mode))
 }
 
 /// Back up an LXC container with vzdump to a backup storage.
@@ -392,7 +391,7 @@ async fn restore<T: Serialize + Overwrites>(
         },
     };
     let what = format!("Backup {archive} is being restored to {}", kind.with_id(vmid));
-    let out = start_task(&api, request, &node, what).await?;
+    let out = api.start_task(request, &node, what).await?;
     let mut lines = Vec::new();
     if let Some(s) = &storage {
         lines.push(format!("• Storage: {s}"));
@@ -400,8 +399,8 @@ async fn restore<T: Serialize + Overwrites>(
     if options.force() {
         lines.push(format!("⚠️ An existing {} is overwritten.", kind.with_id(vmid)));
     }
-    let out = with(out, (!lines.is_empty()).then(|| lines.join("\n")), "vmid", vmid);
-    Ok(with(out, None, "archive", archive))
+    let out = out.with((!lines.is_empty()).then(|| lines.join("\n")), "vmid", vmid);
+    Ok(out.with(None, "archive", archive))
 }
 
 /// Restore an LXC container from a backup archive (to a new id, or over an existing container with `force`).
@@ -459,7 +458,7 @@ async fn proxmox_delete_backup(
         ));
     }
     let what = format!("Backup {volume} is being deleted from {storage}");
-    let out = start_task(&api, (), &node, what).await?;
-    let out = with(out, Some("\n⚠️ A deleted backup cannot be recovered.".into()), "volume", &volume);
-    Ok(with(out, None, "storage", storage))
+    let out = api.start_task((), &node, what).await?;
+    let out = out.with(Some("\n⚠️ A deleted backup cannot be recovered.".into()), "volume", &volume);
+    Ok(out.with(None, "storage", storage))
 }

@@ -7,7 +7,6 @@ use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::fmt::Display;
 
 pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_START_LXC,
@@ -27,27 +26,6 @@ pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_RESIZE_LXC,
     &PROXMOX_RESIZE_VM,
 ];
-
-/// Send the tool's own request, which starts a Proxmox task, and report it with the task's UPID
-/// and node in the data. An answer without a UPID (the work was done at once) is reported as done.
-pub(crate) async fn start_task(api: &Api, params: impl Serialize, node: &Node, what: impl Display) -> ToolResult {
-    let answer: Value = api.send(params).await?;
-    Ok(match answer {
-        Value::String(upid) => ToolOutput::task(what, node, upid),
-        _ => ToolOutput::new(format!("✅ {what}\n\n• Node: {node}"), json!({ "upid": null, "node": node })),
-    })
-}
-
-/// Add a line to a result's text and a field to its data.
-pub(crate) fn with(mut out: ToolOutput, line: Option<String>, key: &str, value: impl Serialize) -> ToolOutput {
-    if let Some(line) = line {
-        out.text.push_str(&format!("\n{line}"));
-    }
-    if let Some(obj) = out.data.as_object_mut() {
-        obj.insert(key.to_string(), serde_json::to_value(value).unwrap_or(Value::Null));
-    }
-    out
-}
 
 // ---------------------------------------------------------------------------------- power
 
@@ -84,12 +62,12 @@ async fn power(
     action: Power,
     options: impl Serialize,
 ) -> ToolResult {
-    let out = start_task(&api, options, &node, format!("{} {vmid} {}", kind.subject(), action.doing())).await?;
+    let out = api.start_task(options, &node, format!("{} {vmid} {}", kind.subject(), action.doing())).await?;
     let type_arg = if kind == GuestType::Lxc { ", type lxc" } else { "" };
     let hint = format!(
         "\nFollow the task with proxmox_get_node_task, or check the state with proxmox_get_vm_status (node {node}, vmid {vmid}{type_arg})."
     );
-    Ok(with(out, Some(hint), "vmid", vmid))
+    Ok(out.with(Some(hint), "vmid", vmid))
 }
 
 /// Options of starting a VM.
@@ -221,9 +199,9 @@ struct DeleteLxcOptions {
 
 /// Destroy a guest and its disks.
 async fn delete(api: Api, kind: GuestType, node: Node, vmid: VmId, options: impl Serialize) -> ToolResult {
-    let out = start_task(&api, options, &node, format!("{} {vmid} is being destroyed with its disks", kind.subject()))
-        .await?;
-    Ok(with(out, None, "vmid", vmid))
+    let out =
+        api.start_task(options, &node, format!("{} {vmid} is being destroyed with its disks", kind.subject())).await?;
+    Ok(out.with(None, "vmid", vmid))
 }
 
 /// Destroy an LXC container and all its volumes. It must be stopped unless `force` is set.
@@ -472,8 +450,8 @@ async fn clone<T: Serialize>(
     }
     let named = name.map(|n| format!(" named {n}")).unwrap_or_default();
     let what = format!("{} {vmid} is being cloned to {newid}{named}", kind.subject());
-    let out = start_task(&api, CloneRequest { newid, options }, &node, what).await?;
-    Ok(with(with(out, None, "vmid", vmid), None, "newid", newid))
+    let out = api.start_task(CloneRequest { newid, options }, &node, what).await?;
+    Ok(out.with(None, "vmid", vmid).with(None, "newid", newid))
 }
 
 /// Clone an LXC container to a new container id.

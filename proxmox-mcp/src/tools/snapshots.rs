@@ -1,7 +1,6 @@
 //! Snapshots: take, list, roll back to and delete snapshots of VMs and containers. The VM and
 //! container variants share one implementation per action.
 
-use super::lifecycle::{start_task, with};
 use crate::format::{self, str_field, u64_field};
 use crate::types::{GuestType, Node, SnapshotName, VmId};
 use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
@@ -46,11 +45,11 @@ async fn create(
     }
     let params = json!({ "snapname": snapname, "description": description, "vmstate": vmstate });
     let ram = if vmstate == Some(true) { " (with RAM)" } else { "" };
-    let out =
-        start_task(&api, params, &node, format!("Snapshot '{snapname}' of {}{ram} is being taken", guest(kind, vmid)))
-            .await?;
-    let out = with(out, description.as_ref().map(|d| format!("• Description: {d}")), "vmid", vmid);
-    Ok(with(out, None, "snapname", snapname))
+    let out = api
+        .start_task(params, &node, format!("Snapshot '{snapname}' of {}{ram} is being taken", guest(kind, vmid)))
+        .await?;
+    let out = out.with(description.as_ref().map(|d| format!("• Description: {d}")), "vmid", vmid);
+    Ok(out.with(None, "snapname", snapname))
 }
 
 /// Take a snapshot of an LXC container.
@@ -161,10 +160,10 @@ async fn rollback(
     start: Option<bool>,
 ) -> ToolResult {
     let what = format!("{} is being rolled back to snapshot '{snapname}'", guest(kind, vmid));
-    let out = start_task(&api, json!({ "start": start }), &node, what).await?;
+    let out = api.start_task(json!({ "start": start }), &node, what).await?;
     let warning = "⚠️ Everything since the snapshot (disk changes, configuration) is discarded.".to_string();
-    let out = with(out, Some(format!("\n{warning}")), "vmid", vmid);
-    Ok(with(out, None, "snapname", snapname))
+    let out = out.with(Some(format!("\n{warning}")), "vmid", vmid);
+    Ok(out.with(None, "snapname", snapname))
 }
 
 /// Roll an LXC container back to a snapshot, discarding its current state.
@@ -209,8 +208,8 @@ async fn delete(
     force: Option<bool>,
 ) -> ToolResult {
     let what = format!("Snapshot '{snapname}' of {} is being deleted", guest(kind, vmid));
-    let out = start_task(&api, json!({ "force": force }), &node, what).await?;
-    Ok(with(with(out, None, "vmid", vmid), None, "snapname", snapname))
+    let out = api.start_task(json!({ "force": force }), &node, what).await?;
+    Ok(out.with(None, "vmid", vmid).with(None, "snapname", snapname))
 }
 
 /// Delete a snapshot of an LXC container.
