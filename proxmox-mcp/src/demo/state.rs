@@ -408,7 +408,7 @@ impl State {
         })));
         let mut replication_jobs = BTreeMap::new();
         replication_jobs.insert("100-0".into(), obj(json!({ "id": "100-0", "type": "local", "guest": 100, "target": "pve2", "schedule": "*/15", "jobnum": 0, "source": "pve1" })));
-        State {
+        let mut state = State {
             nodes: vec![
                 node("pve1", true, 16, 64, "192.0.2.11"),
                 node("pve2", true, 16, 64, "192.0.2.12"),
@@ -438,6 +438,73 @@ impl State {
                 json!({ "keyboard": "en-us", "console": "html5", "migration": { "type": "secure" }, "digest": "11aa22bb" }),
             ),
             pid: 0x1000,
+        };
+        state.record_history();
+        state
+    }
+
+    /// Tasks that ran before the demo started: last night's backups (one guest failed), a snapshot
+    /// and a start, with their logs.
+    fn record_history(&mut self) {
+        let day = 86_400;
+        // (node, task type, id, seconds ago, outcome, log)
+        type Past<'a> = (&'a str, &'a str, &'a str, u64, Result<(), &'a str>, &'a [&'a str]);
+        let history: [Past; 4] = [
+            ("pve1", "qmsnapshot", "101", 3 * day, Ok(()), &["snapshotting 'drive-scsi0' (local-lvm:vm-101-disk-0)"]),
+            (
+                "pve1",
+                "vzdump",
+                "",
+                day + 6 * 3600,
+                Ok(()),
+                &[
+                    "INFO: starting new backup job: vzdump --all 1 --storage nas-backup --mode snapshot --compress zstd",
+                    "INFO: Starting Backup of VM 100 (qemu)",
+                    "INFO: Finished Backup of VM 100 (00:02:31)",
+                    "INFO: Starting Backup of VM 200 (lxc)",
+                    "INFO: Finished Backup of VM 200 (00:00:42)",
+                    "INFO: Backup job finished successfully",
+                ],
+            ),
+            (
+                "pve2",
+                "vzdump",
+                "",
+                day + 6 * 3600,
+                Err("job errors"),
+                &[
+                    "INFO: starting new backup job: vzdump --all 1 --storage nas-backup --mode snapshot --compress zstd",
+                    "INFO: Starting Backup of VM 201 (lxc)",
+                    "ERROR: Backup of VM 201 failed - command 'mount -o bind /var/cache' failed: exit code 32",
+                    "INFO: Backup job finished with errors",
+                ],
+            ),
+            ("pve1", "qmstart", "100", 3600, Ok(()), &["start VM 100: UPID ok"]),
+        ];
+        for (node, kind, id, ago, outcome, log) in history {
+            self.pid += 1;
+            let starttime = now().saturating_sub(ago);
+            let mut lines: Vec<String> = log.iter().map(|l| l.to_string()).collect();
+            lines.push(match outcome {
+                Ok(()) => "TASK OK".into(),
+                Err(e) => format!("TASK ERROR: {e}"),
+            });
+            self.tasks.push(Task {
+                upid: format!(
+                    "UPID:{node}:{:08X}:{:08X}:{starttime:08X}:{kind}:{id}:root@pam:",
+                    self.pid,
+                    self.pid * 7
+                ),
+                node: node.into(),
+                kind: kind.into(),
+                id: id.into(),
+                starttime,
+                ends: Instant::now(),
+                outcome: outcome.map_err(str::to_string),
+                effect: None,
+                log: lines,
+                done: true,
+            });
         }
     }
 
