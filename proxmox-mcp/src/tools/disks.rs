@@ -400,20 +400,6 @@ pub(crate) fn require_set(
     Err(ToolError::invalid(arg, format!("{what} has no {key} (it has: {have})")))
 }
 
-/// A task's UPID, or done at once (`null`).
-fn task_or_done(text: String, node: &Node, result: Value, data: Value) -> ToolOutput {
-    match result {
-        Value::String(upid) => {
-            let mut out = ToolOutput::task(text, node, upid);
-            if let (Value::Object(o), Value::Object(extra)) = (&mut out.data, data) {
-                o.extend(extra);
-            }
-            out
-        }
-        _ => ToolOutput::new(format!("✅ {text}\n\n• Node: {node}"), data),
-    }
-}
-
 // ------------------------------------------------------------------------------------ tools
 
 /// Add a new disk to a QEMU VM: allocates a volume of the given size on a storage and attaches it
@@ -488,17 +474,18 @@ async fn proxmox_add_mountpoint_lxc(
 
 /// Shared by the two resize tools.
 async fn resize(api: Api, node: Node, kind: GuestType, vmid: VmId, disk: &str, size: DiskSize) -> ToolResult {
-    let result: Value = api.send(json!({ "disk": disk, "size": size })).await?;
     let what = match size.as_str().strip_prefix('+') {
         Some(by) => format!("grown by {by}"),
         None => format!("resized to {size}"),
     };
-    Ok(task_or_done(
-        format!("{disk} of {} is being {what}", kind.with_id(vmid)),
-        &node,
-        result,
-        json!({ "vmid": vmid, "disk": disk, "size": size }),
-    ))
+    let out = api
+        .start_task(
+            json!({ "disk": disk, "size": size }),
+            &node,
+            format!("{disk} of {} is being {what}", kind.with_id(vmid)),
+        )
+        .await?;
+    Ok(out.with(None, "vmid", vmid).with(None, "disk", disk).with(None, "size", size))
 }
 
 /// Grow a disk of a QEMU VM: `+10G` adds 10 GiB, `50G` sets the size to 50 GiB. Disks cannot
