@@ -2,6 +2,7 @@
 //! plus a few of our own. A bad value stops start-up with one line naming the variable.
 
 use crate::client::tls::{TlsSettings, parse_fingerprint, parse_pem_certs};
+use crate::listing::SchemaDetail;
 use std::fmt;
 use std::time::Duration;
 
@@ -53,6 +54,8 @@ pub struct Config {
     pub rate_burst: u32,
     /// The only directory whose files the upload tool may send (canonical); `None`: no uploads.
     pub upload_dir: Option<std::path::PathBuf>,
+    /// How much of each tool's schema `tools/list` sends (`PROXMOX_TOOL_SCHEMA`).
+    pub tool_schema: SchemaDetail,
 }
 
 /// A configuration variable with a bad or missing value.
@@ -92,6 +95,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("PROXMOX_LOG_LEVEL", "info", "error | warn | info | debug | trace (or RUST_LOG)"),
     ("PROXMOX_UPLOAD_DIR", "", "the only directory whose files may be uploaded to a storage (unset: no uploads)"),
     ("PROXMOX_LOG_FORMAT", "text", "text | json (one JSON object per line on stderr)"),
+    ("PROXMOX_TOOL_SCHEMA", "compact", "compact | full: how much of each tool's schema tools/list sends (see README)"),
     ("PROXMOX_DEMO_TASK_SECONDS", "2", "with --demo: how long simulated tasks run"),
 ];
 
@@ -111,6 +115,7 @@ impl Config {
             rate_limit: 20.0,
             rate_burst: 40,
             upload_dir: None,
+            tool_schema: SchemaDetail::Compact,
         }
     }
 
@@ -231,8 +236,10 @@ impl Config {
                 Some(canonical)
             }
         };
+        let tool_schema = tool_schema(get("PROXMOX_TOOL_SCHEMA"))?;
         Ok(Config {
             upload_dir,
+            tool_schema,
             host,
             port,
             user,
@@ -268,6 +275,15 @@ pub fn allow_elevated_from_env() -> Result<bool, ConfigError> {
         "PROXMOX_ALLOW_ELEVATED",
         false,
     )
+}
+
+/// `PROXMOX_TOOL_SCHEMA` alone (demo mode reads it too).
+pub fn tool_schema_from_env() -> Result<SchemaDetail, ConfigError> {
+    tool_schema(std::env::var("PROXMOX_TOOL_SCHEMA").ok())
+}
+
+fn tool_schema(value: Option<String>) -> Result<SchemaDetail, ConfigError> {
+    value.map_or(Ok(SchemaDetail::Compact), |v| v.parse())
 }
 
 fn boolean(value: Option<String>, name: &str, default: bool) -> Result<bool, ConfigError> {

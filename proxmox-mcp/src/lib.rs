@@ -22,6 +22,7 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod format;
+pub mod listing;
 pub mod path;
 pub mod registry;
 pub mod server;
@@ -34,6 +35,7 @@ pub mod __private;
 
 pub use client::{ApiError, Client};
 pub use config::{Config, ConfigError, SslMode};
+pub use listing::SchemaDetail;
 pub use path::{ApiPath, PathSegment};
 pub use registry::{DuplicateTool, Registry};
 pub use tool::{Api, Context, Method, Origin, ToolDescriptor, ToolError, ToolOutput, ToolResult};

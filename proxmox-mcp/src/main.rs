@@ -22,7 +22,7 @@ fn usage() -> String {
         ));
     }
     s.push_str(
-        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED,\n                 PROXMOX_DEMO_TASK_SECONDS and PROXMOX_UPLOAD_DIR)\n  \
+        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED,\n                 PROXMOX_TOOL_SCHEMA, PROXMOX_DEMO_TASK_SECONDS and PROXMOX_UPLOAD_DIR)\n  \
          --list-tools   print the tools reference (Markdown) and exit\n  --help         this text\n  --version      the version\n",
     );
     s
@@ -117,9 +117,10 @@ fn demo() -> ExitCode {
     use proxmox_mcp::demo::DemoCluster;
     use proxmox_mcp::server::ProxmoxServer;
     let settings = proxmox_mcp::config::allow_elevated_from_env()
+        .and_then(|allow| proxmox_mcp::config::tool_schema_from_env().map(|schema| (allow, schema)))
         .map_err(|e| e.to_string())
-        .and_then(|allow| demo_settings().map(|(task, upload)| (allow, task, upload)));
-    let (allow_elevated, task_duration, upload_dir) = match settings {
+        .and_then(|(allow, schema)| demo_settings().map(|(task, upload)| (allow, schema, task, upload)));
+    let (allow_elevated, tool_schema, task_duration, upload_dir) = match settings {
         Ok(s) => s,
         Err(e) => {
             eprintln!("proxmox-mcp: configuration error: {e}");
@@ -136,6 +137,7 @@ fn demo() -> ExitCode {
     let client = proxmox_mcp::Client::with_transport(DemoCluster::with_task_duration(task_duration));
     let server = ProxmoxServer::new(Registry::builtin(), client, allow_elevated)
         .with_upload_dir(upload_dir)
+        .with_schema_detail(tool_schema)
         .with_instructions(format!(
             "DEMO MODE: these tools act on a simulated Proxmox VE cluster (nodes pve1, pve2 and the offline pve3; \
              VM 100 'web' runs on pve1), not on real machines. Changes live in memory until the server exits. \

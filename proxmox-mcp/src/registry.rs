@@ -1,7 +1,8 @@
 //! The set of tools a server offers: built in, filtered, extended.
 
+use crate::listing::{SchemaDetail, mcp_tool};
 use crate::tool::{Origin, ToolDescriptor};
-use rmcp::model::{Tool, ToolAnnotations};
+use rmcp::model::Tool;
 use std::fmt;
 use std::sync::Arc;
 
@@ -21,12 +22,6 @@ impl fmt::Display for DuplicateTool {
 
 impl std::error::Error for DuplicateTool {}
 
-#[derive(Clone)]
-struct Entry {
-    descriptor: &'static ToolDescriptor,
-    tool: Tool,
-}
-
 /// An ordered set of tools with unique names.
 ///
 /// ```
@@ -38,7 +33,7 @@ struct Entry {
 /// ```
 #[derive(Clone, Default)]
 pub struct Registry {
-    entries: Vec<Entry>,
+    entries: Vec<&'static ToolDescriptor>,
 }
 
 impl Registry {
@@ -52,7 +47,7 @@ impl Registry {
         let mut registry = Registry::new();
         for group in crate::tools::GROUPS {
             for descriptor in *group {
-                registry.entries.push(Entry { descriptor, tool: mcp_tool(descriptor) });
+                registry.entries.push(descriptor);
             }
         }
         debug_assert!(registry.check_unique().is_ok(), "built-in tool names are unique (tested)");
@@ -65,7 +60,7 @@ impl Registry {
         if let Some(existing) = self.get(descriptor.name) {
             return Err(DuplicateTool { name: descriptor.name, first: existing.origin, second: descriptor.origin });
         }
-        self.entries.push(Entry { descriptor, tool: mcp_tool(descriptor) });
+        self.entries.push(descriptor);
         Ok(self)
     }
 
@@ -82,7 +77,7 @@ impl Registry {
 
     /// Keep the tools for which `keep` is true (by name, category, tier, method, path…).
     pub fn filter(mut self, keep: impl Fn(&ToolDescriptor) -> bool) -> Self {
-        self.entries.retain(|e| keep(e.descriptor));
+        self.entries.retain(|d| keep(d));
         self
     }
 
@@ -97,22 +92,22 @@ impl Registry {
     }
 
     pub fn get(&self, name: &str) -> Option<&'static ToolDescriptor> {
-        self.entries.iter().find(|e| e.descriptor.name == name).map(|e| e.descriptor)
+        self.entries.iter().find(|d| d.name == name).copied()
     }
 
-    /// The MCP definition of a tool (schema, annotations).
-    pub fn tool(&self, name: &str) -> Option<&Tool> {
-        self.entries.iter().find(|e| e.descriptor.name == name).map(|e| &e.tool)
+    /// The MCP definition of a tool (schema, title, hints) at a level of detail.
+    pub fn tool(&self, name: &str, detail: SchemaDetail) -> Option<Tool> {
+        self.get(name).map(|d| mcp_tool(d, detail))
     }
 
     /// The descriptors, in order.
     pub fn iter(&self) -> impl Iterator<Item = &'static ToolDescriptor> + '_ {
-        self.entries.iter().map(|e| e.descriptor)
+        self.entries.iter().copied()
     }
 
-    /// The MCP definitions, in order.
-    pub fn tools(&self) -> impl Iterator<Item = &Tool> + '_ {
-        self.entries.iter().map(|e| &e.tool)
+    /// The MCP definitions, in order: what `tools/list` answers.
+    pub fn tools(&self, detail: SchemaDetail) -> Vec<Tool> {
+        self.iter().map(|d| mcp_tool(d, detail)).collect()
     }
 
     pub fn len(&self) -> usize {
@@ -125,12 +120,8 @@ impl Registry {
 
     fn check_unique(&self) -> Result<(), DuplicateTool> {
         for (i, a) in self.entries.iter().enumerate() {
-            if let Some(b) = self.entries[..i].iter().find(|b| b.descriptor.name == a.descriptor.name) {
-                return Err(DuplicateTool {
-                    name: a.descriptor.name,
-                    first: b.descriptor.origin,
-                    second: a.descriptor.origin,
-                });
+            if let Some(b) = self.entries[..i].iter().find(|b| b.name == a.name) {
+                return Err(DuplicateTool { name: a.name, first: b.origin, second: a.origin });
             }
         }
         Ok(())
@@ -139,23 +130,8 @@ impl Registry {
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.entries.iter().map(|e| e.descriptor.name)).finish()
+        f.debug_list().entries(self.entries.iter().map(|d| d.name)).finish()
     }
-}
-
-/// The MCP tool definition of a descriptor: schema, title and the four hints.
-fn mcp_tool(d: &ToolDescriptor) -> Tool {
-    let annotations = ToolAnnotations::new()
-        .read_only(d.read_only())
-        .destructive(d.destructive())
-        .idempotent(d.idempotent())
-        .open_world(false);
-    let mut description = d.description.to_string();
-    if d.elevated {
-        // The server's instructions say what elevated means and how to allow it.
-        description.push_str(" [elevated]");
-    }
-    Tool::new(d.name, description, Arc::new((d.schema)())).with_title(d.title).annotate(annotations)
 }
 
 /// Shared handle used by the server.

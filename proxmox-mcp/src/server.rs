@@ -5,6 +5,7 @@
 
 use crate::client::Client;
 use crate::config::Config;
+use crate::listing::SchemaDetail;
 use crate::registry::{Registry, SharedRegistry};
 use crate::tool::{Context, ToolError, ToolResult};
 use rmcp::model::{
@@ -14,12 +15,15 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// An MCP server for a registry of tools and a Proxmox client.
 #[derive(Clone)]
 pub struct ProxmoxServer {
     registry: SharedRegistry,
+    detail: SchemaDetail,
+    /// The `tools/list` answer, made at the first request.
+    tools: Arc<OnceLock<Vec<Tool>>>,
     ctx: Context,
     instructions: String,
 }
@@ -34,7 +38,25 @@ impl ProxmoxServer {
             client.describe(),
             if allow_elevated { "enabled" } else { "disabled: the operator must set PROXMOX_ALLOW_ELEVATED=true" }
         );
-        ProxmoxServer { registry: Arc::new(registry), ctx: Context::new(client, allow_elevated), instructions }
+        ProxmoxServer {
+            registry: Arc::new(registry),
+            detail: SchemaDetail::default(),
+            tools: Arc::default(),
+            ctx: Context::new(client, allow_elevated),
+            instructions,
+        }
+    }
+
+    /// List the tools in full or compact (the default); see [`SchemaDetail`].
+    pub fn with_schema_detail(mut self, detail: SchemaDetail) -> Self {
+        self.detail = detail;
+        self.tools = Arc::default();
+        self
+    }
+
+    /// The tool definitions `tools/list` answers with.
+    pub fn tools(&self) -> &[Tool] {
+        self.tools.get_or_init(|| self.registry.tools(self.detail))
     }
 
     /// Allow uploads of the files under this directory (`PROXMOX_UPLOAD_DIR`).
@@ -122,11 +144,11 @@ impl ServerHandler for ProxmoxServer {
         _request: Option<PaginatedRequestParams>,
         _cx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.registry.tools().cloned().collect()))
+        Ok(ListToolsResult::with_all_items(self.tools().to_vec()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.registry.tool(name).cloned()
+        self.tools().iter().find(|t| t.name == name).cloned()
     }
 
     async fn call_tool(
@@ -153,7 +175,10 @@ impl ServerHandler for ProxmoxServer {
 /// Serve `registry` over stdio (stdin/stdout) until the client closes stdin.
 pub async fn serve_stdio(registry: Registry, config: &Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let client = Client::from_config(config)?;
-    serve(ProxmoxServer::new(registry, client, config.allow_elevated).with_upload_dir(config.upload_dir.clone())).await
+    let server = ProxmoxServer::new(registry, client, config.allow_elevated)
+        .with_upload_dir(config.upload_dir.clone())
+        .with_schema_detail(config.tool_schema);
+    serve(server).await
 }
 
 /// Serve a ready server over stdio.

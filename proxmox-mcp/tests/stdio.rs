@@ -7,6 +7,7 @@ mod common;
 use common::mcp::{BIN, Session};
 use common::{AUTH, Pve, TOKEN_SECRET, api};
 use httpmock::Method::GET;
+use proxmox_mcp::SchemaDetail;
 use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::Duration;
@@ -58,14 +59,21 @@ async fn a_client_session_over_stdio() {
     assert!(init["capabilities"]["tools"].is_object());
     assert!(init["instructions"].as_str().unwrap().contains("disabled"));
 
+    // Compact definitions by default; the hints mean what the descriptor says, absent ones
+    // read as MCP's defaults.
     let list = s.request(2, "tools/list", json!({})).await;
     let tools = list["result"]["tools"].as_array().unwrap();
     let registry = proxmox_mcp::Registry::builtin();
-    assert_eq!(tools.len(), registry.len());
+    assert_eq!(json!(tools), json!(registry.tools(SchemaDetail::Compact)));
     for t in tools {
         let d = registry.get(t["name"].as_str().unwrap()).unwrap();
-        assert_eq!(t["annotations"]["readOnlyHint"], d.read_only(), "{}", d.name);
-        assert_eq!(t["annotations"]["destructiveHint"], d.destructive(), "{}", d.name);
+        let hint = |name: &str, default: bool| t["annotations"][name].as_bool().unwrap_or(default);
+        assert_eq!(hint("readOnlyHint", false), d.read_only(), "{}", d.name);
+        if !d.read_only() {
+            assert_eq!(hint("destructiveHint", true), d.destructive(), "{}", d.name);
+            assert_eq!(hint("idempotentHint", false), d.idempotent(), "{}", d.name);
+        }
+        assert!(!hint("openWorldHint", true), "{}", d.name);
     }
 
     let call =
@@ -142,6 +150,20 @@ async fn start_with(env: &[(&str, &str)]) -> (i32, String, String) {
 }
 
 #[tokio::test]
+async fn full_tool_definitions_on_request() {
+    let pve = Pve::start().await;
+    let mut env = env_for(&pve);
+    env.push(("PROXMOX_TOOL_SCHEMA", "full".into()));
+    let mut s = Session::spawn(&env);
+    s.initialize().await;
+    let list = s.request(2, "tools/list", json!({})).await;
+    let full = proxmox_mcp::Registry::builtin().tools(SchemaDetail::Full);
+    assert_eq!(list["result"]["tools"], json!(full));
+    let node = &list["result"]["tools"][1]["inputSchema"]["properties"]["node"];
+    assert!(node["description"].is_string() && node["pattern"].is_string(), "{node}");
+}
+
+#[tokio::test]
 async fn configuration_errors_stop_start_up_with_one_line() {
     let base =
         [("PROXMOX_HOST", "pve.example.com"), ("PROXMOX_TOKEN_NAME", "mcp"), ("PROXMOX_TOKEN_VALUE", TOKEN_SECRET)];
@@ -152,6 +174,7 @@ async fn configuration_errors_stop_start_up_with_one_line() {
         ("PROXMOX_ALLOW_ELEVATED", Some("sure"), "PROXMOX_ALLOW_ELEVATED: must be true or false"),
         ("PROXMOX_PORT", Some("99999"), "PROXMOX_PORT: must be a port number from 1 to 65535"),
         ("PROXMOX_SSL_CA_CERT", Some("/nonexistent/ca.pem"), "PROXMOX_SSL_CA_CERT: cannot read"),
+        ("PROXMOX_TOOL_SCHEMA", Some("verbose"), "PROXMOX_TOOL_SCHEMA: must be compact or full"),
     ];
     for (var, value, expected) in cases {
         let mut env: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| k != var).collect();

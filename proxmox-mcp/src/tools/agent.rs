@@ -123,7 +123,7 @@ fn items(v: &Value) -> &[Value] {
     v.as_array().map_or(&[], Vec::as_slice)
 }
 
-/// Check that a VM's QEMU guest agent answers.
+/// Check that a VM's guest agent answers.
 #[pve_tool(
     path = "/nodes/<node>/qemu/<vmid>/agent/ping",
     method = POST,
@@ -141,7 +141,7 @@ async fn proxmox_agent_ping(
     Ok(ToolOutput::new(format!("🟢 The guest agent of VM {vmid} on {node} answers."), result))
 }
 
-/// Ask a VM's guest agent which operating system and kernel it runs.
+/// Get a VM's OS and kernel (guest agent).
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/get-osinfo", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_agent_get_osinfo(
     api: Api,
@@ -162,7 +162,7 @@ async fn proxmox_agent_get_osinfo(
     Ok(ToolOutput::new(text, os))
 }
 
-/// Ask a VM's guest agent for its mounted filesystems: mount point, type, device, usage.
+/// Get a VM's mounted filesystems (agent). Mount point, type, device, usage.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/get-fsinfo", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_agent_get_fsinfo(
     api: Api,
@@ -191,7 +191,7 @@ async fn proxmox_agent_get_fsinfo(
     Ok(ToolOutput::new(text, fs))
 }
 
-/// Ask a VM's guest agent for its memory blocks: how many, online, and removable.
+/// Get a VM's memory blocks (guest agent). How many, online, and removable.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/get-memory-blocks", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_agent_get_memory_blocks(
     api: Api,
@@ -219,7 +219,7 @@ async fn proxmox_agent_get_memory_blocks(
     Ok(ToolOutput::new(text, blocks))
 }
 
-/// Ask a VM's guest agent for its network interfaces, MAC and IP addresses (what the guest sees).
+/// Get a VM's NICs and IPs (guest agent). MAC and IP addresses, as the guest sees them.
 #[pve_tool(
     path = "/nodes/<node>/qemu/<vmid>/agent/network-get-interfaces",
     method = GET,
@@ -256,7 +256,7 @@ async fn proxmox_agent_get_network_interfaces(
     Ok(ToolOutput::new(text, ifaces))
 }
 
-/// Ask a VM's guest agent for the guest's clock, and how far it is from this server's clock.
+/// Get a VM's clock (guest agent). And how far it is from this server's clock.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/get-time", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_agent_get_time(
     api: Api,
@@ -282,7 +282,7 @@ async fn proxmox_agent_get_time(
     Ok(ToolOutput::new(block.finish(), data))
 }
 
-/// Ask a VM's guest agent for the guest's time zone and UTC offset.
+/// Get a VM's time zone (guest agent). And its UTC offset.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/get-timezone", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_agent_get_timezone(
     api: Api,
@@ -303,7 +303,7 @@ async fn proxmox_agent_get_timezone(
     Ok(ToolOutput::new(text, tz))
 }
 
-/// Ask a VM's guest agent for its virtual CPUs: how many, which are online.
+/// Get a VM's virtual CPUs (guest agent). How many, which are online.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/get-vcpus", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_agent_get_vcpus(
     api: Api,
@@ -445,10 +445,9 @@ fn exec_pid(answer: &Value) -> Result<u64, ToolError> {
         .ok_or_else(|| ToolError::Other(format!("the guest agent started the command but gave no pid: {answer}")))
 }
 
-/// Run a command in a QEMU VM through its guest agent and wait for it (up to `timeout` seconds):
-/// returns the exit code, stdout and stderr. The command is a program and its arguments, run
-/// without a shell (use ["sh", "-c", "..."] for one). Containers are not supported: Proxmox has
-/// no API to run commands in them.
+/// Run a command in a QEMU VM and wait. Through its guest agent, up to `timeout` seconds: returns the exit code,
+/// stdout and stderr. The command is a program and its arguments, run without a shell (use ["sh", "-c", "..."] for
+/// one). Containers are not supported: Proxmox has no API to run commands in them.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/exec", method = POST, elevated, category = "Command Execution")]
 async fn proxmox_execute_vm_command(
     api: Api,
@@ -510,8 +509,8 @@ pub struct ExecInput {
     pub input_data: Option<String>,
 }
 
-/// Start a program in a QEMU VM through its guest agent, without waiting: returns its pid for
-/// proxmox_agent_exec_status. The command is a program and its arguments, run without a shell.
+/// Start a program in a QEMU VM (no wait). Through its guest agent: returns its pid for proxmox_agent_exec_status.
+/// The command is a program and its arguments, run without a shell.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/exec", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_agent_exec(
     api: Api,
@@ -549,8 +548,8 @@ async fn proxmox_agent_exec(
     Ok(ToolOutput::new(text, json!({ "pid": pid, "command": command })))
 }
 
-/// Get the state of a program started with proxmox_agent_exec: running or exited, exit code,
-/// stdout and stderr.
+/// Get the state of an agent_exec program. Of a program started with proxmox_agent_exec: running or exited, exit
+/// code, stdout and stderr.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/exec-status", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_agent_exec_status(
     api: Api,

@@ -33,7 +33,7 @@ fn node_line(n: &Value) -> String {
     line
 }
 
-/// List the cluster's nodes with status, uptime, CPU and memory use.
+/// List cluster nodes with status and usage. Per node: status, uptime, CPU and memory use.
 #[pve_tool(path = "/nodes", method = GET, category = "Node & Cluster")]
 async fn proxmox_get_nodes(api: Api) -> ToolResult {
     let mut nodes: Vec<Value> = api.send(()).await?;
@@ -45,7 +45,7 @@ async fn proxmox_get_nodes(api: Api) -> ToolResult {
     Ok(ToolOutput::new(text, nodes))
 }
 
-/// Show one node's runtime status: uptime, load, CPU, memory, root disk, versions.
+/// Show a node's uptime, load and usage. Also its root disk and versions.
 #[pve_tool(path = "/nodes/<node>/status", method = GET, category = "Node & Cluster")]
 async fn proxmox_get_node_status(
     api: Api,
@@ -109,7 +109,7 @@ pub enum IfaceType {
     IncludeSdn,
 }
 
-/// List a node's network interfaces (bridges, bonds, NICs, VLANs) and their addresses.
+/// List a node's network interfaces. Bridges, bonds, NICs and VLANs, with their addresses.
 #[pve_tool(path = "/nodes/<node>/network", method = GET, category = "Node & Cluster")]
 async fn proxmox_get_node_network(
     api: Api,
@@ -145,7 +145,7 @@ async fn proxmox_get_node_network(
     Ok(ToolOutput::new(text, ifaces))
 }
 
-/// Show a node's DNS settings: search domain and name servers.
+/// Show a node's DNS settings. Its search domain and name servers.
 #[pve_tool(path = "/nodes/<node>/dns", method = GET, category = "Node & Cluster", title = "Get node DNS")]
 async fn proxmox_get_node_dns(
     api: Api,
@@ -162,7 +162,7 @@ async fn proxmox_get_node_dns(
     Ok(ToolOutput::new(text, dns))
 }
 
-/// Show the configuration of one network interface of a node.
+/// Show one network interface of a node.
 #[pve_tool(path = "/nodes/<node>/network/<iface>", method = GET, category = "Node & Cluster")]
 async fn proxmox_get_network_iface(
     api: Api,
@@ -203,7 +203,7 @@ async fn proxmox_get_network_iface(
     Ok(ToolOutput::new(block.finish(), cfg))
 }
 
-/// Summarise cluster health: quorum, nodes online, total CPU and memory use.
+/// Show cluster health and quorum. Nodes online, total CPU and memory use.
 #[pve_tool(method = GET, category = "Node & Cluster")]
 async fn proxmox_get_cluster_status(api: Api) -> ToolResult {
     let mut nodes: Vec<Value> = api.get(&ApiPath::lit("/nodes"), ()).await?;
@@ -250,7 +250,7 @@ async fn proxmox_get_cluster_status(api: Api) -> ToolResult {
     Ok(ToolOutput::new(block.finish(), data))
 }
 
-/// Get the next free guest id (VMID) for a new VM or container.
+/// Get the next free VM/container id.
 #[pve_tool(path = "/cluster/nextid", method = GET, category = "Node & Cluster", title = "Get next VMID")]
 async fn proxmox_get_next_vmid(api: Api) -> ToolResult {
     // Proxmox returns the id as a string in some versions, a number in others.

@@ -187,8 +187,10 @@ pub struct BackupJobSettings {
     /// `*-*-01 03:00`. Use this or `starttime`.
     pub schedule: Option<CalendarEvent>,
     /// Deprecated: start time HH:MM (with `dow`); Proxmox converts it into a `schedule`.
+    #[schemars(extend("x-rare" = true))]
     pub starttime: Option<StartTime>,
     /// Deprecated: week days for `starttime`, e.g. mon,wed,fri (default every day).
+    #[schemars(extend("x-rare" = true))]
     pub dow: Option<DayList>,
     /// The storage to write the backups to, e.g. local.
     pub storage: Option<StorageId>,
@@ -220,6 +222,7 @@ pub struct BackupJobSettings {
     /// Deprecated (use `prune-backups` keep-last=N): backups to keep per guest. Proxmox VE 8.4
     /// and 9.1 take it; later versions drop it.
     #[schemars(range(min = 1))]
+    #[schemars(extend("x-rare" = true))]
     pub maxfiles: Option<u32>,
     /// Notes for the backups, with {{guestname}}, {{node}}, {{vmid}}, {{cluster}} (needs `storage`).
     #[serde(rename = "notes-template")]
@@ -231,46 +234,65 @@ pub struct BackupJobSettings {
     #[serde(rename = "repeat-missed")]
     pub repeat_missed: Option<bool>,
     /// Deprecated by Proxmox (use notification matchers): mail recipients, comma-separated.
+    #[schemars(extend("x-rare" = true))]
     pub mailto: Option<String>,
     /// Deprecated by Proxmox: when to mail: always or failure.
+    #[schemars(extend("x-rare" = true))]
     pub mailnotification: Option<MailNotification>,
     /// Notification system: auto (default), legacy-sendmail or notification-system.
     #[serde(rename = "notification-mode")]
+    #[schemars(extend("x-rare" = true))]
     pub notification_mode: Option<NotificationMode>,
     /// I/O bandwidth limit in KiB/s (0 = none).
+    #[schemars(extend("x-rare" = true))]
     pub bwlimit: Option<u64>,
     /// I/O priority with the BFQ scheduler, 0 to 8 (default 7).
     #[schemars(range(min = 0, max = 8))]
+    #[schemars(extend("x-rare" = true))]
     pub ionice: Option<u8>,
     /// Minutes to wait for the global backup lock (default 180).
+    #[schemars(extend("x-rare" = true))]
     pub lockwait: Option<u32>,
     /// Minutes to wait for a guest to stop (default 10).
+    #[schemars(extend("x-rare" = true))]
     pub stopwait: Option<u32>,
     /// pigz instead of gzip: N>0 threads (1 = half the cores).
+    #[schemars(extend("x-rare" = true))]
     pub pigz: Option<u32>,
     /// zstd threads (0 = half the cores; default 1).
+    #[schemars(extend("x-rare" = true))]
     pub zstd: Option<u32>,
     /// Performance settings, e.g. max-workers=2,pbs-entries-max=1048576.
+    #[schemars(extend("x-rare" = true))]
     pub performance: Option<String>,
     /// Backup fleecing for VMs, e.g. enabled=1,storage=local-lvm.
+    #[schemars(extend("x-rare" = true))]
     pub fleecing: Option<String>,
     /// Container backups to a Proxmox Backup Server: legacy, data or metadata.
     #[serde(rename = "pbs-change-detection-mode")]
+    #[schemars(extend("x-rare" = true))]
     pub pbs_change_detection_mode: Option<PbsChangeDetectionMode>,
     /// Container paths to leave out (shell globs), e.g. ["/tmp/?*", "/var/cache/?*"].
     #[serde(rename = "exclude-path")]
+    #[schemars(extend("x-rare" = true))]
     pub exclude_path: Option<Vec<String>>,
     /// Skip temporary files and logs (default true).
+    #[schemars(extend("x-rare" = true))]
     pub stdexcludes: Option<bool>,
     /// Store the files in this directory (root@pam only).
+    #[schemars(extend("x-rare" = true))]
     pub dumpdir: Option<String>,
     /// Temporary files in this directory (root@pam only).
+    #[schemars(extend("x-rare" = true))]
     pub tmpdir: Option<String>,
     /// Hook script to run (root@pam only).
+    #[schemars(extend("x-rare" = true))]
     pub script: Option<String>,
     /// Stop running backup jobs on the node.
+    #[schemars(extend("x-rare" = true))]
     pub stop: Option<bool>,
     /// Less output.
+    #[schemars(extend("x-rare" = true))]
     pub quiet: Option<bool>,
 }
 
@@ -358,7 +380,7 @@ fn job_enabled(job: &Value) -> bool {
     format::truthy(job.get("enabled")).unwrap_or(true)
 }
 
-/// List the datacenter's scheduled backup jobs: schedule, guests, storage, next run.
+/// List scheduled backup jobs. Schedule, guests, storage, next run.
 #[pve_tool(path = "/cluster/backup", method = GET, category = "Cluster Management", title = "List backup jobs")]
 async fn proxmox_list_cluster_backup_jobs(api: Api) -> ToolResult {
     let mut jobs: Vec<Value> = api.send(()).await?;
@@ -392,7 +414,7 @@ async fn proxmox_list_cluster_backup_jobs(api: Api) -> ToolResult {
     Ok(ToolOutput::new(text, jobs))
 }
 
-/// Show one scheduled backup job with all its vzdump options.
+/// Show a scheduled backup job. With all its vzdump options.
 #[pve_tool(path = "/cluster/backup/<id>", method = GET, category = "Cluster Management", title = "Get backup job")]
 async fn proxmox_get_cluster_backup_job(
     api: Api,
@@ -451,8 +473,8 @@ async fn proxmox_get_cluster_backup_job(
     Ok(ToolOutput::new(block.finish(), job))
 }
 
-/// Create a scheduled backup job: when (`schedule`), which guests (`vmid`, `all` or `pool`),
-/// where (`storage`) and how (vzdump options).
+/// Create a scheduled backup job. When (`schedule`), which guests (`vmid`, `all` or `pool`), where (`storage`) and
+/// how (vzdump options).
 #[pve_tool(path = "/cluster/backup", method = POST, elevated, category = "Cluster Management", title = "Create backup job")]
 async fn proxmox_create_cluster_backup_job(
     api: Api,
@@ -494,7 +516,7 @@ async fn proxmox_create_cluster_backup_job(
     Ok(ToolOutput::new(text, json!({ "id": id, "settings": params })))
 }
 
-/// Change a scheduled backup job's options, or reset some with `delete`.
+/// Change a scheduled backup job. Its options, or reset some with `delete`.
 #[pve_tool(path = "/cluster/backup/<id>", method = PUT, elevated, category = "Cluster Management", title = "Update backup job")]
 async fn proxmox_update_cluster_backup_job(
     api: Api,
@@ -520,7 +542,7 @@ async fn proxmox_update_cluster_backup_job(
     ))
 }
 
-/// Delete a scheduled backup job (existing backups stay).
+/// Delete a scheduled backup job. Existing backups stay.
 #[pve_tool(
     path = "/cluster/backup/<id>",
     method = DELETE,
@@ -611,7 +633,7 @@ fn replication_line(j: &Value) -> String {
     line
 }
 
-/// List the storage replication jobs: guest, target node, schedule, rate, enabled.
+/// List storage replication jobs. Guest, target node, schedule, rate, enabled.
 #[pve_tool(path = "/cluster/replication", method = GET, category = "Cluster Management", title = "List replication jobs")]
 async fn proxmox_list_cluster_replication_jobs(api: Api) -> ToolResult {
     let mut jobs: Vec<Value> = api.send(()).await?;
@@ -627,7 +649,7 @@ async fn proxmox_list_cluster_replication_jobs(api: Api) -> ToolResult {
     Ok(ToolOutput::new(text, jobs))
 }
 
-/// Show one replication job's configuration.
+/// Show a replication job.
 #[pve_tool(path = "/cluster/replication/<id>", method = GET, category = "Cluster Management", title = "Get replication job")]
 async fn proxmox_get_cluster_replication_job(
     api: Api,
@@ -649,8 +671,7 @@ async fn proxmox_get_cluster_replication_job(
     Ok(ToolOutput::new(text, j))
 }
 
-/// Create a storage replication job: copy a guest's local (ZFS) disks to another node on a
-/// schedule.
+/// Create a storage replication job. It copies a guest's local (ZFS) disks to another node on a schedule.
 #[pve_tool(
     path = "/cluster/replication",
     method = POST,
@@ -682,7 +703,7 @@ async fn proxmox_create_cluster_replication_job(
     Ok(ToolOutput::new(text, json!({ "id": id, "settings": params })))
 }
 
-/// Change a replication job: schedule, rate, enabled, comment; or reset settings with `delete`.
+/// Change a replication job. Schedule, rate, enabled, comment; or reset settings with `delete`.
 #[pve_tool(
     path = "/cluster/replication/<id>",
     method = PUT,
@@ -715,8 +736,8 @@ async fn proxmox_update_cluster_replication_job(
     ))
 }
 
-/// Delete a replication job. By default Proxmox marks it for removal and its next run cleans up
-/// the replicated data on the target.
+/// Delete a replication job. By default Proxmox marks it for removal and its next run cleans up the replicated data
+/// on the target.
 #[pve_tool(
     path = "/cluster/replication/<id>",
     method = DELETE,
@@ -746,7 +767,7 @@ async fn proxmox_delete_cluster_replication_job(
 // ---------------------------------------------------------------------------------------------
 // Datacenter options
 
-/// Show the datacenter-wide options (datacenter.cfg): console, keyboard, migration, HA, tags…
+/// Show datacenter-wide options. From datacenter.cfg: console, keyboard, migration, HA, tags…
 #[pve_tool(path = "/cluster/options", method = GET, category = "Cluster Management", title = "Get cluster options")]
 async fn proxmox_get_cluster_options(api: Api) -> ToolResult {
     let options: Value = api.send(()).await?;
@@ -852,51 +873,69 @@ pub enum Language {
 #[serde(deny_unknown_fields)]
 pub struct ClusterOptions {
     /// Default keyboard layout of the VNC console, e.g. en-us, de.
+    #[schemars(extend("x-rare" = true))]
     pub keyboard: Option<Keyboard>,
     /// Default web interface language, e.g. en, de.
+    #[schemars(extend("x-rare" = true))]
     pub language: Option<Language>,
     /// Default console viewer: applet, vv (SPICE), html5 (noVNC) or xtermjs.
     pub console: Option<Console>,
     /// Sender address of notification mails (default root@$hostname).
+    #[schemars(extend("x-rare" = true))]
     pub email_from: Option<String>,
     /// HTTP proxy for downloads, e.g. `http://proxy.example.com:3128`.
     pub http_proxy: Option<String>,
     /// Prefix of generated MAC addresses (default BC:24:11).
+    #[schemars(extend("x-rare" = true))]
     pub mac_prefix: Option<String>,
     /// Most parallel workers per node for bulk actions and HA tasks (at least 1).
     #[schemars(range(min = 1))]
+    #[schemars(extend("x-rare" = true))]
     pub max_workers: Option<u32>,
     /// Migration settings, e.g. type=secure,network=10.0.0.0/24.
     pub migration: Option<String>,
     /// Deprecated: migrate without the SSH tunnel (use `migration` type=insecure).
+    #[schemars(extend("x-rare" = true))]
     pub migration_unsecure: Option<bool>,
     /// Replication settings, e.g. type=secure,network=10.0.0.0/24 (Proxmox VE 9.1 and later).
+    #[schemars(extend("x-rare" = true))]
     pub replication: Option<String>,
     /// Bandwidth limits in KiB/s, e.g. default=102400,migration=51200.
+    #[schemars(extend("x-rare" = true))]
     pub bwlimit: Option<String>,
     /// HA settings, e.g. shutdown_policy=migrate.
+    #[schemars(extend("x-rare" = true))]
     pub ha: Option<String>,
     /// HA fencing mode: watchdog (default), hardware or both.
+    #[schemars(extend("x-rare" = true))]
     pub fencing: Option<Fencing>,
     /// Cluster resource scheduling, e.g. ha=static.
+    #[schemars(extend("x-rare" = true))]
     pub crs: Option<String>,
     /// Range of ids `get_next_vmid` picks from, e.g. lower=1000,upper=2000.
     #[serde(rename = "next-id")]
+    #[schemars(extend("x-rare" = true))]
     pub next_id: Option<String>,
     /// Notification settings, e.g. package-updates=always.
+    #[schemars(extend("x-rare" = true))]
     pub notify: Option<String>,
     /// Tags only users with Sys.Modify on / may set, separated by `;`.
     #[serde(rename = "registered-tags")]
+    #[schemars(extend("x-rare" = true))]
     pub registered_tags: Option<String>,
     /// Tag display style, e.g. shape=dense,ordering=alphabetical.
     #[serde(rename = "tag-style")]
+    #[schemars(extend("x-rare" = true))]
     pub tag_style: Option<String>,
     /// What tags users may set, e.g. user-allow=list,user-allow-list=a;b.
     #[serde(rename = "user-tag-access")]
+    #[schemars(extend("x-rare" = true))]
     pub user_tag_access: Option<String>,
     /// U2F settings, e.g. `appid=https://pve.example.com`.
+    #[schemars(extend("x-rare" = true))]
     pub u2f: Option<String>,
     /// WebAuthn settings, e.g. `rp=pve.example.com,origin=https://pve.example.com:8006,id=pve.example.com`.
+    #[schemars(extend("x-rare" = true))]
     pub webauthn: Option<String>,
     /// Datacenter notes (Markdown) shown in the web interface.
     #[schemars(length(max = 65536))]
@@ -904,12 +943,13 @@ pub struct ClusterOptions {
     /// Text shown before login, to consent to.
     #[serde(rename = "consent-text")]
     #[schemars(length(max = 65536))]
+    #[schemars(extend("x-rare" = true))]
     pub consent_text: Option<String>,
     /// Options to remove (back to their defaults), comma-separated, e.g. http_proxy,console.
     pub delete: Option<SettingList>,
 }
 
-/// Change datacenter-wide options (datacenter.cfg), or reset some with `delete`.
+/// Change datacenter-wide options. In datacenter.cfg, or reset some with `delete`.
 #[pve_tool(path = "/cluster/options", method = PUT, elevated, category = "Cluster Management", title = "Update cluster options")]
 async fn proxmox_update_cluster_options(api: Api, #[flatten] options: ClusterOptions) -> ToolResult {
     let mut errors = length_errors(&[

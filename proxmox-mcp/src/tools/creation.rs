@@ -169,8 +169,7 @@ fn check_description(description: &Option<String>) -> Result<(), ToolError> {
 
 // ------------------------------------------------------------------------------------ tools
 
-/// List the container templates (vztmpl) on a storage, to pick an ostemplate for
-/// proxmox_create_lxc.
+/// List container templates on a storage. The vztmpl volumes, to pick an ostemplate for proxmox_create_lxc.
 #[pve_tool(method = GET, category = "VM Creation")]
 async fn proxmox_list_templates(
     api: Api,
@@ -226,10 +225,9 @@ struct NewCt<'a> {
     pool: Option<&'a PoolId>,
 }
 
-/// Create an LXC container from a template (see proxmox_list_templates). It gets a root disk on
-/// a storage, one NIC (default: eth0 on vmbr0 with DHCP) and is unprivileged unless told
-/// otherwise. The root password is sent but never shown; without a password or SSH keys, log in
-/// with `pct enter <vmid>` on the node.
+/// Create an LXC container from a template. See proxmox_list_templates. It gets a root disk on a storage, one NIC
+/// (default: eth0 on vmbr0 with DHCP) and is unprivileged unless told otherwise. The root password is sent but
+/// never shown; without a password or SSH keys, log in with `pct enter <vmid>` on the node.
 #[pve_tool(path = "/nodes/<node>/lxc", method = POST, elevated, category = "VM Creation", title = "Create LXC container")]
 async fn proxmox_create_lxc(
     api: Api,
@@ -358,9 +356,8 @@ struct NewVm<'a> {
     pool: Option<&'a PoolId>,
 }
 
-/// Create a QEMU VM with one disk (scsi0) on a storage, one NIC (default: virtio on vmbr0) and
-/// optionally an ISO image as CD-ROM to install from (the VM boots from the disk first, then the
-/// CD-ROM, then the network).
+/// Create a QEMU VM. With one disk (scsi0) on a storage, one NIC (default: virtio on vmbr0) and optionally an ISO
+/// image as CD-ROM to install from (the VM boots from the disk first, then the CD-ROM, then the network).
 #[pve_tool(path = "/nodes/<node>/qemu", method = POST, elevated, category = "VM Creation", title = "Create VM")]
 async fn proxmox_create_vm(
     api: Api,

@@ -282,12 +282,14 @@ pub struct DiskOptions {
     /// Image format, for file-based storages (raw, qcow2, vmdk); default: the storage's.
     pub format: Option<DiskFormat>,
     /// Cache mode: none (default), writethrough, writeback, unsafe, directsync.
+    #[schemars(extend("x-rare" = true))]
     pub cache: Option<CacheMode>,
     /// Pass discard/TRIM to the storage, so a thin volume gives freed space back.
     pub discard: Option<bool>,
     /// Show the disk to the guest as an SSD (not for virtio).
     pub ssd: Option<bool>,
     /// Give the disk its own I/O thread (virtio, or scsi with the virtio-scsi-single controller).
+    #[schemars(extend("x-rare" = true))]
     pub iothread: Option<bool>,
     /// Include the disk in backups (default yes).
     pub backup: Option<bool>,
@@ -402,8 +404,8 @@ pub(crate) fn require_set(
 
 // ------------------------------------------------------------------------------------ tools
 
-/// Add a new disk to a QEMU VM: allocates a volume of the given size on a storage and attaches it
-/// to a free slot (scsi1, virtio1, sata1, ide1...). Refuses a slot that is already in use.
+/// Add a new disk to a QEMU VM. Allocates a volume of the given size on a storage and attaches it to a free slot
+/// (scsi1, virtio1, sata1, ide1...). Refuses a slot that is already in use.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/config", method = PUT, elevated, idempotent = false, category = "Disks")]
 async fn proxmox_add_disk_vm(
     api: Api,
@@ -433,8 +435,8 @@ async fn proxmox_add_disk_vm(
     ))
 }
 
-/// Add a storage-backed mount point to an LXC container: allocates a volume of the given size
-/// and mounts it at a path inside the container. Refuses a slot that is already in use.
+/// Add a mount point to an LXC container. Allocates a volume of the given size on a storage and mounts it at a path
+/// inside the container. Refuses a slot that is already in use.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/config", method = PUT, elevated, idempotent = false, category = "Disks")]
 async fn proxmox_add_mountpoint_lxc(
     api: Api,
@@ -488,8 +490,8 @@ async fn resize(api: Api, node: Node, kind: GuestType, vmid: VmId, disk: &str, s
     Ok(out.with(None, "vmid", vmid).with(None, "disk", disk).with(None, "size", size))
 }
 
-/// Grow a disk of a QEMU VM: `+10G` adds 10 GiB, `50G` sets the size to 50 GiB. Disks cannot
-/// shrink; the guest's partitions and file systems must be grown inside the guest afterwards.
+/// Grow a QEMU VM's disk (size +10G adds, 50G sets). Disks cannot shrink; the guest's partitions and file systems
+/// must be grown inside the guest afterwards.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/resize", method = PUT, elevated, idempotent = false, category = "Disks")]
 async fn proxmox_resize_disk_vm(
     api: Api,
@@ -508,8 +510,7 @@ async fn proxmox_resize_disk_vm(
     resize(api, node, GuestType::Qemu, vmid, disk.as_str(), size).await
 }
 
-/// Grow a volume of an LXC container (rootfs or a mount point): `+10G` adds 10 GiB, `50G` sets
-/// the size to 50 GiB. Volumes cannot shrink.
+/// Grow a container's volume (size +10G adds, 50G sets). The rootfs or a mount point; volumes cannot shrink.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/resize", method = PUT, elevated, idempotent = false, category = "Disks")]
 async fn proxmox_resize_disk_lxc(
     api: Api,
@@ -528,9 +529,8 @@ async fn proxmox_resize_disk_lxc(
     resize(api, node, GuestType::Lxc, vmid, disk.as_str(), size).await
 }
 
-/// Detach a disk from a QEMU VM. An attached disk becomes an unused disk (its data stays on the
-/// storage); removing an unused disk (unusedN) destroys its volume. Refuses a disk the VM does
-/// not have.
+/// Detach or delete a QEMU VM's disk. An attached disk becomes an unused disk (its data stays on the storage);
+/// removing an unused disk (unusedN) destroys its volume. Refuses a disk the VM does not have.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/config", method = PUT, elevated, destructive = true, category = "Disks")]
 async fn proxmox_remove_disk_vm(
     api: Api,
@@ -557,8 +557,8 @@ async fn proxmox_remove_disk_vm(
     ))
 }
 
-/// Remove a mount point from an LXC container. A storage volume becomes an unused volume (its
-/// data stays); removing an unused volume (unusedN) destroys it. The root disk cannot be removed.
+/// Remove an LXC container's mount point. A storage volume becomes an unused volume (its data stays); removing an
+/// unused volume (unusedN) destroys it. The root disk cannot be removed.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/config", method = PUT, elevated, destructive = true, category = "Disks")]
 async fn proxmox_remove_mountpoint_lxc(
     api: Api,
@@ -614,8 +614,8 @@ async fn move_volume(api: Api, node: Node, kind: GuestType, vmid: VmId, request:
     Ok(out)
 }
 
-/// Move a disk of a QEMU VM to another storage (also while it runs). By default the source
-/// volume is deleted after the copy; with delete=false it stays as an unused disk.
+/// Move a QEMU VM's disk to another storage. Also while the VM runs. By default the source volume is deleted after
+/// the copy; with delete=false it stays as an unused disk.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/move_disk", method = POST, elevated, category = "Disks")]
 async fn proxmox_move_disk_vm(
     api: Api,
@@ -646,9 +646,8 @@ async fn proxmox_move_disk_vm(
     move_volume(api, node, GuestType::Qemu, vmid, request).await
 }
 
-/// Move a volume of an LXC container (rootfs or a mount point) to another storage. The container
-/// must be stopped. By default the source volume is deleted after the copy; with delete=false it
-/// stays as an unused volume.
+/// Move a container's volume to another storage. The rootfs or a mount point. The container must be stopped. By
+/// default the source volume is deleted after the copy; with delete=false it stays as an unused volume.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/move_volume", method = POST, elevated, category = "Disks")]
 async fn proxmox_move_disk_lxc(
     api: Api,

@@ -228,10 +228,13 @@ macro_rules! rule_params {
             pub dport: Option<Ports>,
             /// ICMP type, with proto icmp or icmpv6, e.g. echo-request.
             #[serde(rename = "icmp-type")]
+            #[schemars(extend("x-rare" = true))]
             pub icmp_type: Option<String>,
             /// Network interface: for a VM or container rule its network device (net0, net1, ...); for a cluster rule a host interface.
+            #[schemars(extend("x-rare" = true))]
             pub iface: Option<Iface>,
             /// Log level for packets matching the rule (nolog: none).
+            #[schemars(extend("x-rare" = true))]
             pub log: Option<LogLevel>,
             /// 1 = enabled, 0 = disabled. Proxmox adds a new rule disabled unless this is 1.
             pub enable: Option<Flag>,
@@ -465,13 +468,13 @@ async fn delete_rule(api: &Api, scope: Scope<'_>, pos: u32, digest: Option<Diges
 // ------------------------------------------------------------------------------------------
 // Cluster rules
 
-/// List the datacenter-level firewall rules, in the order they apply.
+/// List datacenter firewall rules. In the order they apply.
 #[pve_tool(path = "/cluster/firewall/rules", method = GET, category = "Cluster Management")]
 async fn proxmox_list_cluster_firewall_rules(api: Api) -> ToolResult {
     list_rules(&api, Scope::Cluster).await
 }
 
-/// Show one datacenter-level firewall rule.
+/// Show a datacenter firewall rule.
 #[pve_tool(path = "/cluster/firewall/rules/<pos>", method = GET, category = "Cluster Management")]
 async fn proxmox_get_cluster_firewall_rule(
     api: Api,
@@ -481,7 +484,7 @@ async fn proxmox_get_cluster_firewall_rule(
     get_rule(&api, Scope::Cluster, pos).await
 }
 
-/// Add a datacenter-level firewall rule (disabled unless enable=1).
+/// Add a datacenter firewall rule (off unless enable=1).
 #[pve_tool(path = "/cluster/firewall/rules", method = POST, elevated, category = "Cluster Management")]
 async fn proxmox_create_cluster_firewall_rule(
     api: Api,
@@ -492,7 +495,7 @@ async fn proxmox_create_cluster_firewall_rule(
     create_rule(&api, Scope::Cluster, pos, rule).await
 }
 
-/// Change, or move, a datacenter-level firewall rule.
+/// Change or move a datacenter firewall rule.
 #[pve_tool(path = "/cluster/firewall/rules/<pos>", method = PUT, elevated, category = "Cluster Management")]
 async fn proxmox_update_cluster_firewall_rule(
     api: Api,
@@ -503,7 +506,7 @@ async fn proxmox_update_cluster_firewall_rule(
     update_rule(&api, Scope::Cluster, pos, changes).await
 }
 
-/// Delete a datacenter-level firewall rule.
+/// Delete a datacenter firewall rule.
 #[pve_tool(path = "/cluster/firewall/rules/<pos>", method = DELETE, elevated, category = "Cluster Management")]
 async fn proxmox_delete_cluster_firewall_rule(
     api: Api,
@@ -518,7 +521,7 @@ async fn proxmox_delete_cluster_firewall_rule(
 // ------------------------------------------------------------------------------------------
 // Security groups
 
-/// List the datacenter's firewall security groups with their comments.
+/// List firewall security groups. The datacenter's, with their comments.
 #[pve_tool(path = "/cluster/firewall/groups", method = GET, category = "Cluster Management")]
 async fn proxmox_list_cluster_firewall_groups(api: Api) -> ToolResult {
     let mut groups: Vec<Value> = api.send(()).await?;
@@ -537,7 +540,7 @@ async fn proxmox_list_cluster_firewall_groups(api: Api) -> ToolResult {
     Ok(ToolOutput::new(text, groups))
 }
 
-/// Show the rules of a firewall security group.
+/// Show a security group's rules.
 #[pve_tool(path = "/cluster/firewall/groups/<group>", method = GET, category = "Cluster Management")]
 async fn proxmox_get_cluster_firewall_group(
     api: Api,
@@ -549,7 +552,7 @@ async fn proxmox_get_cluster_firewall_group(
     Ok(ToolOutput::new(text, rules))
 }
 
-/// Create a firewall security group (or, with `rename`, rename an existing one to `group`).
+/// Create or rename a security group. With `rename`, an existing group is renamed to `group`.
 #[pve_tool(path = "/cluster/firewall/groups", method = POST, elevated, category = "Cluster Management")]
 async fn proxmox_create_cluster_firewall_group(
     api: Api,
@@ -568,7 +571,7 @@ async fn proxmox_create_cluster_firewall_group(
     Ok(ToolOutput::new(text, json!({ "group": group })))
 }
 
-/// Change a firewall security group's comment and/or rename it (rules that use it follow).
+/// Change or rename a security group. Its comment and/or name (rules that use it follow).
 #[pve_tool(path = "/cluster/firewall/groups", method = POST, elevated, category = "Cluster Management")]
 async fn proxmox_update_cluster_firewall_group(
     api: Api,
@@ -598,7 +601,7 @@ async fn proxmox_update_cluster_firewall_group(
     Ok(ToolOutput::new(text, json!({ "group": name })))
 }
 
-/// Delete a firewall security group; Proxmox refuses while it still has rules.
+/// Delete a firewall security group. Proxmox refuses while it still has rules.
 #[pve_tool(path = "/cluster/firewall/groups/<group>", method = DELETE, elevated, category = "Cluster Management")]
 async fn proxmox_delete_cluster_firewall_group(
     api: Api,
@@ -612,7 +615,7 @@ async fn proxmox_delete_cluster_firewall_group(
 // ------------------------------------------------------------------------------------------
 // VM rules
 
-/// List the firewall rules of a QEMU VM, in the order they apply.
+/// List a QEMU VM's firewall rules. In the order they apply.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_list_vm_firewall_rules(
     api: Api,
@@ -624,7 +627,7 @@ async fn proxmox_list_vm_firewall_rules(
     list_rules(&api, Scope::Guest(GuestType::Qemu, &node, vmid)).await
 }
 
-/// Show one firewall rule of a QEMU VM.
+/// Show a QEMU VM's firewall rule.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules/<pos>", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_get_vm_firewall_rule(
     api: Api,
@@ -638,7 +641,7 @@ async fn proxmox_get_vm_firewall_rule(
     get_rule(&api, Scope::Guest(GuestType::Qemu, &node, vmid), pos).await
 }
 
-/// Add a firewall rule to a QEMU VM (disabled unless enable=1).
+/// Add a QEMU VM firewall rule (off unless enable=1).
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_create_vm_firewall_rule(
     api: Api,
@@ -653,7 +656,7 @@ async fn proxmox_create_vm_firewall_rule(
     create_rule(&api, Scope::Guest(GuestType::Qemu, &node, vmid), pos, rule).await
 }
 
-/// Change, or move, a firewall rule of a QEMU VM.
+/// Change or move a QEMU VM's firewall rule.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules/<pos>", method = PUT, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_update_vm_firewall_rule(
     api: Api,
@@ -668,7 +671,7 @@ async fn proxmox_update_vm_firewall_rule(
     update_rule(&api, Scope::Guest(GuestType::Qemu, &node, vmid), pos, changes).await
 }
 
-/// Delete a firewall rule of a QEMU VM.
+/// Delete a QEMU VM's firewall rule.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules/<pos>", method = DELETE, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_delete_vm_firewall_rule(
     api: Api,
@@ -687,7 +690,7 @@ async fn proxmox_delete_vm_firewall_rule(
 // ------------------------------------------------------------------------------------------
 // Container rules
 
-/// List the firewall rules of an LXC container, in the order they apply.
+/// List a container's firewall rules. In the order they apply.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_list_lxc_firewall_rules(
     api: Api,
@@ -699,7 +702,7 @@ async fn proxmox_list_lxc_firewall_rules(
     list_rules(&api, Scope::Guest(GuestType::Lxc, &node, vmid)).await
 }
 
-/// Show one firewall rule of an LXC container.
+/// Show a container's firewall rule.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules/<pos>", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_get_lxc_firewall_rule(
     api: Api,
@@ -713,7 +716,7 @@ async fn proxmox_get_lxc_firewall_rule(
     get_rule(&api, Scope::Guest(GuestType::Lxc, &node, vmid), pos).await
 }
 
-/// Add a firewall rule to an LXC container (disabled unless enable=1).
+/// Add a container firewall rule (off unless enable=1).
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_create_lxc_firewall_rule(
     api: Api,
@@ -728,7 +731,7 @@ async fn proxmox_create_lxc_firewall_rule(
     create_rule(&api, Scope::Guest(GuestType::Lxc, &node, vmid), pos, rule).await
 }
 
-/// Change, or move, a firewall rule of an LXC container.
+/// Change or move a container's firewall rule.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules/<pos>", method = PUT, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_update_lxc_firewall_rule(
     api: Api,
@@ -743,7 +746,7 @@ async fn proxmox_update_lxc_firewall_rule(
     update_rule(&api, Scope::Guest(GuestType::Lxc, &node, vmid), pos, changes).await
 }
 
-/// Delete a firewall rule of an LXC container.
+/// Delete a container's firewall rule.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules/<pos>", method = DELETE, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_delete_lxc_firewall_rule(
     api: Api,

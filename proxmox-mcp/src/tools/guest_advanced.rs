@@ -79,11 +79,14 @@ pub struct VmMigrateOptions {
     /// Target storage for the disks: one storage id, or source:target pairs separated by commas.
     pub targetstorage: Option<StorageMap>,
     /// secure (SSH tunnel, default) or insecure (faster, trusted networks only).
+    #[schemars(extend("x-rare" = true))]
     pub migration_type: Option<MigrationType>,
     /// The network (CIDR) to migrate over, e.g. 10.10.0.0/24.
+    #[schemars(extend("x-rare" = true))]
     pub migration_network: Option<Cidr>,
     /// Keep the connection-tracking state of a running VM (Proxmox VE 9 and later).
     #[serde(rename = "with-conntrack-state")]
+    #[schemars(extend("x-rare" = true))]
     pub with_conntrack_state: Option<bool>,
 }
 
@@ -120,7 +123,7 @@ fn check_target(node: &Node, target: &Node) -> Result<(), ToolError> {
     Ok(())
 }
 
-/// Migrate a QEMU VM to another node of the cluster; returns the migration task.
+/// Migrate a QEMU VM to another node. Returns the migration task.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/migrate", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_migrate_vm(
     api: Api,
@@ -137,8 +140,8 @@ async fn proxmox_migrate_vm(
     Ok(ToolOutput::task(format!("VM {vmid} is migrating from {node} to {target}"), &node, upid))
 }
 
-/// Migrate an LXC container to another node of the cluster; a running container needs
-/// `restart` (shut down, moved, started again). Returns the migration task.
+/// Migrate an LXC container to another node. A running container needs `restart` (shut down, moved, started again).
+/// Returns the migration task.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/migrate", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_migrate_lxc(
     api: Api,
@@ -173,8 +176,8 @@ string_id! {
     }
 }
 
-/// Turn a stopped QEMU VM into a template (irreversible: its disks become read-only base images
-/// for clones). Returns the task.
+/// Turn a stopped QEMU VM into a template. Irreversible: its disks become read-only base images for clones. Returns
+/// the task.
 #[pve_tool(
     path = "/nodes/<node>/qemu/<vmid>/template",
     method = POST,
@@ -199,8 +202,7 @@ async fn proxmox_create_template_vm(
     Ok(ToolOutput::task(what, &node, upid))
 }
 
-/// Turn a stopped LXC container into a template (irreversible: its volumes become read-only
-/// base images for clones).
+/// Turn a stopped container into a template. Irreversible: its volumes become read-only base images for clones.
 #[pve_tool(
     path = "/nodes/<node>/lxc/<vmid>/template",
     method = POST,
@@ -336,8 +338,8 @@ async fn rrddata(
     Ok(out)
 }
 
-/// Summarise a QEMU VM's performance history (CPU, memory, network and disk I/O: latest,
-/// average, maximum) over the last hour, day, week, month or year; the data has the points.
+/// Summarise a QEMU VM's performance history. CPU, memory, network and disk I/O (latest, average, maximum) over the
+/// last hour, day, week, month or year; the data has the points.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/rrddata", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_get_vm_rrddata(
     api: Api,
@@ -353,8 +355,8 @@ async fn proxmox_get_vm_rrddata(
     rrddata(&api, "VM", &node, vmid, timeframe, cf).await
 }
 
-/// Summarise an LXC container's performance history (CPU, memory, network and disk I/O: latest,
-/// average, maximum) over the last hour, day, week, month or year; the data has the points.
+/// Summarise a container's performance history. CPU, memory, network and disk I/O (latest, average, maximum) over
+/// the last hour, day, week, month or year; the data has the points.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/rrddata", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_get_lxc_rrddata(
     api: Api,

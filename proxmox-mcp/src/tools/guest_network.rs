@@ -201,8 +201,10 @@ pub struct VmNicOptions {
     /// Rate limit in MB/s.
     pub rate: Option<Rate>,
     /// MTU, 1 to 65520 (1 = the bridge's MTU; virtio only).
+    #[schemars(extend("x-rare" = true))]
     pub mtu: Option<Ranged<1, 65520>>,
     /// Disconnect the NIC, as if its cable were pulled.
+    #[schemars(extend("x-rare" = true))]
     pub link_down: Option<bool>,
 }
 
@@ -297,8 +299,10 @@ pub struct LxcNicOptions {
     /// Rate limit in MB/s.
     pub rate: Option<Rate>,
     /// MTU, 64 to 65535.
+    #[schemars(extend("x-rare" = true))]
     pub mtu: Option<Ranged<64, 65535>>,
     /// Disconnect the NIC, as if its cable were pulled.
+    #[schemars(extend("x-rare" = true))]
     pub link_down: Option<bool>,
 }
 
@@ -484,8 +488,8 @@ fn nothing_to_change(fields: &str) -> ToolError {
 
 // ------------------------------------------------------------------------------------ tools
 
-/// Add a virtual NIC to a QEMU VM, e.g. net1 on bridge vmbr0 with a VLAN tag. Refuses a slot
-/// that is already in use (use proxmox_update_network_vm to change a NIC).
+/// Add a NIC to a QEMU VM. E.g. net1 on bridge vmbr0 with a VLAN tag. Refuses a slot that is already in use (use
+/// proxmox_update_network_vm to change a NIC).
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/config", method = PUT, elevated, idempotent = false, category = "VM/LXC Network")]
 async fn proxmox_add_network_vm(
     api: Api,
@@ -501,8 +505,8 @@ async fn proxmox_add_network_vm(
     add(api, node, GuestType::Qemu, vmid, net, value).await
 }
 
-/// Add a virtual NIC to an LXC container, e.g. net1 (eth1 inside) on vmbr0 with DHCP or a
-/// static address. Refuses a slot that is already in use.
+/// Add a NIC to an LXC container. E.g. net1 (eth1 inside) on vmbr0 with DHCP or a static address. Refuses a slot
+/// that is already in use.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/config", method = PUT, elevated, idempotent = false, category = "VM/LXC Network")]
 async fn proxmox_add_network_lxc(
     api: Api,
@@ -519,8 +523,8 @@ async fn proxmox_add_network_lxc(
     add(api, node, GuestType::Lxc, vmid, net, value).await
 }
 
-/// Change a virtual NIC of a QEMU VM: bridge, model, MAC, VLAN, firewall, rate, MTU, link state.
-/// Settings not given stay as they are (the MAC address too, unless given).
+/// Change a QEMU VM's NIC. Bridge, model, MAC, VLAN, firewall, rate, MTU, link state. Settings not given stay as
+/// they are (the MAC address too, unless given).
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/config", method = PUT, elevated, category = "VM/LXC Network")]
 async fn proxmox_update_network_vm(
     api: Api,
@@ -538,8 +542,8 @@ async fn proxmox_update_network_vm(
     update(api, node, GuestType::Qemu, vmid, net, |current| nic.apply(current)).await
 }
 
-/// Change a virtual NIC of an LXC container: bridge, addresses and gateways, VLAN, firewall,
-/// MAC, rate, MTU, name, link state. Settings not given stay as they are.
+/// Change an LXC container's NIC. Bridge, addresses and gateways, VLAN, firewall, MAC, rate, MTU, name, link state.
+/// Settings not given stay as they are.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/config", method = PUT, elevated, category = "VM/LXC Network")]
 async fn proxmox_update_network_lxc(
     api: Api,
@@ -558,7 +562,7 @@ async fn proxmox_update_network_lxc(
     update(api, node, GuestType::Lxc, vmid, net, |current| nic.apply(current, &format!("eth{index}"))).await
 }
 
-/// Remove a virtual NIC from a QEMU VM. Refuses a NIC the VM does not have.
+/// Remove a NIC from a QEMU VM. Refuses a NIC the VM does not have.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/config", method = PUT, elevated, destructive = true, category = "VM/LXC Network")]
 async fn proxmox_remove_network_vm(
     api: Api,
@@ -572,7 +576,7 @@ async fn proxmox_remove_network_vm(
     remove(api, node, GuestType::Qemu, vmid, net).await
 }
 
-/// Remove a virtual NIC from an LXC container. Refuses a NIC the container does not have.
+/// Remove a NIC from an LXC container. Refuses a NIC the container does not have.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/config", method = PUT, elevated, destructive = true, category = "VM/LXC Network")]
 async fn proxmox_remove_network_lxc(
     api: Api,

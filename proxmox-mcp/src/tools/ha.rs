@@ -176,7 +176,7 @@ fn resource_line(r: &Value) -> String {
     line
 }
 
-/// List the resources (VMs, containers) the HA manager looks after, with their requested state.
+/// List HA-managed resources. The VMs and containers the HA manager looks after, with their requested state.
 #[pve_tool(path = "/cluster/ha/resources", method = GET, category = "Cluster Management", title = "Get HA resources")]
 async fn proxmox_get_ha_resources(
     api: Api,
@@ -196,7 +196,7 @@ async fn proxmox_get_ha_resources(
     Ok(ToolOutput::new(text, resources))
 }
 
-/// Show one HA resource's settings: state, group, restart and relocate limits, failback.
+/// Show one HA resource's settings. State, group, restart and relocate limits, failback.
 #[pve_tool(path = "/cluster/ha/resources/<sid>", method = GET, category = "Cluster Management", title = "Get HA resource")]
 async fn proxmox_get_ha_resource(
     api: Api,
@@ -216,7 +216,7 @@ async fn proxmox_get_ha_resource(
     Ok(ToolOutput::new(text, r))
 }
 
-/// Put a VM or container under HA management, with its requested state and limits.
+/// Put a guest under HA management. A VM or container, with its requested state and limits.
 #[pve_tool(
     path = "/cluster/ha/resources",
     method = POST,
@@ -244,7 +244,7 @@ async fn proxmox_create_ha_resource(
     Ok(ToolOutput::new(text, json!({ "sid": sid, "settings": params })))
 }
 
-/// Change an HA resource's settings (state, group, limits, failback, comment) or remove some.
+/// Change an HA resource's settings. State, group, limits, failback, comment; or remove some.
 #[pve_tool(
     path = "/cluster/ha/resources/<sid>",
     method = PUT,
@@ -277,7 +277,7 @@ async fn proxmox_update_ha_resource(
     ))
 }
 
-/// Take a resource out of HA management (the guest itself stays as it is).
+/// Take a guest out of HA management. The guest itself stays as it is.
 #[pve_tool(
     path = "/cluster/ha/resources/<sid>",
     method = DELETE,
@@ -313,7 +313,7 @@ fn group_line(g: &Value) -> String {
     line
 }
 
-/// List HA groups (Proxmox VE 8; deprecated in VE 9, where HA rules replace them).
+/// List HA groups (Proxmox VE 8). Deprecated in VE 9, where HA rules replace them.
 #[pve_tool(path = "/cluster/ha/groups", method = GET, category = "Cluster Management", title = "Get HA groups")]
 async fn proxmox_get_ha_groups(api: Api) -> ToolResult {
     let mut groups: Vec<Value> = api.send(()).await.map_err(|e| groups_error(e, "Listing HA groups"))?;
@@ -329,7 +329,7 @@ async fn proxmox_get_ha_groups(api: Api) -> ToolResult {
     Ok(ToolOutput::new(text, groups))
 }
 
-/// Show one HA group: member nodes with priorities, restricted and no-failback flags.
+/// Show one HA group. Member nodes with priorities, restricted and no-failback flags.
 #[pve_tool(path = "/cluster/ha/groups/<group>", method = GET, category = "Cluster Management", title = "Get HA group")]
 async fn proxmox_get_ha_group(
     api: Api,
@@ -377,8 +377,7 @@ pub enum HaGroupType {
     Group,
 }
 
-/// Create an HA group: the nodes its resources prefer, with priorities (Proxmox VE 8; VE 9
-/// uses HA rules instead).
+/// Create an HA group (Proxmox VE 8). The nodes its resources prefer, with priorities (VE 9 uses HA rules instead).
 #[pve_tool(path = "/cluster/ha/groups", method = POST, elevated, category = "Cluster Management", title = "Create HA group")]
 async fn proxmox_create_ha_group(
     api: Api,
@@ -402,7 +401,7 @@ async fn proxmox_create_ha_group(
     ))
 }
 
-/// Change an HA group: its nodes and priorities, flags or comment (Proxmox VE 8).
+/// Change an HA group (Proxmox VE 8). Its nodes and priorities, flags or comment.
 #[pve_tool(
     path = "/cluster/ha/groups/<group>",
     method = PUT,
@@ -439,7 +438,7 @@ async fn proxmox_update_ha_group(
     Ok(ToolOutput::new(format!("✅ HA group {group} updated"), json!({ "group": group, "settings": params })))
 }
 
-/// Delete an HA group (it must not be used by any HA resource; Proxmox VE 8).
+/// Delete an HA group (Proxmox VE 8). It must not be used by any HA resource.
 #[pve_tool(
     path = "/cluster/ha/groups/<group>",
     method = DELETE,
@@ -456,8 +455,7 @@ async fn proxmox_delete_ha_group(
     Ok(ToolOutput::new(format!("✅ HA group {group} deleted"), json!({ "group": group })))
 }
 
-/// Show the HA manager's live status: quorum, the master, each node's LRM and every managed
-/// resource's state.
+/// Show the HA manager's live status. Quorum, the master, each node's LRM and every managed resource's state.
 #[pve_tool(method = GET, category = "Cluster Management", title = "Get HA status")]
 async fn proxmox_get_ha_status(api: Api) -> ToolResult {
     let current: Vec<Value> = api.get(&ApiPath::lit("/cluster/ha/status/current"), ()).await?;

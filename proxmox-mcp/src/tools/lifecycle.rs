@@ -103,7 +103,7 @@ async fn proxmox_start_lxc(
     power(api, GuestType::Lxc, node, vmid, Power::Start, options).await
 }
 
-/// Start a QEMU virtual machine.
+/// Start a QEMU VM.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/start", method = POST, elevated, category = "VM Lifecycle")]
 async fn proxmox_start_vm(
     api: Api,
@@ -143,7 +143,7 @@ struct StopLxcOptions {
     skiplock: Option<bool>,
 }
 
-/// Stop an LXC container at once, killing its processes (use proxmox_shutdown_lxc for a clean shutdown).
+/// Stop an LXC container at once. Its processes are killed (use proxmox_shutdown_lxc for a clean shutdown).
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/status/stop", method = POST, elevated, destructive = true, category = "VM Lifecycle", title = "Stop LXC container")]
 async fn proxmox_stop_lxc(
     api: Api,
@@ -156,7 +156,7 @@ async fn proxmox_stop_lxc(
     power(api, GuestType::Lxc, node, vmid, Power::Stop, options).await
 }
 
-/// Stop a QEMU VM at once, like pulling the plug (use proxmox_shutdown_vm for a clean shutdown).
+/// Stop a QEMU VM at once (hard). Like pulling the plug (use proxmox_shutdown_vm for a clean shutdown).
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/stop", method = POST, elevated, destructive = true, category = "VM Lifecycle")]
 async fn proxmox_stop_vm(
     api: Api,
@@ -204,7 +204,7 @@ async fn delete(api: Api, kind: GuestType, node: Node, vmid: VmId, options: impl
     Ok(out.with(None, "vmid", vmid))
 }
 
-/// Destroy an LXC container and all its volumes. It must be stopped unless `force` is set.
+/// Destroy an LXC container. With all its volumes. It must be stopped unless `force` is set.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>", method = DELETE, elevated, category = "VM Lifecycle", title = "Delete LXC container")]
 async fn proxmox_delete_lxc(
     api: Api,
@@ -217,7 +217,7 @@ async fn proxmox_delete_lxc(
     delete(api, GuestType::Lxc, node, vmid, options).await
 }
 
-/// Destroy a QEMU VM and all its disks, permissions and firewall rules. It must be stopped.
+/// Destroy a QEMU VM. With all its disks, permissions and firewall rules. It must be stopped.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>", method = DELETE, elevated, category = "VM Lifecycle")]
 async fn proxmox_delete_vm(
     api: Api,
@@ -240,7 +240,7 @@ struct RebootOptions {
     timeout: Option<u32>,
 }
 
-/// Reboot an LXC container: a clean shutdown, then a start (applies pending changes).
+/// Reboot an LXC container. A clean shutdown, then a start (applies pending changes).
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/status/reboot", method = POST, elevated, destructive = true, category = "VM Lifecycle", title = "Reboot LXC container")]
 async fn proxmox_reboot_lxc(
     api: Api,
@@ -253,7 +253,7 @@ async fn proxmox_reboot_lxc(
     power(api, GuestType::Lxc, node, vmid, Power::Reboot, options).await
 }
 
-/// Reboot a QEMU VM: a clean shutdown, then a start (applies pending changes).
+/// Reboot a QEMU VM. A clean shutdown, then a start (applies pending changes).
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/reboot", method = POST, elevated, destructive = true, category = "VM Lifecycle")]
 async fn proxmox_reboot_vm(
     api: Api,
@@ -306,7 +306,7 @@ async fn proxmox_shutdown_lxc(
     power(api, GuestType::Lxc, node, vmid, Power::Shutdown, options).await
 }
 
-/// Shut a QEMU VM down cleanly: the guest OS gets an ACPI power-button event.
+/// Shut a QEMU VM down cleanly (ACPI). The guest OS gets an ACPI power-button event.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/shutdown", method = POST, elevated, destructive = true, category = "VM Lifecycle")]
 async fn proxmox_shutdown_vm(
     api: Api,
@@ -333,7 +333,7 @@ struct PauseVmOptions {
     skiplock: Option<bool>,
 }
 
-/// Pause a running QEMU VM in memory (or, with `todisk`, hibernate it).
+/// Pause or hibernate a QEMU VM. Paused in memory, or, with `todisk`, hibernated.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/suspend", method = POST, elevated, category = "VM Lifecycle")]
 async fn proxmox_pause_vm(
     api: Api,
@@ -454,7 +454,7 @@ async fn clone<T: Serialize>(
     Ok(out.with(None, "vmid", vmid).with(None, "newid", newid))
 }
 
-/// Clone an LXC container to a new container id.
+/// Clone an LXC container. To a new container id.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/clone", method = POST, elevated, category = "VM Modify", title = "Clone LXC container")]
 async fn proxmox_clone_lxc(
     api: Api,
@@ -469,7 +469,7 @@ async fn proxmox_clone_lxc(
     clone(api, GuestType::Lxc, node, vmid, newid, options.hostname.as_ref(), &options).await
 }
 
-/// Clone a QEMU VM (or template) to a new VM id.
+/// Clone a QEMU VM or template. To a new VM id.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/clone", method = POST, elevated, category = "VM Modify")]
 async fn proxmox_clone_vm(
     api: Api,
@@ -537,7 +537,7 @@ async fn resize(api: Api, kind: GuestType, node: Node, vmid: VmId, change: Resiz
     ))
 }
 
-/// Change the memory, swap or CPU cores of an LXC container.
+/// Change a container's memory, swap, cores.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/config", method = PUT, elevated, category = "VM Modify", title = "Resize LXC container")]
 async fn proxmox_resize_lxc(
     api: Api,
@@ -557,7 +557,7 @@ async fn proxmox_resize_lxc(
     resize(api, GuestType::Lxc, node, vmid, Resize { memory, cores, swap, sockets: None }).await
 }
 
-/// Change the memory, cores per socket or sockets of a QEMU VM.
+/// Change a QEMU VM's memory and CPUs. Memory, cores per socket or sockets.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/config", method = PUT, elevated, category = "VM Modify")]
 async fn proxmox_resize_vm(
     api: Api,

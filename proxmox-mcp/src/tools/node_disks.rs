@@ -39,7 +39,7 @@ fn health_dot(health: &str) -> &'static str {
     }
 }
 
-/// List a node's physical disks: size, model, serial, what uses them, SMART health.
+/// List a node's physical disks. Size, model, serial, what uses them, SMART health.
 #[pve_tool(path = "/nodes/<node>/disks/list", method = GET, category = "Node Disk Query")]
 async fn proxmox_get_node_disks(
     api: Api,
@@ -93,7 +93,7 @@ async fn proxmox_get_node_disks(
     Ok(ToolOutput::new(text, disks))
 }
 
-/// Read the SMART data of one disk of a node: overall health and its attributes.
+/// Read a disk's SMART data. Overall health and its attributes.
 #[pve_tool(path = "/nodes/<node>/disks/smart", method = GET, category = "Node Disk Query", title = "Get disk SMART data")]
 async fn proxmox_get_disk_smart(
     api: Api,
@@ -132,7 +132,7 @@ async fn proxmox_get_disk_smart(
     Ok(ToolOutput::new(block.finish(), smart))
 }
 
-/// List a node's LVM volume groups with size, free space and their physical volumes.
+/// List a node's LVM volume groups. Size, free space and their physical volumes.
 #[pve_tool(path = "/nodes/<node>/disks/lvm", method = GET, category = "Node Disk Query", title = "Get node LVM")]
 async fn proxmox_get_node_lvm(
     api: Api,
@@ -167,7 +167,7 @@ async fn proxmox_get_node_lvm(
     Ok(ToolOutput::new(text, lvm))
 }
 
-/// List a node's ZFS pools: size, allocation, free space, fragmentation, dedup ratio, health.
+/// List a node's ZFS pools. Size, allocation, free space, fragmentation, dedup ratio, health.
 #[pve_tool(path = "/nodes/<node>/disks/zfs", method = GET, category = "Node Disk Query", title = "Get node ZFS pools")]
 async fn proxmox_get_node_zfs(
     api: Api,

@@ -30,7 +30,7 @@ fn check_lines(arg: &str, n: u32) -> Result<u32, ToolError> {
     Ok(n)
 }
 
-/// List a node's system services (pveproxy, pvedaemon, corosync, sshd…) and their state.
+/// List a node's system services. pveproxy, pvedaemon, corosync, sshd… and their state.
 #[pve_tool(path = "/nodes/<node>/services", method = GET, category = "Node Management")]
 async fn proxmox_get_node_services(
     api: Api,
@@ -92,8 +92,8 @@ impl PathSegment for ServiceCommand {
     }
 }
 
-/// Start, stop, restart or reload a system service of a node (stopping pveproxy or corosync
-/// can cut the API or the cluster off).
+/// Start/stop/restart a node's service. Also reload. Stopping pveproxy or corosync can cut the API or the cluster
+/// off.
 #[pve_tool(
     path = "/nodes/<node>/services/<service>/<command>",
     method = POST,
@@ -171,7 +171,7 @@ fn render_lines(title: String, lines: &[Value], total: Option<u64>, empty: &str)
     text
 }
 
-/// Read a node's system log (syslog, through the journal): by default its last 50 lines.
+/// Read a node's syslog. Through the journal; by default its last 50 lines.
 #[pve_tool(path = "/nodes/<node>/syslog", method = GET, category = "Node Management")]
 async fn proxmox_get_node_syslog(
     api: Api,
@@ -215,7 +215,7 @@ fn is_cursor(line: &str) -> bool {
     line.starts_with("s=") && line.contains(";i=") && !line.contains(' ')
 }
 
-/// Read a node's systemd journal: by default its last 50 entries; page with the cursors it returns.
+/// Read a node's systemd journal. By default its last 50 entries; page with the cursors it returns.
 #[pve_tool(path = "/nodes/<node>/journal", method = GET, category = "Node Management")]
 async fn proxmox_get_node_journal(
     api: Api,
@@ -329,7 +329,7 @@ fn task_outcome(t: &Value) -> (&'static str, String) {
     }
 }
 
-/// List a node's tasks (newest first): type, guest, user, start time, outcome and UPID.
+/// List a node's recent tasks. Newest first: type, guest, user, start time, outcome and UPID.
 #[pve_tool(path = "/nodes/<node>/tasks", method = GET, category = "Node Management")]
 async fn proxmox_get_node_tasks(
     api: Api,
@@ -372,7 +372,7 @@ async fn proxmox_get_node_tasks(
     Ok(ToolOutput::new(text, tasks))
 }
 
-/// Show one task: its status and exit status, and the end of its log (or the lines asked for).
+/// Show a task's status and log. Its status and exit status, and the end of its log (or the lines asked for).
 #[pve_tool(method = GET, category = "Node Management")]
 async fn proxmox_get_node_task(
     api: Api,
@@ -409,7 +409,7 @@ async fn proxmox_get_node_task(
     Ok(ToolOutput::new(block.finish(), json!({ "status": status, "log": lines, "log_total": total })))
 }
 
-/// List the appliance templates (container images) a node can download from the catalog.
+/// List downloadable container templates. The appliance templates a node can download from the catalog.
 #[pve_tool(path = "/nodes/<node>/aplinfo", method = GET, category = "Node Management", title = "Get node appliance info")]
 async fn proxmox_get_node_aplinfo(
     api: Api,
@@ -441,7 +441,7 @@ async fn proxmox_get_node_aplinfo(
     Ok(ToolOutput::new(text, templates))
 }
 
-/// Show the network traffic counters of the guests' network devices (tap/veth) on a node.
+/// Show guests' network traffic on a node. The counters of the guests' network devices (tap/veth).
 #[pve_tool(path = "/nodes/<node>/netstat", method = GET, category = "Node Management")]
 async fn proxmox_get_node_netstat(
     api: Api,

@@ -52,7 +52,7 @@ async fn create(
     Ok(out.with(None, "snapname", snapname))
 }
 
-/// Take a snapshot of an LXC container.
+/// Snapshot an LXC container.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/snapshot", method = POST, elevated, category = "Snapshots", title = "Create LXC snapshot")]
 async fn proxmox_create_snapshot_lxc(
     api: Api,
@@ -68,7 +68,7 @@ async fn proxmox_create_snapshot_lxc(
     create(api, GuestType::Lxc, node, vmid, snapname, description, None).await
 }
 
-/// Take a snapshot of a QEMU VM, optionally with its RAM.
+/// Snapshot a QEMU VM. Optionally with its RAM.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/snapshot", method = POST, elevated, category = "Snapshots", title = "Create VM snapshot")]
 async fn proxmox_create_snapshot_vm(
     api: Api,
@@ -126,7 +126,7 @@ async fn list(api: Api, kind: GuestType, node: Node, vmid: VmId) -> ToolResult {
     Ok(ToolOutput::new(text, json!({ "snapshots": snaps, "total": total, "current_parent": based_on })))
 }
 
-/// List the snapshots of an LXC container, newest first.
+/// List an LXC container's snapshots. Newest first.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/snapshot", method = GET, category = "Snapshots", title = "List LXC snapshots")]
 async fn proxmox_list_snapshots_lxc(
     api: Api,
@@ -138,7 +138,7 @@ async fn proxmox_list_snapshots_lxc(
     list(api, GuestType::Lxc, node, vmid).await
 }
 
-/// List the snapshots of a QEMU VM, newest first.
+/// List a QEMU VM's snapshots. Newest first.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/snapshot", method = GET, category = "Snapshots", title = "List VM snapshots")]
 async fn proxmox_list_snapshots_vm(
     api: Api,
@@ -166,7 +166,7 @@ async fn rollback(
     Ok(out.with(None, "snapname", snapname))
 }
 
-/// Roll an LXC container back to a snapshot, discarding its current state.
+/// Roll an LXC container back to a snapshot. Its current state is discarded.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/snapshot/<snapname>/rollback", method = POST, elevated, destructive = true, category = "Snapshots", title = "Rollback LXC snapshot")]
 async fn proxmox_rollback_snapshot_lxc(
     api: Api,
@@ -182,7 +182,7 @@ async fn proxmox_rollback_snapshot_lxc(
     rollback(api, GuestType::Lxc, node, vmid, snapname, start).await
 }
 
-/// Roll a QEMU VM back to a snapshot, discarding its current state.
+/// Roll a QEMU VM back to a snapshot. Its current state is discarded.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/snapshot/<snapname>/rollback", method = POST, elevated, destructive = true, category = "Snapshots", title = "Rollback VM snapshot")]
 async fn proxmox_rollback_snapshot_vm(
     api: Api,
@@ -212,7 +212,7 @@ async fn delete(
     Ok(out.with(None, "vmid", vmid).with(None, "snapname", snapname))
 }
 
-/// Delete a snapshot of an LXC container.
+/// Delete an LXC container's snapshot.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/snapshot/<snapname>", method = DELETE, elevated, category = "Snapshots", title = "Delete LXC snapshot")]
 async fn proxmox_delete_snapshot_lxc(
     api: Api,
@@ -228,7 +228,7 @@ async fn proxmox_delete_snapshot_lxc(
     delete(api, GuestType::Lxc, node, vmid, snapname, force).await
 }
 
-/// Delete a snapshot of a QEMU VM.
+/// Delete a QEMU VM's snapshot.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/snapshot/<snapname>", method = DELETE, elevated, category = "Snapshots", title = "Delete VM snapshot")]
 async fn proxmox_delete_snapshot_vm(
     api: Api,

@@ -48,7 +48,7 @@ pub enum StorageType {
     Zfspool,
 }
 
-/// List the storage definitions of the datacenter (storage.cfg): type, content, nodes, state.
+/// List the datacenter's storage definitions. From storage.cfg: type, content, nodes, state.
 #[pve_tool(path = "/storage", method = GET, category = "Storage Management")]
 async fn proxmox_list_storage_config(
     api: Api,
@@ -81,7 +81,7 @@ async fn proxmox_list_storage_config(
     Ok(ToolOutput::new(text, storages))
 }
 
-/// Show one storage definition with all its options.
+/// Show one storage definition. With all its options.
 #[pve_tool(path = "/storage/<storage>", method = GET, category = "Storage Management")]
 async fn proxmox_get_storage_config(
     api: Api,
@@ -418,6 +418,7 @@ pub struct NewStorageOptions {
     /// Protected backups per guest at most, -1 for unlimited (dir, btrfs, nfs, cifs, cephfs, pbs).
     #[serde(rename = "max-protected-backups")]
     #[schemars(range(min = -1))]
+    #[schemars(extend("x-rare" = true))]
     max_protected_backups: Option<i64>,
     /// File system path: the directory (dir, btrfs) or mount point (nfs, cifs, cephfs; default `/mnt/pve/<storage>`).
     #[schemars(length(max = 4096), regex(pattern = r"^/[-/a-zA-Z0-9_.@]*$"))]
@@ -444,11 +445,14 @@ pub struct NewStorageOptions {
     password: Option<String>,
     /// Windows domain (cifs).
     #[schemars(length(max = 256))]
+    #[schemars(extend("x-rare" = true))]
     domain: Option<String>,
     /// SMB protocol version (cifs).
+    #[schemars(extend("x-rare" = true))]
     smbversion: Option<SmbVersion>,
     /// Mount options (nfs, cifs, cephfs).
     #[schemars(length(max = 1024))]
+    #[schemars(extend("x-rare" = true))]
     options: Option<String>,
     /// LVM volume group name (lvm, lvmthin).
     #[schemars(length(max = 128))]
@@ -461,24 +465,31 @@ pub struct NewStorageOptions {
     pool: Option<String>,
     /// ZFS volume block size, e.g. 16k (zfspool).
     #[schemars(length(max = 16))]
+    #[schemars(extend("x-rare" = true))]
     blocksize: Option<String>,
     /// Thin-provisioned ZFS volumes (zfspool).
+    #[schemars(extend("x-rare" = true))]
     sparse: Option<bool>,
     /// Ceph monitor addresses, for an external cluster (rbd, cephfs).
     #[schemars(length(max = 1024))]
     monhost: Option<String>,
     /// Ceph keyring contents, for an external cluster (rbd, cephfs). Sent, never shown.
+    #[schemars(extend("x-rare" = true))]
     keyring: Option<String>,
     /// Always use the krbd kernel module (rbd).
+    #[schemars(extend("x-rare" = true))]
     krbd: Option<bool>,
     /// The Ceph file system name (cephfs).
     #[serde(rename = "fs-name", alias = "fsname")]
     #[schemars(length(max = 128))]
+    #[schemars(extend("x-rare" = true))]
     fs_name: Option<String>,
     /// Mount CephFS through FUSE (cephfs).
+    #[schemars(extend("x-rare" = true))]
     fuse: Option<bool>,
     /// Namespace (rbd, pbs).
     #[schemars(length(max = 256))]
+    #[schemars(extend("x-rare" = true))]
     namespace: Option<String>,
     /// iSCSI portal: IP or DNS name with optional port (iscsi, iscsidirect).
     #[schemars(length(max = 256))]
@@ -497,7 +508,7 @@ pub struct NewStorageOptions {
     port: Option<u16>,
 }
 
-/// Add a storage definition to the datacenter: a directory, LVM, NFS, SMB, ZFS, Ceph, iSCSI or PBS storage.
+/// Add a storage definition. To the datacenter: a directory, LVM, NFS, SMB, ZFS, Ceph, iSCSI or PBS storage.
 #[pve_tool(path = "/storage", method = POST, elevated, category = "Storage Management")]
 async fn proxmox_create_storage(
     api: Api,
@@ -549,6 +560,7 @@ pub struct StorageChanges {
     /// Protected backups per guest at most, -1 for unlimited (dir, btrfs, nfs, cifs, cephfs, pbs).
     #[serde(rename = "max-protected-backups")]
     #[schemars(range(min = -1))]
+    #[schemars(extend("x-rare" = true))]
     max_protected_backups: Option<i64>,
     /// Default image format: raw, qcow2, subvol, vmdk (dir, btrfs, nfs, cifs, cephfs).
     format: Option<ImageFormat>,
@@ -566,11 +578,14 @@ pub struct StorageChanges {
     password: Option<String>,
     /// Windows domain (cifs).
     #[schemars(length(max = 256))]
+    #[schemars(extend("x-rare" = true))]
     domain: Option<String>,
     /// SMB protocol version (cifs).
+    #[schemars(extend("x-rare" = true))]
     smbversion: Option<SmbVersion>,
     /// Mount options (nfs, cifs, cephfs).
     #[schemars(length(max = 1024))]
+    #[schemars(extend("x-rare" = true))]
     options: Option<String>,
     /// Ceph pool (rbd; the pool of a zfspool storage is fixed).
     #[schemars(length(max = 256))]
@@ -579,22 +594,28 @@ pub struct StorageChanges {
     #[schemars(length(max = 16))]
     blocksize: Option<String>,
     /// Thin-provisioned ZFS volumes (zfspool).
+    #[schemars(extend("x-rare" = true))]
     sparse: Option<bool>,
     /// Ceph monitor addresses (rbd, cephfs).
     #[schemars(length(max = 1024))]
     monhost: Option<String>,
     /// Ceph keyring contents (rbd, cephfs). Sent, never shown.
+    #[schemars(extend("x-rare" = true))]
     keyring: Option<String>,
     /// Always use the krbd kernel module (rbd).
+    #[schemars(extend("x-rare" = true))]
     krbd: Option<bool>,
     /// The Ceph file system name (cephfs).
     #[serde(rename = "fs-name", alias = "fsname")]
     #[schemars(length(max = 128))]
+    #[schemars(extend("x-rare" = true))]
     fs_name: Option<String>,
     /// Mount CephFS through FUSE (cephfs).
+    #[schemars(extend("x-rare" = true))]
     fuse: Option<bool>,
     /// Namespace (rbd, pbs).
     #[schemars(length(max = 256))]
+    #[schemars(extend("x-rare" = true))]
     namespace: Option<String>,
     /// SHA-256 fingerprint of the PBS server certificate (pbs).
     #[schemars(regex(pattern = r"^([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}$"))]
@@ -610,7 +631,7 @@ pub struct StorageChanges {
     digest: Option<String>,
 }
 
-/// Change a storage definition: content, nodes, enable/disable, retention, credentials…
+/// Change a storage definition. Content, nodes, enable/disable, retention, credentials…
 #[pve_tool(path = "/storage/<storage>", method = PUT, elevated, category = "Storage Management")]
 async fn proxmox_update_storage(
     api: Api,
@@ -655,7 +676,7 @@ async fn proxmox_update_storage(
     Ok(ToolOutput::new(text, json!({ "storage": storage, "changed": changed, "deleted": changes.delete })))
 }
 
-/// Remove a storage definition from the datacenter. The data on it is not deleted or unmounted.
+/// Remove a storage definition. From the datacenter. The data on it is not deleted or unmounted.
 #[pve_tool(path = "/storage/<storage>", method = DELETE, elevated, category = "Storage Management")]
 async fn proxmox_delete_storage(
     api: Api,
@@ -801,8 +822,8 @@ async fn upload_source(dir: Option<&Path>, file: &str) -> Result<(PathBuf, u64),
     Ok((real, meta.len()))
 }
 
-/// Upload a local file (ISO, container template or VM image) to a storage. Only files under
-/// the directory set in PROXMOX_UPLOAD_DIR can be sent.
+/// Upload a local file to a storage. An ISO, container template or VM image. Only files under the directory set in
+/// PROXMOX_UPLOAD_DIR can be sent.
 #[pve_tool(path = "/nodes/<node>/storage/<storage>/upload", method = POST, elevated, category = "Storage Management")]
 async fn proxmox_upload_to_storage(
     api: Api,
@@ -865,15 +886,18 @@ pub struct DownloadOptions {
     checksum: Option<String>,
     /// The checksum's algorithm (with checksum).
     #[serde(rename = "checksum-algorithm")]
+    #[schemars(extend("x-rare" = true))]
     checksum_algorithm: Option<ChecksumAlgorithm>,
     /// Verify the server's TLS certificate (default true).
     #[serde(rename = "verify-certificates")]
+    #[schemars(extend("x-rare" = true))]
     verify_certificates: Option<bool>,
     /// Decompress the download with this (ISO only): gz, lzo, zst, bz2.
+    #[schemars(extend("x-rare" = true))]
     compression: Option<Compression>,
 }
 
-/// Have a node download a file from a URL into a storage (ISO, container template or VM image).
+/// Download a URL into a storage. A node downloads an ISO, container template or VM image.
 #[pve_tool(
     path = "/nodes/<node>/storage/<storage>/download-url",
     method = POST,
@@ -943,7 +967,7 @@ pub enum ContentType {
     Import,
 }
 
-/// List the volumes on a storage of a node: disk images, ISOs, templates, backups…
+/// List the volumes on a storage. Of a node: disk images, ISOs, templates, backups…
 #[pve_tool(path = "/nodes/<node>/storage/<storage>/content", method = GET, category = "Storage Management")]
 async fn proxmox_list_storage_content(
     api: Api,
@@ -999,7 +1023,7 @@ fn check_volume_storage(volume: &Volume, storage: &StorageId) -> Result<(), Tool
     }
 }
 
-/// Delete a volume (disk image, ISO, template or backup) from a storage. This destroys its data.
+/// Delete a volume from a storage. A disk image, ISO, template or backup. This destroys its data.
 #[pve_tool(
     path = "/nodes/<node>/storage/<storage>/content/<volume>",
     method = DELETE,
@@ -1061,7 +1085,7 @@ fn restore_filepath(filepath: Option<String>, path: Option<String>, required: bo
     }
 }
 
-/// Browse the files inside a backup (Proxmox Backup Server snapshots) for single-file restore.
+/// Browse the files inside a PBS backup. Proxmox Backup Server snapshots, for single-file restore.
 #[pve_tool(path = "/nodes/<node>/storage/<storage>/file-restore/list", method = GET, category = "Storage Management")]
 async fn proxmox_list_file_restore(
     api: Api,
@@ -1113,8 +1137,8 @@ const MAX_DOWNLOAD: usize = 1024 * 1024;
 /// The most bytes of a binary file shown (as base64).
 const BINARY_PREFIX: usize = 3 * 1024;
 
-/// Read a file from inside a backup (PBS): text files as text, others as their size and a
-/// base64 prefix. At most 1 MiB is read.
+/// Read a file from inside a PBS backup. Text files as text, others as their size and a base64 prefix. At most 1
+/// MiB is read.
 #[pve_tool(
     path = "/nodes/<node>/storage/<storage>/file-restore/download",
     method = GET,
@@ -1254,9 +1278,8 @@ impl PruneOptions {
     }
 }
 
-/// Prune backups on a storage by retention rules. By default a dry run that lists what would be
-/// removed; with dry_run false it deletes them (with no keep-* options, by the storage's own
-/// retention settings).
+/// Prune backups by retention rules. On a storage. By default a dry run that lists what would be removed; with
+/// dry_run false it deletes them (with no keep-* options, by the storage's own retention settings).
 #[pve_tool(
     path = "/nodes/<node>/storage/<storage>/prunebackups",
     method = DELETE,

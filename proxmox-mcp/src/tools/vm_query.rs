@@ -43,7 +43,7 @@ async fn target_nodes(api: &Api, node: Option<Node>) -> Result<(Vec<Node>, Vec<S
     Ok((online, offline))
 }
 
-/// List QEMU VMs and LXC containers, on one node or the whole cluster, with status and usage.
+/// List VMs and containers with status. On one node or the whole cluster, with status and usage.
 #[pve_tool(method = GET, category = "VM Query", title = "Get VMs and containers")]
 async fn proxmox_get_vms(
     api: Api,
@@ -109,7 +109,7 @@ async fn proxmox_get_vms(
     Ok(ToolOutput::new(text, json!({ "guests": guests, "total": guests.len(), "unreachable_nodes": unreachable })))
 }
 
-/// Show the live status of one VM or container: state, uptime, CPU, memory, disk and network I/O.
+/// Show a guest's live status and usage. State, uptime, CPU, memory, disk and network I/O of a VM or container.
 #[pve_tool(path = "/nodes/<node>/<type>/<vmid>/status/current", method = GET, category = "VM Query", title = "Get VM status")]
 async fn proxmox_get_vm_status(
     api: Api,
@@ -182,7 +182,7 @@ fn numbered<'a>(cfg: &'a Value, prefixes: &[&str]) -> Vec<(&'a str, &'a Value)> 
     out
 }
 
-/// Show a QEMU VM's configuration: CPU, memory, OS, disks, network, boot order.
+/// Show a QEMU VM's configuration. CPU, memory, OS, disks, network, boot order.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/config", method = GET, category = "VM Query", title = "Get VM config")]
 async fn proxmox_get_vm_config(
     api: Api,
@@ -210,7 +210,7 @@ async fn proxmox_get_vm_config(
     Ok(ToolOutput::new(block.finish(), cfg))
 }
 
-/// Show an LXC container's configuration: hostname, CPU, memory, root disk, mount points, network.
+/// Show an LXC container's configuration. Hostname, CPU, memory, root disk, mount points, network.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/config", method = GET, category = "VM Query", title = "Get LXC config")]
 async fn proxmox_get_lxc_config(
     api: Api,
@@ -234,8 +234,7 @@ async fn proxmox_get_lxc_config(
     Ok(ToolOutput::new(block.finish(), cfg))
 }
 
-/// List storages with type, content and usage, on one node or across the cluster (shared
-/// storages once).
+/// List storages with usage. Type, content and usage, on one node or across the cluster (shared storages once).
 #[pve_tool(method = GET, category = "VM Query")]
 async fn proxmox_get_storage(
     api: Api,

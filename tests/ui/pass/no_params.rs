@@ -1,4 +1,4 @@
-use proxmox_mcp::{Api, Registry, ToolOutput, ToolResult, pve_tool};
+use proxmox_mcp::{Api, Registry, SchemaDetail, ToolOutput, ToolResult, pve_tool};
 use serde_json::Value;
 
 /// Show the Proxmox version.
@@ -10,7 +10,7 @@ async fn pve_version(api: Api) -> ToolResult {
 
 fn main() {
     let registry = Registry::new().add(&PVE_VERSION).unwrap();
-    let tool = registry.tool("pve_version").unwrap();
+    let tool = registry.tool("pve_version", SchemaDetail::Full).unwrap();
     assert_eq!(tool.input_schema.get("type").unwrap(), "object");
     assert_eq!(PVE_VERSION.path, Some("/version"));
     assert!(!PVE_VERSION.elevated);
