@@ -107,6 +107,14 @@ async fn main() {
     }
     println!("tools/list ({count} tools, 50 runs): {}; result JSON {size} bytes", stats(list));
     println!("resident memory after tools/list: {} KiB", s.rss_kib().unwrap_or(0));
+    let mut full_env = env.clone();
+    full_env.push(("PROXMOX_TOOL_SCHEMA", "full".into()));
+    let mut full = Server::spawn(&bin, &full_env);
+    full.initialize().await;
+    full.send(&json!({"jsonrpc":"2.0","id": 1,"method":"tools/list"})).await;
+    let answer = full.recv().await;
+    let full_size = serde_json::to_string(&answer["result"]).map(|t| t.len()).unwrap_or(0);
+    println!("tools/list with PROXMOX_TOOL_SCHEMA=full: result JSON {full_size} bytes");
 
     // 3. Per-call overhead: one read tool through MCP vs the same request with reqwest.
     let call = |id: u64| json!({"jsonrpc":"2.0","id": id,"method":"tools/call","params":{"name":"proxmox_get_node_dns","arguments":{"node":"pve1"}}});
