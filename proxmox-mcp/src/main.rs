@@ -141,8 +141,9 @@ fn demo() -> ExitCode {
         .with_instructions(format!(
             "DEMO MODE: these tools act on a simulated Proxmox VE cluster (nodes pve1, pve2 and the offline pve3; \
              VM 100 'web' runs on pve1), not on real machines. Changes live in memory until the server exits. \
-             Tools marked [elevated] are {}.",
-            if allow_elevated { "enabled" } else { "disabled: set PROXMOX_ALLOW_ELEVATED=true to try them" }
+             Tools marked [elevated] are {}. {}",
+            if allow_elevated { "enabled" } else { "disabled: set PROXMOX_ALLOW_ELEVATED=true to try them" },
+            proxmox_mcp::server::PARAMETERS_NOTE
         ));
     finish(runtime.block_on(proxmox_mcp::server::serve(server)))
 }

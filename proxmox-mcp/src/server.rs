@@ -17,6 +17,11 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
 
+/// Said in the instructions: how to read the (compact) parameter schemas.
+pub const PARAMETERS_NOTE: &str = "Parameters are the Proxmox API's own, with its names and value \
+     formats (e.g. schedule \"sun 01:00\", prune-backups \"keep-last=3\", size \"+10G\"); a wrong argument is \
+     answered with an error naming it and the rule.";
+
 /// An MCP server for a registry of tools and a Proxmox client.
 #[derive(Clone)]
 pub struct ProxmoxServer {
@@ -34,7 +39,7 @@ impl ProxmoxServer {
             "Tools for the Proxmox VE cluster at {}. Read tools (list, get, status) always work. Tools marked \
              [elevated] change the cluster and are {}. Guests are addressed by node and vmid: use \
              proxmox_get_vms to find them. Long operations return a task id (UPID): follow it with \
-             proxmox_get_node_task.",
+             proxmox_get_node_task. {PARAMETERS_NOTE}",
             client.describe(),
             if allow_elevated { "enabled" } else { "disabled: the operator must set PROXMOX_ALLOW_ELEVATED=true" }
         );
