@@ -548,8 +548,7 @@ async fn proxmox_agent_exec(
     Ok(ToolOutput::new(text, json!({ "pid": pid, "command": command })))
 }
 
-/// Get the state of an agent_exec program. Of a program started with proxmox_agent_exec: running or exited, exit
-/// code, stdout and stderr.
+/// Get the state of an agent_exec program. Running or exited, with exit code, stdout and stderr.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/exec-status", method = GET, category = "VM/LXC Advanced")]
 async fn proxmox_agent_exec_status(
     api: Api,

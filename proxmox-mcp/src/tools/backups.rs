@@ -131,7 +131,7 @@ async fn backup(api: Api, kind: GuestType, node: Node, request: Vzdump) -> ToolR
     Ok(out.with(None, "storage", storage).with(None, "mode", mode))
 }
 
-/// Back up an LXC container (vzdump). To a backup storage.
+/// Back up an LXC container with vzdump.
 #[pve_tool(path = "/nodes/<node>/vzdump", method = POST, elevated, category = "Backups", title = "Create LXC backup")]
 async fn proxmox_create_backup_lxc(
     api: Api,
@@ -152,7 +152,7 @@ async fn proxmox_create_backup_lxc(
     backup(api, GuestType::Lxc, node, Vzdump { vmid, storage, mode, compress, options }).await
 }
 
-/// Back up a QEMU VM (vzdump). To a backup storage.
+/// Back up a QEMU VM with vzdump.
 #[pve_tool(path = "/nodes/<node>/vzdump", method = POST, elevated, category = "Backups", title = "Create VM backup")]
 async fn proxmox_create_backup_vm(
     api: Api,
@@ -231,7 +231,7 @@ fn backup_kind(item: &Value) -> Option<&'static str> {
     }
 }
 
-/// List backups on a storage. The backup archives on a storage of a node, newest first.
+/// List backups on a storage, newest first.
 #[pve_tool(path = "/nodes/<node>/storage/<storage>/content", method = GET, category = "Backups")]
 async fn proxmox_list_backups(
     api: Api,
@@ -439,7 +439,7 @@ async fn proxmox_restore_backup_vm(
 
 // --------------------------------------------------------------------------------- delete
 
-/// Delete a backup archive. From a storage.
+/// Delete a backup archive from a storage.
 #[pve_tool(path = "/nodes/<node>/storage/<storage>/content/<volume>", method = DELETE, elevated, category = "Backups")]
 async fn proxmox_delete_backup(
     api: Api,

@@ -414,7 +414,7 @@ async fn proxmox_list_cluster_backup_jobs(api: Api) -> ToolResult {
     Ok(ToolOutput::new(text, jobs))
 }
 
-/// Show a scheduled backup job. With all its vzdump options.
+/// Show a scheduled backup job and its options.
 #[pve_tool(path = "/cluster/backup/<id>", method = GET, category = "Cluster Management", title = "Get backup job")]
 async fn proxmox_get_cluster_backup_job(
     api: Api,
@@ -516,7 +516,7 @@ async fn proxmox_create_cluster_backup_job(
     Ok(ToolOutput::new(text, json!({ "id": id, "settings": params })))
 }
 
-/// Change a scheduled backup job. Its options, or reset some with `delete`.
+/// Change a scheduled backup job. Reset options with `delete`.
 #[pve_tool(path = "/cluster/backup/<id>", method = PUT, elevated, category = "Cluster Management", title = "Update backup job")]
 async fn proxmox_update_cluster_backup_job(
     api: Api,
@@ -949,7 +949,7 @@ pub struct ClusterOptions {
     pub delete: Option<SettingList>,
 }
 
-/// Change datacenter-wide options. In datacenter.cfg, or reset some with `delete`.
+/// Change datacenter-wide options (datacenter.cfg). Reset some with `delete`.
 #[pve_tool(path = "/cluster/options", method = PUT, elevated, category = "Cluster Management", title = "Update cluster options")]
 async fn proxmox_update_cluster_options(api: Api, #[flatten] options: ClusterOptions) -> ToolResult {
     let mut errors = length_errors(&[

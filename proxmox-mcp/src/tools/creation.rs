@@ -356,8 +356,8 @@ struct NewVm<'a> {
     pool: Option<&'a PoolId>,
 }
 
-/// Create a QEMU VM. With one disk (scsi0) on a storage, one NIC (default: virtio on vmbr0) and optionally an ISO
-/// image as CD-ROM to install from (the VM boots from the disk first, then the CD-ROM, then the network).
+/// Create a QEMU VM. It gets one disk (scsi0) on a storage, one NIC (default: virtio on vmbr0) and optionally an
+/// ISO image as CD-ROM to install from (the VM boots from the disk first, then the CD-ROM, then the network).
 #[pve_tool(path = "/nodes/<node>/qemu", method = POST, elevated, category = "VM Creation", title = "Create VM")]
 async fn proxmox_create_vm(
     api: Api,

@@ -521,7 +521,7 @@ async fn proxmox_delete_cluster_firewall_rule(
 // ------------------------------------------------------------------------------------------
 // Security groups
 
-/// List firewall security groups. The datacenter's, with their comments.
+/// List firewall security groups with their comments.
 #[pve_tool(path = "/cluster/firewall/groups", method = GET, category = "Cluster Management")]
 async fn proxmox_list_cluster_firewall_groups(api: Api) -> ToolResult {
     let mut groups: Vec<Value> = api.send(()).await?;

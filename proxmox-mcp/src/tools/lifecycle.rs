@@ -204,7 +204,7 @@ async fn delete(api: Api, kind: GuestType, node: Node, vmid: VmId, options: impl
     Ok(out.with(None, "vmid", vmid))
 }
 
-/// Destroy an LXC container. With all its volumes. It must be stopped unless `force` is set.
+/// Destroy an LXC container. Its volumes go too; it must be stopped unless `force` is set.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>", method = DELETE, elevated, category = "VM Lifecycle", title = "Delete LXC container")]
 async fn proxmox_delete_lxc(
     api: Api,
@@ -217,7 +217,7 @@ async fn proxmox_delete_lxc(
     delete(api, GuestType::Lxc, node, vmid, options).await
 }
 
-/// Destroy a QEMU VM. With all its disks, permissions and firewall rules. It must be stopped.
+/// Destroy a QEMU VM. Its disks, permissions and firewall rules go too; it must be stopped.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>", method = DELETE, elevated, category = "VM Lifecycle")]
 async fn proxmox_delete_vm(
     api: Api,
@@ -333,7 +333,7 @@ struct PauseVmOptions {
     skiplock: Option<bool>,
 }
 
-/// Pause or hibernate a QEMU VM. Paused in memory, or, with `todisk`, hibernated.
+/// Pause or hibernate a QEMU VM. It pauses in memory, or hibernates to disk with `todisk`.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/suspend", method = POST, elevated, category = "VM Lifecycle")]
 async fn proxmox_pause_vm(
     api: Api,
@@ -454,7 +454,7 @@ async fn clone<T: Serialize>(
     Ok(out.with(None, "vmid", vmid).with(None, "newid", newid))
 }
 
-/// Clone an LXC container. To a new container id.
+/// Clone an LXC container to a new id.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/clone", method = POST, elevated, category = "VM Modify", title = "Clone LXC container")]
 async fn proxmox_clone_lxc(
     api: Api,
@@ -469,7 +469,7 @@ async fn proxmox_clone_lxc(
     clone(api, GuestType::Lxc, node, vmid, newid, options.hostname.as_ref(), &options).await
 }
 
-/// Clone a QEMU VM or template. To a new VM id.
+/// Clone a QEMU VM or template to a new id.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/clone", method = POST, elevated, category = "VM Modify")]
 async fn proxmox_clone_vm(
     api: Api,

@@ -92,7 +92,7 @@ impl PathSegment for ServiceCommand {
     }
 }
 
-/// Start/stop/restart a node's service. Also reload. Stopping pveproxy or corosync can cut the API or the cluster
+/// Start, stop, restart or reload a node's service. Stopping pveproxy or corosync can cut the API or the cluster
 /// off.
 #[pve_tool(
     path = "/nodes/<node>/services/<service>/<command>",
@@ -372,7 +372,7 @@ async fn proxmox_get_node_tasks(
     Ok(ToolOutput::new(text, tasks))
 }
 
-/// Show a task's status and log. Its status and exit status, and the end of its log (or the lines asked for).
+/// Show a task's status and log. The end of its log by default, or the lines asked for.
 #[pve_tool(method = GET, category = "Node Management")]
 async fn proxmox_get_node_task(
     api: Api,

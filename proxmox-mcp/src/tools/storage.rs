@@ -81,7 +81,7 @@ async fn proxmox_list_storage_config(
     Ok(ToolOutput::new(text, storages))
 }
 
-/// Show one storage definition. With all its options.
+/// Show one storage definition with all its options.
 #[pve_tool(path = "/storage/<storage>", method = GET, category = "Storage Management")]
 async fn proxmox_get_storage_config(
     api: Api,
@@ -508,7 +508,7 @@ pub struct NewStorageOptions {
     port: Option<u16>,
 }
 
-/// Add a storage definition. To the datacenter: a directory, LVM, NFS, SMB, ZFS, Ceph, iSCSI or PBS storage.
+/// Add a storage definition. Types: directory, LVM, NFS, SMB, ZFS, Ceph, iSCSI or PBS.
 #[pve_tool(path = "/storage", method = POST, elevated, category = "Storage Management")]
 async fn proxmox_create_storage(
     api: Api,
@@ -676,7 +676,7 @@ async fn proxmox_update_storage(
     Ok(ToolOutput::new(text, json!({ "storage": storage, "changed": changed, "deleted": changes.delete })))
 }
 
-/// Remove a storage definition. From the datacenter. The data on it is not deleted or unmounted.
+/// Remove a storage definition. The data on it is not deleted or unmounted.
 #[pve_tool(path = "/storage/<storage>", method = DELETE, elevated, category = "Storage Management")]
 async fn proxmox_delete_storage(
     api: Api,
@@ -967,7 +967,7 @@ pub enum ContentType {
     Import,
 }
 
-/// List the volumes on a storage. Of a node: disk images, ISOs, templates, backups…
+/// List the volumes on a storage. Disk images, ISOs, templates and backups, as a node sees them.
 #[pve_tool(path = "/nodes/<node>/storage/<storage>/content", method = GET, category = "Storage Management")]
 async fn proxmox_list_storage_content(
     api: Api,
@@ -1278,8 +1278,8 @@ impl PruneOptions {
     }
 }
 
-/// Prune backups by retention rules. On a storage. By default a dry run that lists what would be removed; with
-/// dry_run false it deletes them (with no keep-* options, by the storage's own retention settings).
+/// Prune backups by retention rules. By default a dry run that lists what would be removed; with dry_run false it
+/// deletes them (with no keep-* options, by the storage's own retention settings).
 #[pve_tool(
     path = "/nodes/<node>/storage/<storage>/prunebackups",
     method = DELETE,
