@@ -33,6 +33,7 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
     let destructive = opt_bool(&tool.attrs.destructive);
     let idempotent = opt_bool(&tool.attrs.idempotent);
     let read_only = opt_bool(&tool.attrs.read_only);
+    let open_world = tool.attrs.open_world.as_ref().is_some_and(syn::LitBool::value);
 
     // Compile-time checks on the argument types, spanned on each type.
     let assertions = tool.args.iter().map(|arg| {
@@ -127,6 +128,7 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
             destructive: #destructive,
             idempotent: #idempotent,
             read_only: #read_only,
+            open_world: #open_world,
             origin: #krate::Origin { module: ::core::module_path!(), file: ::core::file!(), line: ::core::line!() },
             schema: {
                 #(#assertions)*

@@ -52,10 +52,11 @@ pub struct Attrs {
     pub destructive: Option<LitBool>,
     pub idempotent: Option<LitBool>,
     pub read_only: Option<LitBool>,
+    pub open_world: Option<LitBool>,
 }
 
 const KEYS: &str =
-    "`path`, `method`, `elevated`, `name`, `category`, `title`, `destructive`, `idempotent`, `read_only`";
+    "`path`, `method`, `elevated`, `name`, `category`, `title`, `destructive`, `idempotent`, `read_only`, `open_world`";
 
 pub fn attributes(attr: TokenStream, errors: &mut Errors) -> Attrs {
     let mut a = Attrs::default();
@@ -79,6 +80,7 @@ pub fn attributes(attr: TokenStream, errors: &mut Errors) -> Attrs {
             "destructive" => a.destructive = errors.ok(meta.value().and_then(|v| v.parse())),
             "idempotent" => a.idempotent = errors.ok(meta.value().and_then(|v| v.parse())),
             "read_only" => a.read_only = errors.ok(meta.value().and_then(|v| v.parse())),
+            "open_world" => a.open_world = errors.ok(meta.value().and_then(|v| v.parse())),
             "elevated" => {
                 if meta.input.peek(syn::Token![=]) {
                     errors.spanned(&key, "`elevated` is a flag: write `elevated`, or leave it out for a basic tool");

@@ -66,6 +66,7 @@ pub use tool::{Api, Context, Method, Origin, ToolDescriptor, ToolError, ToolOutp
 /// - `elevated`: refused unless `PROXMOX_ALLOW_ELEVATED=true`, before any request is sent.
 /// - `name = "..."` (default: the fn name), `title = "..."`, `category = "..."` (default `Custom`).
 /// - `destructive`, `idempotent`, `read_only` (`= true|false`): override the hints derived from the method.
+/// - `open_world = true`: the tool reaches beyond the cluster (the MCP `openWorldHint`; default false).
 ///
 /// The first argument is the request context, [`Api`]. Each further argument is a tool parameter
 /// named after the argument, typed by its type (`Option<T>` for optional ones), described by its

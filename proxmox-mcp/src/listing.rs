@@ -60,7 +60,7 @@ pub fn mcp_tool(d: &ToolDescriptor, detail: SchemaDetail) -> Tool {
                 .read_only(d.read_only())
                 .destructive(d.destructive())
                 .idempotent(d.idempotent())
-                .open_world(false)
+                .open_world(d.open_world)
         }
         SchemaDetail::Compact => {
             compact_schema(&mut schema);
@@ -88,7 +88,10 @@ pub fn first_sentence(text: &str) -> &str {
 /// destructive true, idempotent false, open-world true). Destructive and idempotent mean
 /// something only for a tool that is not read-only, so a read-only tool says neither.
 fn compact_hints(d: &ToolDescriptor) -> ToolAnnotations {
-    let mut hints = ToolAnnotations::new().open_world(false);
+    let mut hints = ToolAnnotations::new();
+    if !d.open_world {
+        hints = hints.open_world(false);
+    }
     if d.read_only() {
         return hints.read_only(true);
     }

@@ -62,6 +62,8 @@ pub struct ToolDescriptor {
     pub destructive: Option<bool>,
     pub idempotent: Option<bool>,
     pub read_only: Option<bool>,
+    /// Reaches beyond the cluster (e.g. makes a node download from a URL); most tools stay inside.
+    pub open_world: bool,
     pub origin: Origin,
     #[doc(hidden)]
     pub schema: fn() -> JsonObject,

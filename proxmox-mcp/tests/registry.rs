@@ -13,6 +13,14 @@ async fn shadow(api: Api) -> ToolResult {
 }
 
 #[test]
+fn only_a_download_from_a_url_reaches_beyond_the_cluster() {
+    let open: Vec<_> = Registry::builtin().iter().filter(|t| t.open_world).map(|t| t.name).collect();
+    assert_eq!(open, ["proxmox_download_url_to_storage"]);
+    let tool = Registry::builtin().tool("proxmox_download_url_to_storage", SchemaDetail::Full).unwrap();
+    assert_eq!(tool.annotations.unwrap().open_world_hint, Some(true));
+}
+
+#[test]
 fn duplicate_names_are_refused_with_both_origins() {
     let err = Registry::builtin().add(&SHADOW).unwrap_err();
     assert_eq!(err.name, "proxmox_get_nodes");

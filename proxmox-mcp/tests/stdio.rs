@@ -73,7 +73,7 @@ async fn a_client_session_over_stdio() {
             assert_eq!(hint("destructiveHint", true), d.destructive(), "{}", d.name);
             assert_eq!(hint("idempotentHint", false), d.idempotent(), "{}", d.name);
         }
-        assert!(!hint("openWorldHint", true), "{}", d.name);
+        assert_eq!(hint("openWorldHint", true), d.open_world, "{}", d.name);
     }
 
     let call =

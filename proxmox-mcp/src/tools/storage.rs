@@ -903,7 +903,8 @@ pub struct DownloadOptions {
     method = POST,
     elevated,
     category = "Storage Management",
-    title = "Download URL to storage"
+    title = "Download URL to storage",
+    open_world = true
 )]
 async fn proxmox_download_url_to_storage(
     api: Api,
