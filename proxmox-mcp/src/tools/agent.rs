@@ -445,9 +445,9 @@ fn exec_pid(answer: &Value) -> Result<u64, ToolError> {
         .ok_or_else(|| ToolError::Other(format!("the guest agent started the command but gave no pid: {answer}")))
 }
 
-/// Run a command in a QEMU VM and wait. Through its guest agent, up to `timeout` seconds: returns the exit code,
-/// stdout and stderr. The command is a program and its arguments, run without a shell (use ["sh", "-c", "..."] for
-/// one). Containers are not supported: Proxmox has no API to run commands in them.
+/// Run a command in a QEMU VM and wait (an argv list, no shell). Through its guest agent, up to `timeout` seconds:
+/// returns the exit code, stdout and stderr. The command is a program and its arguments, run without a shell (use
+/// ["sh", "-c", "..."] for one). Containers are not supported: Proxmox has no API to run commands in them.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/exec", method = POST, elevated, category = "Command Execution")]
 async fn proxmox_execute_vm_command(
     api: Api,

@@ -231,7 +231,7 @@ fn backup_kind(item: &Value) -> Option<&'static str> {
     }
 }
 
-/// List backups on a storage, newest first.
+/// List backups on a storage (default: local), newest first.
 #[pve_tool(path = "/nodes/<node>/storage/<storage>/content", method = GET, category = "Backups")]
 async fn proxmox_list_backups(
     api: Api,

@@ -671,7 +671,8 @@ async fn proxmox_get_cluster_replication_job(
     Ok(ToolOutput::new(text, j))
 }
 
-/// Create a storage replication job. It copies a guest's local (ZFS) disks to another node on a schedule.
+/// Create a storage replication job (id <vmid>-<n>, e.g. 100-0; target a node). It copies a guest's local (ZFS)
+/// disks to another node on a schedule.
 #[pve_tool(
     path = "/cluster/replication",
     method = POST,

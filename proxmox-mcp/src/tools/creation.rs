@@ -225,9 +225,10 @@ struct NewCt<'a> {
     pool: Option<&'a PoolId>,
 }
 
-/// Create an LXC container from a template. See proxmox_list_templates. It gets a root disk on a storage, one NIC
-/// (default: eth0 on vmbr0 with DHCP) and is unprivileged unless told otherwise. The root password is sent but
-/// never shown; without a password or SSH keys, log in with `pct enter <vmid>` on the node.
+/// Create an LXC container from a template (memory and swap in MiB, rootfs in GiB). See proxmox_list_templates. It
+/// gets a root disk on a storage, one NIC (default: eth0 on vmbr0 with DHCP) and is unprivileged unless told
+/// otherwise. The root password is sent but never shown; without a password or SSH keys, log in with `pct enter
+/// <vmid>` on the node.
 #[pve_tool(path = "/nodes/<node>/lxc", method = POST, elevated, category = "VM Creation", title = "Create LXC container")]
 async fn proxmox_create_lxc(
     api: Api,
@@ -356,8 +357,9 @@ struct NewVm<'a> {
     pool: Option<&'a PoolId>,
 }
 
-/// Create a QEMU VM. It gets one disk (scsi0) on a storage, one NIC (default: virtio on vmbr0) and optionally an
-/// ISO image as CD-ROM to install from (the VM boots from the disk first, then the CD-ROM, then the network).
+/// Create a QEMU VM (memory in MiB, disk_size in GiB). It gets one disk (scsi0) on a storage, one NIC (default:
+/// virtio on vmbr0) and optionally an ISO image as CD-ROM to install from (the VM boots from the disk first, then
+/// the CD-ROM, then the network).
 #[pve_tool(path = "/nodes/<node>/qemu", method = POST, elevated, category = "VM Creation", title = "Create VM")]
 async fn proxmox_create_vm(
     api: Api,

@@ -404,8 +404,8 @@ pub(crate) fn require_set(
 
 // ------------------------------------------------------------------------------------ tools
 
-/// Add a new disk to a QEMU VM. Allocates a volume of the given size on a storage and attaches it to a free slot
-/// (scsi1, virtio1, sata1, ide1...). Refuses a slot that is already in use.
+/// Add a new disk to a QEMU VM (size in GiB). Allocates a volume of the given size on a storage and attaches it to
+/// a free slot (scsi1, virtio1, sata1, ide1...). Refuses a slot that is already in use.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/config", method = PUT, elevated, idempotent = false, category = "Disks")]
 async fn proxmox_add_disk_vm(
     api: Api,
@@ -435,8 +435,8 @@ async fn proxmox_add_disk_vm(
     ))
 }
 
-/// Add a mount point to an LXC container. Allocates a volume of the given size on a storage and mounts it at a path
-/// inside the container. Refuses a slot that is already in use.
+/// Add a mount point to an LXC container (size in GiB). Allocates a volume of the given size on a storage and
+/// mounts it at a path inside the container. Refuses a slot that is already in use.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/config", method = PUT, elevated, idempotent = false, category = "Disks")]
 async fn proxmox_add_mountpoint_lxc(
     api: Api,
@@ -529,8 +529,9 @@ async fn proxmox_resize_disk_lxc(
     resize(api, node, GuestType::Lxc, vmid, disk.as_str(), size).await
 }
 
-/// Detach or delete a QEMU VM's disk. An attached disk becomes an unused disk (its data stays on the storage);
-/// removing an unused disk (unusedN) destroys its volume. Refuses a disk the VM does not have.
+/// Detach a QEMU VM's disk (it becomes unusedN); removing an unusedN deletes it. An attached disk becomes an unused
+/// disk (its data stays on the storage); removing an unused disk (unusedN) destroys its volume. Refuses a disk the
+/// VM does not have.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/config", method = PUT, elevated, destructive = true, category = "Disks")]
 async fn proxmox_remove_disk_vm(
     api: Api,
@@ -557,8 +558,9 @@ async fn proxmox_remove_disk_vm(
     ))
 }
 
-/// Remove an LXC container's mount point. A storage volume becomes an unused volume (its data stays); removing an
-/// unused volume (unusedN) destroys it. The root disk cannot be removed.
+/// Remove a container's mount point (it becomes unusedN); removing an unusedN deletes it. A storage volume becomes
+/// an unused volume (its data stays); removing an unused volume (unusedN) destroys it. The root disk cannot be
+/// removed.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/config", method = PUT, elevated, destructive = true, category = "Disks")]
 async fn proxmox_remove_mountpoint_lxc(
     api: Api,

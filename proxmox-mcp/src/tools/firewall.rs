@@ -552,7 +552,8 @@ async fn proxmox_get_cluster_firewall_group(
     Ok(ToolOutput::new(text, rules))
 }
 
-/// Create or rename a security group. With `rename`, an existing group is renamed to `group`.
+/// Create a security group (or, with rename=<old name>, rename that group to group). This is Proxmox's own form;
+/// proxmox_update_cluster_firewall_group renames the other way round, to the name in `rename`.
 #[pve_tool(path = "/cluster/firewall/groups", method = POST, elevated, category = "Cluster Management")]
 async fn proxmox_create_cluster_firewall_group(
     api: Api,
@@ -571,7 +572,8 @@ async fn proxmox_create_cluster_firewall_group(
     Ok(ToolOutput::new(text, json!({ "group": group })))
 }
 
-/// Change or rename a security group. Its comment and/or name (rules that use it follow).
+/// Change a security group's comment, or rename it to the name in rename. Its comment and/or name (rules that use
+/// it follow).
 #[pve_tool(path = "/cluster/firewall/groups", method = POST, elevated, category = "Cluster Management")]
 async fn proxmox_update_cluster_firewall_group(
     api: Api,
@@ -641,7 +643,7 @@ async fn proxmox_get_vm_firewall_rule(
     get_rule(&api, Scope::Guest(GuestType::Qemu, &node, vmid), pos).await
 }
 
-/// Add a QEMU VM firewall rule (off unless enable=1).
+/// Add a QEMU VM firewall rule (enable=1; it acts only while the VM's firewall is on and its NIC has firewall=1).
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_create_vm_firewall_rule(
     api: Api,
@@ -716,7 +718,8 @@ async fn proxmox_get_lxc_firewall_rule(
     get_rule(&api, Scope::Guest(GuestType::Lxc, &node, vmid), pos).await
 }
 
-/// Add a container firewall rule (off unless enable=1).
+/// Add a container firewall rule (enable=1; it acts only while the container's firewall is on and its NIC has
+/// firewall=1).
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_create_lxc_firewall_rule(
     api: Api,

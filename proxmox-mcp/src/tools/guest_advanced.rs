@@ -140,8 +140,8 @@ async fn proxmox_migrate_vm(
     Ok(ToolOutput::task(format!("VM {vmid} is migrating from {node} to {target}"), &node, upid))
 }
 
-/// Migrate an LXC container to another node. A running container needs `restart` (shut down, moved, started again).
-/// Returns the migration task.
+/// Migrate an LXC container to another node (a running one needs restart=true: no live migration). With `restart`
+/// it is shut down, moved and started again. Returns the migration task.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/migrate", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_migrate_lxc(
     api: Api,

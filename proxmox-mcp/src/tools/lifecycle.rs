@@ -537,7 +537,7 @@ async fn resize(api: Api, kind: GuestType, node: Node, vmid: VmId, change: Resiz
     ))
 }
 
-/// Change a container's memory, swap, cores.
+/// Change a container's memory and swap (MiB) or cores.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/config", method = PUT, elevated, category = "VM Modify", title = "Resize LXC container")]
 async fn proxmox_resize_lxc(
     api: Api,
@@ -557,7 +557,7 @@ async fn proxmox_resize_lxc(
     resize(api, GuestType::Lxc, node, vmid, Resize { memory, cores, swap, sockets: None }).await
 }
 
-/// Change a QEMU VM's memory and CPUs. Memory, cores per socket or sockets.
+/// Change a QEMU VM's memory (MiB) and CPUs. Memory, cores per socket or sockets.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/config", method = PUT, elevated, category = "VM Modify")]
 async fn proxmox_resize_vm(
     api: Api,

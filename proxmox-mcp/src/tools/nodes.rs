@@ -409,7 +409,8 @@ async fn proxmox_get_node_task(
     Ok(ToolOutput::new(block.finish(), json!({ "status": status, "log": lines, "log_total": total })))
 }
 
-/// List downloadable container templates. The appliance templates a node can download from the catalog.
+/// List downloadable container templates (fetch one with download_url_to_storage). The appliance templates a node
+/// can download from the catalog.
 #[pve_tool(path = "/nodes/<node>/aplinfo", method = GET, category = "Node Management", title = "Get node appliance info")]
 async fn proxmox_get_node_aplinfo(
     api: Api,

@@ -592,6 +592,7 @@ pub struct StorageChanges {
     pool: Option<String>,
     /// ZFS volume block size, e.g. 16k (zfspool).
     #[schemars(length(max = 16))]
+    #[schemars(extend("x-rare" = true))]
     blocksize: Option<String>,
     /// Thin-provisioned ZFS volumes (zfspool).
     #[schemars(extend("x-rare" = true))]
