@@ -595,6 +595,7 @@ pub struct ReplicationSettings {
     /// Mark the job for removal: local, or full (also remove the data on the target).
     pub remove_job: Option<RemoveJob>,
     /// For internal use: the node the guest is expected on (to detect a stolen guest).
+    #[schemars(extend("x-rare" = true))]
     pub source: Option<Node>,
 }
 

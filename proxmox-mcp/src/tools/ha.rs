@@ -386,6 +386,7 @@ async fn proxmox_create_ha_group(
     /// Member nodes, each optionally with `:priority` (higher is preferred), e.g. pve1:2,pve2:1.
     nodes: HaNodeList,
     /// The group type; only `group` exists.
+    #[schemars(extend("x-rare" = true))]
     r#type: Option<HaGroupType>,
     #[flatten] settings: HaGroupSettings,
 ) -> ToolResult {
