@@ -8,21 +8,30 @@ use crate::tool::Method::{Delete, Get, Post, Put};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-const RULE_FIELDS: &[&str] = &[
-    "type",
-    "action",
-    "source",
-    "dest",
-    "proto",
-    "dport",
-    "sport",
-    "iface",
-    "macro",
-    "log",
-    "comment",
-    "enable",
-    "icmp-type",
-];
+/// A firewall rule's fields followed by `extra` parameters: the one list behind the rule
+/// constants below.
+macro_rules! rule_fields {
+    ($($extra:literal),*) => {
+        &[
+            "type",
+            "action",
+            "source",
+            "dest",
+            "proto",
+            "dport",
+            "sport",
+            "iface",
+            "macro",
+            "log",
+            "comment",
+            "enable",
+            "icmp-type",
+            $($extra),*
+        ]
+    };
+}
+
+const RULE_FIELDS: &[&str] = rule_fields!();
 
 pub(super) const ROUTES: &[Route] = &[
     Route { method: Get, path: "/cluster/ha/resources", params: &["type"], also: None, handler: ha_list },
@@ -199,125 +208,58 @@ pub(super) const ROUTES: &[Route] = &[
     },
 ];
 
-const RULE_CREATE: &[&str] = &[
-    "type",
-    "action",
-    "source",
-    "dest",
-    "proto",
-    "dport",
-    "sport",
-    "iface",
-    "macro",
-    "log",
-    "comment",
-    "enable",
-    "icmp-type",
-    "pos",
-    "digest",
-];
-const RULE_UPDATE: &[&str] = &[
-    "type",
-    "action",
-    "source",
-    "dest",
-    "proto",
-    "dport",
-    "sport",
-    "iface",
-    "macro",
-    "log",
-    "comment",
-    "enable",
-    "icmp-type",
-    "moveto",
-    "delete",
-    "digest",
-];
-/// The options of a backup job (vzdump's, with the schedule), with `id` to create one.
-const BACKUP_JOB_CREATE: &[&str] = &[
-    "all",
-    "bwlimit",
-    "comment",
-    "compress",
-    "dow",
-    "dumpdir",
-    "enabled",
-    "exclude",
-    "exclude-path",
-    "fleecing",
-    "ionice",
-    "lockwait",
-    "mailnotification",
-    "mailto",
-    "maxfiles",
-    "mode",
-    "node",
-    "notes-template",
-    "notification-mode",
-    "pbs-change-detection-mode",
-    "performance",
-    "pigz",
-    "pool",
-    "protected",
-    "prune-backups",
-    "quiet",
-    "remove",
-    "repeat-missed",
-    "schedule",
-    "script",
-    "starttime",
-    "stdexcludes",
-    "stop",
-    "stopwait",
-    "storage",
-    "tmpdir",
-    "vmid",
-    "zstd",
-    "id",
-];
-/// The same, with `delete`, to change one.
-const BACKUP_JOB_UPDATE: &[&str] = &[
-    "all",
-    "bwlimit",
-    "comment",
-    "compress",
-    "dow",
-    "dumpdir",
-    "enabled",
-    "exclude",
-    "exclude-path",
-    "fleecing",
-    "ionice",
-    "lockwait",
-    "mailnotification",
-    "mailto",
-    "maxfiles",
-    "mode",
-    "node",
-    "notes-template",
-    "notification-mode",
-    "pbs-change-detection-mode",
-    "performance",
-    "pigz",
-    "pool",
-    "protected",
-    "prune-backups",
-    "quiet",
-    "remove",
-    "repeat-missed",
-    "schedule",
-    "script",
-    "starttime",
-    "stdexcludes",
-    "stop",
-    "stopwait",
-    "storage",
-    "tmpdir",
-    "vmid",
-    "zstd",
-    "delete",
-];
+const RULE_CREATE: &[&str] = rule_fields!("pos", "digest");
+const RULE_UPDATE: &[&str] = rule_fields!("moveto", "delete", "digest");
+/// The options of a backup job (vzdump's, with the schedule) followed by `extra` parameters.
+macro_rules! backup_job_params {
+    ($($extra:literal),*) => {
+        &[
+            "all",
+            "bwlimit",
+            "comment",
+            "compress",
+            "dow",
+            "dumpdir",
+            "enabled",
+            "exclude",
+            "exclude-path",
+            "fleecing",
+            "ionice",
+            "lockwait",
+            "mailnotification",
+            "mailto",
+            "maxfiles",
+            "mode",
+            "node",
+            "notes-template",
+            "notification-mode",
+            "pbs-change-detection-mode",
+            "performance",
+            "pigz",
+            "pool",
+            "protected",
+            "prune-backups",
+            "quiet",
+            "remove",
+            "repeat-missed",
+            "schedule",
+            "script",
+            "starttime",
+            "stdexcludes",
+            "stop",
+            "stopwait",
+            "storage",
+            "tmpdir",
+            "vmid",
+            "zstd",
+            $($extra),*
+        ]
+    };
+}
+
+/// Creating a job also takes its `id`; changing one, `delete`.
+const BACKUP_JOB_CREATE: &[&str] = backup_job_params!("id");
+const BACKUP_JOB_UPDATE: &[&str] = backup_job_params!("delete");
 
 fn missing(what: &str, id: &str) -> DemoError {
     DemoError::new(500, format!("{what} '{id}' does not exist"))
