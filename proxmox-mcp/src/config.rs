@@ -126,7 +126,7 @@ impl Config {
 
     /// Read variables through `lookup` (tests, or a config source of your own).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |name: &str| set(lookup(name));
         let required =
             |name: &str, what: &str| get(name).ok_or_else(|| ConfigError::new(name, format!("is required: {what}")));
 
@@ -225,17 +225,7 @@ impl Config {
                 ConfigError::new("PROXMOX_RATE_LIMIT", format!("must be requests per second, 0 or more (got \"{r}\")"))
             })?,
         };
-        let upload_dir = match get("PROXMOX_UPLOAD_DIR") {
-            None => None,
-            Some(dir) => {
-                let canonical = std::fs::canonicalize(&dir)
-                    .map_err(|e| ConfigError::new("PROXMOX_UPLOAD_DIR", format!("cannot use \"{dir}\": {e}")))?;
-                if !canonical.is_dir() {
-                    return Err(ConfigError::new("PROXMOX_UPLOAD_DIR", format!("\"{dir}\" is not a directory")));
-                }
-                Some(canonical)
-            }
-        };
+        let upload_dir = upload_dir(get("PROXMOX_UPLOAD_DIR"))?;
         let tool_schema = tool_schema(get("PROXMOX_TOOL_SCHEMA"))?;
         Ok(Config {
             upload_dir,
@@ -268,18 +258,62 @@ impl Config {
     }
 }
 
-/// `PROXMOX_ALLOW_ELEVATED` alone (demo mode reads nothing else).
-pub fn allow_elevated_from_env() -> Result<bool, ConfigError> {
-    boolean(
-        std::env::var("PROXMOX_ALLOW_ELEVATED").ok().filter(|v| !v.trim().is_empty()),
-        "PROXMOX_ALLOW_ELEVATED",
-        false,
-    )
+/// What `proxmox-mcp --demo` reads: the variables that mean something without a Proxmox host,
+/// checked as [`Config`] checks them, and how long simulated tasks run.
+#[derive(Clone, Debug)]
+pub struct DemoConfig {
+    pub allow_elevated: bool,
+    pub tool_schema: SchemaDetail,
+    pub upload_dir: Option<std::path::PathBuf>,
+    pub task_duration: Duration,
 }
 
-/// `PROXMOX_TOOL_SCHEMA` alone (demo mode reads it too).
-pub fn tool_schema_from_env() -> Result<SchemaDetail, ConfigError> {
-    tool_schema(std::env::var("PROXMOX_TOOL_SCHEMA").ok())
+impl DemoConfig {
+    /// Read the process environment.
+    pub fn from_env() -> Result<DemoConfig, ConfigError> {
+        DemoConfig::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Read variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<DemoConfig, ConfigError> {
+        let get = |name: &str| set(lookup(name));
+        let task_duration = match get("PROXMOX_DEMO_TASK_SECONDS") {
+            None => Duration::from_secs(2),
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "PROXMOX_DEMO_TASK_SECONDS",
+                        format!("must be seconds from 0 to 3600 (got \"{v}\")"),
+                    )
+                })?,
+        };
+        Ok(DemoConfig {
+            allow_elevated: boolean(get("PROXMOX_ALLOW_ELEVATED"), "PROXMOX_ALLOW_ELEVATED", false)?,
+            tool_schema: tool_schema(get("PROXMOX_TOOL_SCHEMA"))?,
+            upload_dir: upload_dir(get("PROXMOX_UPLOAD_DIR"))?,
+            task_duration,
+        })
+    }
+}
+
+/// A variable's value, trimmed; `None` if unset or blank (blank means "the default").
+fn set(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// The canonical directory uploads may come from, if one is set.
+fn upload_dir(value: Option<String>) -> Result<Option<std::path::PathBuf>, ConfigError> {
+    let Some(dir) = value else { return Ok(None) };
+    let canonical = std::fs::canonicalize(&dir)
+        .map_err(|e| ConfigError::new("PROXMOX_UPLOAD_DIR", format!("cannot use \"{dir}\": {e}")))?;
+    if !canonical.is_dir() {
+        return Err(ConfigError::new("PROXMOX_UPLOAD_DIR", format!("\"{dir}\" is not a directory")));
+    }
+    Ok(Some(canonical))
 }
 
 fn tool_schema(value: Option<String>) -> Result<SchemaDetail, ConfigError> {
@@ -356,5 +390,35 @@ mod tests {
     #[test]
     fn ipv6_hosts_are_bracketed() {
         assert_eq!(config(&[("PROXMOX_HOST", "::1")]).unwrap().base_url(), "https://[::1]:8006/api2/json");
+    }
+
+    #[test]
+    fn demo_reads_its_variables_as_the_server_does() {
+        let demo = |vars: &[(&str, &str)]| {
+            let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            DemoConfig::from_lookup(|k| map.get(k).cloned())
+        };
+        let d = demo(&[]).unwrap();
+        assert!(!d.allow_elevated && d.upload_dir.is_none());
+        assert_eq!((d.tool_schema, d.task_duration), (SchemaDetail::Compact, Duration::from_secs(2)));
+        let d = demo(&[
+            ("PROXMOX_ALLOW_ELEVATED", "yes"),
+            ("PROXMOX_TOOL_SCHEMA", "full"),
+            ("PROXMOX_DEMO_TASK_SECONDS", " 0.5 "),
+        ])
+        .unwrap();
+        assert!(d.allow_elevated);
+        assert_eq!((d.tool_schema, d.task_duration), (SchemaDetail::Full, Duration::from_millis(500)));
+        for (var, value, expected) in [
+            ("PROXMOX_DEMO_TASK_SECONDS", "-1", "must be seconds from 0 to 3600"),
+            ("PROXMOX_DEMO_TASK_SECONDS", "soon", "must be seconds from 0 to 3600"),
+            ("PROXMOX_ALLOW_ELEVATED", "sure", "must be true or false"),
+            ("PROXMOX_TOOL_SCHEMA", "verbose", "must be compact or full"),
+            ("PROXMOX_UPLOAD_DIR", "/nonexistent/uploads", "cannot use"),
+        ] {
+            let e = demo(&[(var, value)]).unwrap_err();
+            assert_eq!(e.variable, var);
+            assert!(e.message.contains(expected), "{e}");
+        }
     }
 }

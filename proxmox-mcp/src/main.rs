@@ -83,44 +83,12 @@ fn finish(result: Result<(), Box<dyn std::error::Error + Send + Sync>>) -> ExitC
     }
 }
 
-/// `--demo`'s own settings: how long simulated tasks run, and the upload directory (the only
-/// other thing a demo reads: the upload tool sends local files, the demo only notes their size).
-#[cfg(feature = "demo")]
-fn demo_settings() -> Result<(std::time::Duration, Option<std::path::PathBuf>), String> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let seconds = match var("PROXMOX_DEMO_TASK_SECONDS") {
-        None => 2.0,
-        Some(v) => v
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
-            .ok_or_else(|| format!("PROXMOX_DEMO_TASK_SECONDS: must be seconds from 0 to 3600 (got \"{v}\")"))?,
-    };
-    let upload_dir = match var("PROXMOX_UPLOAD_DIR") {
-        None => None,
-        Some(dir) => {
-            let canonical =
-                std::fs::canonicalize(&dir).map_err(|e| format!("PROXMOX_UPLOAD_DIR: cannot use \"{dir}\": {e}"))?;
-            if !canonical.is_dir() {
-                return Err(format!("PROXMOX_UPLOAD_DIR: \"{dir}\" is not a directory"));
-            }
-            Some(canonical)
-        }
-    };
-    Ok((std::time::Duration::from_secs_f64(seconds), upload_dir))
-}
-
 /// `--demo`: the simulated cluster, same tools, same permission rule.
 #[cfg(feature = "demo")]
 fn demo() -> ExitCode {
     use proxmox_mcp::demo::DemoCluster;
     use proxmox_mcp::server::ProxmoxServer;
-    let settings = proxmox_mcp::config::allow_elevated_from_env()
-        .and_then(|allow| proxmox_mcp::config::tool_schema_from_env().map(|schema| (allow, schema)))
-        .map_err(|e| e.to_string())
-        .and_then(|(allow, schema)| demo_settings().map(|(task, upload)| (allow, schema, task, upload)));
-    let (allow_elevated, tool_schema, task_duration, upload_dir) = match settings {
+    let settings = match proxmox_mcp::config::DemoConfig::from_env() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("proxmox-mcp: configuration error: {e}");
@@ -129,15 +97,16 @@ fn demo() -> ExitCode {
     };
     init_logging();
     let Some(runtime) = runtime() else { return ExitCode::FAILURE };
+    let allow_elevated = settings.allow_elevated;
     tracing::info!(
         allow_elevated,
-        task_seconds = task_duration.as_secs_f64(),
+        task_seconds = settings.task_duration.as_secs_f64(),
         "starting proxmox-mcp in DEMO mode: a simulated cluster, no Proxmox host is contacted"
     );
-    let client = proxmox_mcp::Client::with_transport(DemoCluster::with_task_duration(task_duration));
+    let client = proxmox_mcp::Client::with_transport(DemoCluster::with_task_duration(settings.task_duration));
     let server = ProxmoxServer::new(Registry::builtin(), client, allow_elevated)
-        .with_upload_dir(upload_dir)
-        .with_schema_detail(tool_schema)
+        .with_upload_dir(settings.upload_dir)
+        .with_schema_detail(settings.tool_schema)
         .with_instructions(format!(
             "DEMO MODE: these tools act on a simulated Proxmox VE cluster (nodes pve1, pve2 and the offline pve3; \
              VM 100 'web' runs on pve1), not on real machines. Changes live in memory until the server exits. \
