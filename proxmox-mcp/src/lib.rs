@@ -17,6 +17,7 @@
 
 extern crate self as proxmox_mcp;
 
+pub mod arguments;
 pub mod client;
 pub mod config;
 #[cfg(feature = "demo")]

@@ -13,7 +13,6 @@
 //! `#[schemars(extend("x-rare" = true))]`: the compact listing then shows its name only (an empty
 //! schema, `{}`), so the agent knows it exists; the full listing shows it like any other.
 
-use crate::config::ConfigError;
 use crate::tool::ToolDescriptor;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::Value;
@@ -32,12 +31,12 @@ pub enum SchemaDetail {
 }
 
 impl FromStr for SchemaDetail {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, ConfigError> {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
         match s.trim().to_ascii_lowercase().as_str() {
             "" | "compact" => Ok(SchemaDetail::Compact),
             "full" => Ok(SchemaDetail::Full),
-            other => Err(ConfigError::new("PROXMOX_TOOL_SCHEMA", format!("must be compact or full (got \"{other}\")"))),
+            other => Err(format!("must be compact or full (got \"{other}\")")),
         }
     }
 }
@@ -134,12 +133,13 @@ fn compact_schema(schema: &mut JsonObject) {
 /// The keyword marking a rare option (see the module documentation).
 const RARE: &str = "x-rare";
 
-/// Drop the `x-rare` marks: they are for the compact listing, not for clients.
+/// Drop our own `x-` keywords (the rare mark, aliases, units): they are for this server's
+/// listing and argument checks, not for clients.
 fn forget_rare(schema: &mut JsonObject) {
     if let Some(Value::Object(props)) = schema.get_mut("properties") {
         for prop in props.values_mut() {
             if let Value::Object(obj) = prop {
-                obj.remove(RARE);
+                obj.retain(|k, _| !k.starts_with("x-"));
                 forget_rare(obj);
             }
         }
@@ -191,11 +191,10 @@ mod tests {
     }
 
     #[test]
-    fn detail_parses_and_names_the_variable() {
+    fn detail_parses_and_says_the_choices() {
         assert_eq!("".parse::<SchemaDetail>().unwrap(), SchemaDetail::Compact);
         assert_eq!(" FULL ".parse::<SchemaDetail>().unwrap(), SchemaDetail::Full);
         let e = "verbose".parse::<SchemaDetail>().unwrap_err();
-        assert_eq!(e.variable, "PROXMOX_TOOL_SCHEMA");
-        assert!(e.message.contains("compact or full"), "{e}");
+        assert!(e.contains("compact or full"), "{e}");
     }
 }

@@ -1,38 +1,20 @@
 //! What a tool is: its descriptor, the context it runs in, and what it returns.
 
-use crate::__private::{BoxFuture, JsonObject};
 use crate::client::{ApiError, Client, Params, RawBody, Upload};
 use crate::path::ApiPath;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
-/// Request methods of the Proxmox API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Method {
-    Get,
-    Post,
-    Put,
-    Delete,
-}
+/// A JSON object: a tool's arguments, or its input schema.
+pub type JsonObject = serde_json::Map<String, Value>;
+/// The future a tool's call returns.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-        }
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::client::Method;
 
 /// Where a tool was defined, for messages such as a duplicate name.
 #[derive(Clone, Copy, Debug)]
@@ -84,8 +66,11 @@ impl ToolDescriptor {
     pub fn idempotent(&self) -> bool {
         self.idempotent.unwrap_or(self.method != Method::Post || self.read_only())
     }
-    /// Run the tool: check its tier, parse the arguments, make the requests.
-    pub async fn call(&self, ctx: Context, args: JsonObject) -> ToolResult {
+    /// Run the tool: check its tier, check the arguments against its input schema (see
+    /// [`crate::arguments`]), then read them and make the requests.
+    pub async fn call(&'static self, ctx: Context, mut args: JsonObject) -> ToolResult {
+        ctx.require(self)?;
+        crate::arguments::check(self, &mut args)?;
         (self.call)(ctx, args).await
     }
 }

@@ -33,11 +33,17 @@ pub(crate) fn shown(value: &str) -> String {
 }
 
 /// Declares a validated string identifier type (usable by the tool modules for ids of their own).
+///
+/// The rule is declared once, as the JSON schema's `pattern` and `maxLength`; [`new`] applies
+/// the same pattern (so a value built in code is held to the rule a tool call is checked
+/// against). `beyond = ...` adds what a pattern cannot say (e.g. no `..` path component).
+///
+/// [`new`]: Node::new
 macro_rules! string_id {
     (
         $(#[$meta:meta])*
         $name:ident, kind = $kind:literal, pattern = $pattern:literal, max = $max:literal,
-        rule = $rule:literal, check = $check:expr
+        rule = $rule:literal $(, beyond = $beyond:expr)?
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,16 +57,23 @@ macro_rules! string_id {
 
             pub fn new(value: impl Into<String>) -> Result<Self, InvalidValue> {
                 let value = value.into();
-                let check: fn(&str) -> bool = $check;
                 if value.is_empty() {
                     return Err(InvalidValue(format!("must not be empty: a {} is {}", $kind, $rule)));
                 }
-                if value.len() > $max {
+                if value.chars().count() > $max {
                     return Err(InvalidValue(format!(
-                        "is too long ({} characters; a {} has at most {})", value.len(), $kind, $max
+                        "is too long ({} characters; a {} has at most {})", value.chars().count(), $kind, $max
                     )));
                 }
-                if value.chars().any(char::is_control) || !check(&value) {
+                static PATTERN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+                let matches = PATTERN
+                    .get_or_init(|| regex::Regex::new($pattern).ok())
+                    .as_ref()
+                    .is_some_and(|re| re.is_match(&value));
+                #[allow(unused_variables)]
+                let beyond: fn(&str) -> bool = |_| true;
+                $(let beyond: fn(&str) -> bool = $beyond;)?
+                if value.chars().any(char::is_control) || !matches || !beyond(&value) {
                     return Err(InvalidValue(format!(
                         "\"{}\" is not a valid {}: {}", shown(&value), $kind, $rule
                     )));
@@ -132,67 +145,31 @@ fn hostname_label(s: &str) -> bool {
 string_id! {
     /// A cluster node name (Proxmox format `pve-node`), e.g. `pve1`.
     Node, kind = "node name", pattern = "^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$", max = 63,
-    rule = "letters, digits and inner `-`, as a host name",
-    check = hostname_label
+    rule = "letters, digits and inner `-`, as a host name"
 }
 
 string_id! {
     /// A storage id (Proxmox format `pve-storage-id`), e.g. `local-lvm`.
     StorageId, kind = "storage id", pattern = "^[a-z][a-z0-9_.-]*[a-z0-9]$", max = 64,
-    rule = "lower-case letters, digits, `-`, `_` and `.`, starting with a letter",
-    check = |s| {
-        s.len() >= 2
-            && s.starts_with(|c: char| c.is_ascii_lowercase())
-            && s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
-    }
+    rule = "lower-case letters, digits, `-`, `_` and `.`, starting with a letter"
 }
 
 string_id! {
     /// A network interface name (Proxmox format `pve-iface`), e.g. `vmbr0`, `eno1.100`.
     Iface, kind = "network interface name", pattern = "^[a-zA-Z][a-zA-Z0-9_]{1,20}([:.][0-9]+)?$", max = 32,
-    rule = "a letter, then 1 to 20 letters, digits or `_`, optionally `.VLAN` or `:N`",
-    check = |s| {
-        let (base, suffix) = match s.find([':', '.']) {
-            Some(i) => (&s[..i], Some(&s[i + 1..])),
-            None => (s, None),
-        };
-        (2..=21).contains(&base.len())
-            && base.starts_with(|c: char| c.is_ascii_alphabetic())
-            && base.chars().all(|c| is_alnum(c) || c == '_')
-            && suffix.is_none_or(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
-    }
+    rule = "a letter, then 1 to 20 letters, digits or `_`, optionally `.VLAN` or `:N`"
 }
 
 string_id! {
     /// A snapshot name (Proxmox format `pve-configid`, 40 characters at most), e.g. `before-upgrade`.
     SnapshotName, kind = "snapshot name", pattern = "^[a-zA-Z][a-zA-Z0-9_-]*$", max = 40,
-    rule = "a letter, then letters, digits, `-` and `_`",
-    check = |s| s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| is_alnum(c) || "-_".contains(c))
+    rule = "a letter, then letters, digits, `-` and `_`"
 }
 
 string_id! {
     /// A task id (UPID), e.g. `UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mcp:`.
     Upid, kind = "task id (UPID)", pattern = "^UPID:[a-zA-Z0-9][a-zA-Z0-9-]*:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8,9}:[0-9A-Fa-f]{8}:[^:/\\s]+:[^:/\\s]*:[^:/\\s]+:$", max = 256,
-    rule = "UPID:node:pid:pstart:starttime:type:id:user: as Proxmox returns it",
-    check = |s| {
-        let Some(rest) = s.strip_prefix("UPID:") else { return false };
-        let parts: Vec<&str> = rest.split(':').collect();
-        let hex = |p: &str, lens: &[usize]| lens.contains(&p.len()) && p.chars().all(|c| c.is_ascii_hexdigit());
-        let field = |p: &str| !p.contains('/') && !p.chars().any(char::is_whitespace);
-        parts.len() == 8
-            && parts[7].is_empty()
-            && !parts[0].is_empty()
-            && hostname_label(parts[0])
-            && hex(parts[1], &[8])
-            && hex(parts[2], &[8, 9])
-            && hex(parts[3], &[8])
-            && !parts[4].is_empty()
-            && field(parts[4])
-            && field(parts[5])
-            && !parts[6].is_empty()
-            && field(parts[6])
-    }
+    rule = "UPID:node:pid:pstart:starttime:type:id:user: as Proxmox returns it"
 }
 
 string_id! {
@@ -200,7 +177,7 @@ string_id! {
     /// hold `/`; no `.`/`..` component.
     Volume, kind = "volume id", pattern = "^[a-z][a-z0-9_.-]*[a-z0-9]:[A-Za-z0-9_.+=@,~:/-]+$", max = 512,
     rule = "storage:name, e.g. local:iso/debian-12.iso (letters, digits and `_.+=@,~:/-`; no `.` or `..` component)",
-    check = |s| {
+    beyond = |s| {
         let Some((storage, name)) = s.split_once(':') else { return false };
         StorageId::new(storage).is_ok()
             && !name.is_empty()
@@ -212,42 +189,31 @@ string_id! {
 string_id! {
     /// A configuration id (Proxmox format `pve-configid`), e.g. an HA group name.
     ConfigId, kind = "configuration id", pattern = "^[a-zA-Z][a-zA-Z0-9_-]+$", max = 64,
-    rule = "a letter, then at least one letter, digit, `-` or `_`",
-    check = |s| s.len() >= 2 && s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| is_alnum(c) || "-_".contains(c))
+    rule = "a letter, then at least one letter, digit, `-` or `_`"
 }
 
 string_id! {
     /// A firewall security group name, e.g. `webservers`.
     FirewallGroup, kind = "firewall group name", pattern = "^[A-Za-z][A-Za-z0-9_-]+$", max = 18,
-    rule = "a letter, then 1 to 17 letters, digits, `-` or `_`",
-    check = |s| s.len() >= 2 && s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| is_alnum(c) || "-_".contains(c))
+    rule = "a letter, then 1 to 17 letters, digits, `-` or `_`"
 }
 
 string_id! {
     /// An HA resource id (Proxmox format `pve-ha-resource-or-vm-id`): `vm:100`, `ct:101` or `100`.
     HaResourceId, kind = "HA resource id", pattern = "^((vm|ct):)?[1-9][0-9]{2,8}$", max = 12,
-    rule = "vm:VMID, ct:VMID or a plain VMID, e.g. vm:100",
-    check = |s| {
-        let id = s.strip_prefix("vm:").or_else(|| s.strip_prefix("ct:")).unwrap_or(s);
-        id.parse::<u32>().is_ok_and(|n| VmId::new(n).is_ok()) && !id.starts_with('0') && id.chars().all(|c| c.is_ascii_digit())
-    }
+    rule = "vm:VMID, ct:VMID or a plain VMID, e.g. vm:100"
 }
 
 string_id! {
     /// A backup job id, e.g. `backup-4f2a9c1e-77d0`.
     BackupJobId, kind = "backup job id", pattern = "^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max = 50,
-    rule = "letters, digits, `-`, `_`, `.` and `:`, starting with a letter or digit",
-    check = |s| s.starts_with(|c: char| c.is_ascii_alphanumeric()) && s.chars().all(|c| is_alnum(c) || "-_.:".contains(c))
+    rule = "letters, digits, `-`, `_`, `.` and `:`, starting with a letter or digit"
 }
 
 string_id! {
     /// A replication job id (Proxmox format `pve-replication-job-id`): `GUEST-JOBNUM`, e.g. `100-0`.
     ReplicationJobId, kind = "replication job id", pattern = "^[1-9][0-9]{2,8}-[0-9]{1,9}$", max = 19,
-    rule = "the guest id, `-`, and the job number, e.g. 100-0",
-    check = |s| s.split_once('-').is_some_and(|(guest, num)| {
-        guest.len() >= 3 && guest.len() <= 9 && !guest.starts_with('0') && guest.chars().all(|c| c.is_ascii_digit())
-            && !num.is_empty() && num.len() <= 9 && num.chars().all(|c| c.is_ascii_digit())
-    })
+    rule = "the guest id, `-`, and the job number, e.g. 100-0"
 }
 
 /// One label of a DNS name: `[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?`, at most 63 characters.
@@ -259,14 +225,14 @@ string_id! {
     /// A DNS name (Proxmox format `dns-name`): a VM name or a container host name, e.g. `web-01`.
     DnsName, kind = "DNS name", pattern = "^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$", max = 253,
     rule = "letters, digits and inner `-`, labels separated by `.`, e.g. web-01 or web-01.example.com",
-    check = |s| s.split('.').all(dns_label)
+    beyond = |s| s.split('.').all(dns_label)
 }
 
 string_id! {
     /// A resource pool (Proxmox format `pve-poolid`), e.g. `prod` or `prod/web` (up to 3 levels).
     PoolId, kind = "pool id", pattern = "^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$", max = 128,
     rule = "letters, digits, `-`, `_` and `.`, up to 3 levels joined by `/`, e.g. prod",
-    check = |s| {
+    beyond = |s| {
         let parts: Vec<&str> = s.split('/').collect();
         parts.len() <= 3
             && parts.iter().all(|p| *p != "." && *p != ".." && !p.is_empty() && p.chars().all(|c| is_alnum(c) || "-_.".contains(c)))
@@ -277,8 +243,7 @@ string_id! {
     /// A configuration digest as Proxmox returns it (SHA-1/SHA-256 hex): a change that carries
     /// it is refused if the configuration changed since it was read.
     Digest, kind = "configuration digest", pattern = "^[0-9a-fA-F]+$", max = 64,
-    rule = "the hex `digest` a read of the configuration returned",
-    check = |s| s.chars().all(|c| c.is_ascii_hexdigit())
+    rule = "the hex `digest` a read of the configuration returned"
 }
 
 impl PathSegment for Volume {

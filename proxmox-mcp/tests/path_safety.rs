@@ -68,7 +68,7 @@ async fn hostile_values_never_reach_proxmox() {
         let mut values: Vec<Value> = HOSTILE_STRINGS.iter().map(|s| json!(s)).collect();
         values.push(json!(long));
         values.push(json!(null));
-        values.push(json!(["pve1"]));
+        values.push(json!([{ "x": 1 }]));
         values.push(json!({ "x": 1 }));
         values.push(json!(-1));
         values.push(json!(1e20));

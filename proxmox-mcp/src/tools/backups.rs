@@ -47,9 +47,9 @@ impl BackupMode {
 /// Compression of the archive, as vzdump names it (`0` = none; `1` = lzo).
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema)]
 enum Compression {
-    // No compression (`none` is accepted too). Variants carry no doc comments, so that the
-    // schema is one plain `enum`.
-    #[serde(rename = "0", alias = "none")]
+    // No compression (`none` is accepted too: see the `compress` argument). Variants carry no
+    // doc comments, so that the schema is one plain `enum`.
+    #[serde(rename = "0")]
     None,
     // vzdump's default compressor, lzo.
     #[serde(rename = "1")]
@@ -146,6 +146,7 @@ async fn proxmox_create_backup_lxc(
     mode: BackupMode,
     /// Compression: zstd (default), gzip, lzo, 1 (lzo) or 0 (none).
     #[serde(default)]
+    #[schemars(extend("x-value-aliases" = {"none": "0"}))]
     compress: Compression,
     #[flatten] options: BackupOptions,
 ) -> ToolResult {
@@ -167,6 +168,7 @@ async fn proxmox_create_backup_vm(
     mode: BackupMode,
     /// Compression: zstd (default), gzip, lzo, 1 (lzo) or 0 (none).
     #[serde(default)]
+    #[schemars(extend("x-value-aliases" = {"none": "0"}))]
     compress: Compression,
     #[flatten] options: BackupOptions,
 ) -> ToolResult {

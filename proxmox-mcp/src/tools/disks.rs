@@ -45,10 +45,6 @@ pub(crate) fn key_index(key: &str, prefix: &str, max: u16) -> Option<u16> {
 /// The data buses of a QEMU VM and their highest index.
 const VM_BUSES: [(&str, u16); 4] = [("ide", 3), ("sata", 5), ("scsi", 30), ("virtio", 15)];
 
-fn is_vm_slot(s: &str) -> bool {
-    VM_BUSES.iter().any(|(bus, max)| key_index(s, bus, *max).is_some())
-}
-
 fn is_unused(s: &str) -> bool {
     key_index(s, "unused", 255).is_some()
 }
@@ -56,48 +52,38 @@ fn is_unused(s: &str) -> bool {
 string_id! {
     /// A disk slot of a QEMU VM: ide0-3, sata0-5, scsi0-30 or virtio0-15.
     DiskSlot, kind = "disk slot", pattern = "^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5]))$", max = 8,
-    rule = "ide0-ide3, sata0-sata5, scsi0-scsi30 or virtio0-virtio15, e.g. scsi1",
-    check = is_vm_slot
+    rule = "ide0-ide3, sata0-sata5, scsi0-scsi30 or virtio0-virtio15, e.g. scsi1"
 }
 
 string_id! {
     /// A disk of a QEMU VM: a disk slot, efidisk0, tpmstate0 or an unused disk unused0-255.
     VmDisk, kind = "VM disk", pattern = "^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|efidisk0|tpmstate0|unused([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))$", max = 9,
-    rule = "ide0-3, sata0-5, scsi0-30, virtio0-15, efidisk0, tpmstate0 or unused0-255, e.g. scsi0",
-    check = |s| is_vm_slot(s) || s == "efidisk0" || s == "tpmstate0" || is_unused(s)
+    rule = "ide0-3, sata0-5, scsi0-30, virtio0-15, efidisk0, tpmstate0 or unused0-255, e.g. scsi0"
 }
 
 string_id! {
     /// A mount point slot of an LXC container: mp0 to mp255.
     MountPoint, kind = "mount point", pattern = "^mp([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$", max = 5,
-    rule = "mp0 to mp255, e.g. mp0",
-    check = |s| key_index(s, "mp", 255).is_some()
+    rule = "mp0 to mp255, e.g. mp0"
 }
 
 string_id! {
     /// A volume of an LXC container: rootfs, a mount point mp0-255 or an unused volume unused0-255.
     CtVolume, kind = "container volume", pattern = "^(rootfs|(mp|unused)([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))$", max = 9,
-    rule = "rootfs, mp0-mp255 or unused0-unused255",
-    check = |s| s == "rootfs" || key_index(s, "mp", 255).is_some() || is_unused(s)
+    rule = "rootfs, mp0-mp255 or unused0-unused255"
 }
 
 string_id! {
     /// A new disk size for a resize: `+10G` grows by 10 GiB, `50G` sets 50 GiB.
     DiskSize, kind = "disk size", pattern = "^\\+?[0-9]+(\\.[0-9]+)?[KMGT]?$", max = 24,
-    rule = "a size such as 50G (the new size) or +10G (grow by); units K, M, G, T (no unit: bytes)",
-    check = |s| {
-        let s = s.strip_prefix('+').unwrap_or(s);
-        let s = s.strip_suffix(['K', 'M', 'G', 'T']).unwrap_or(s);
-        let (int, frac) = s.split_once('.').unwrap_or((s, "0"));
-        !int.is_empty() && !frac.is_empty() && (int.to_string() + frac).bytes().all(|b| b.is_ascii_digit())
-    }
+    rule = "a size such as 50G (the new size) or +10G (grow by); units K, M, G, T (no unit: bytes)"
 }
 
 string_id! {
     /// An absolute path inside a container, e.g. `/mnt/data`.
     MountPath, kind = "mount path", pattern = "^(/[A-Za-z0-9_.+@~:-]+)+/?$", max = 255,
     rule = "an absolute path such as /mnt/data (letters, digits and `_.+@~:-`; no `.` or `..` component)",
-    check = |s| {
+    beyond = |s| {
         let Some(rest) = s.strip_prefix('/') else { return false };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         !rest.is_empty()
@@ -219,6 +205,7 @@ impl JsonSchema for GiB {
             "type": "integer",
             "minimum": 1,
             "maximum": GiB::MAX,
+            "x-unit": "GiB",
             "description": "A size in whole GiB, e.g. 32.",
         })
     }

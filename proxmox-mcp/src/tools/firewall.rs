@@ -44,10 +44,7 @@ pub static TOOLS: &[&ToolDescriptor] = &[
 string_id! {
     /// What a rule does: `ACCEPT`, `DROP` or `REJECT`; for a `group` rule, the security group.
     RuleAction, kind = "rule action", pattern = "^[A-Za-z][A-Za-z0-9_-]+$", max = 20,
-    rule = "ACCEPT, DROP or REJECT, or for a `group` rule the name of a security group",
-    check = |s| s.len() >= 2
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+    rule = "ACCEPT, DROP or REJECT, or for a `group` rule the name of a security group"
 }
 
 /// The direction of a rule: incoming, outgoing, routed (`forward`: cluster and node firewalls

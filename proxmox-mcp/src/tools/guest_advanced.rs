@@ -2,7 +2,7 @@
 //! performance history (RRD).
 
 use crate::format::{self, f64_field};
-use crate::types::{InvalidValue, Node, StorageId, VmId, shown, string_id};
+use crate::types::{InvalidValue, Node, VmId, shown, string_id};
 use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -20,30 +20,20 @@ pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_GET_LXC_RRDDATA,
 ];
 
-/// `storage` or `source:target` storage ids (or `1`: each disk to the storage of the same name).
-fn storage_pair(s: &str) -> bool {
-    s == "1"
-        || match s.split_once(':') {
-            Some((from, to)) => StorageId::new(from).is_ok() && StorageId::new(to).is_ok(),
-            None => StorageId::new(s).is_ok(),
-        }
-}
-
 string_id! {
     /// A storage mapping for migration (Proxmox format `storage-pair-list`): one storage id for
     /// every disk, or `source:target` pairs separated by commas, e.g. `local-lvm:ceph,local:nfs`.
     StorageMap, kind = "storage mapping",
     pattern = "^(1|[a-z][a-z0-9_.-]*[a-z0-9](:[a-z][a-z0-9_.-]*[a-z0-9])?)(,(1|[a-z][a-z0-9_.-]*[a-z0-9](:[a-z][a-z0-9_.-]*[a-z0-9])?))*$",
     max = 1024,
-    rule = "a storage id, or source:target storage id pairs separated by commas (`1`: the storage of the same name)",
-    check = |s| s.split(',').all(storage_pair)
+    rule = "a storage id, or source:target storage id pairs separated by commas (`1`: the storage of the same name)"
 }
 
 string_id! {
     /// A network in CIDR notation, e.g. `10.10.0.0/24` or `fd00::/64`.
     Cidr, kind = "network (CIDR)", pattern = "^[0-9A-Fa-f:.]+/[0-9]{1,3}$", max = 64,
     rule = "an IPv4 or IPv6 address and a prefix length, e.g. 10.10.0.0/24",
-    check = |s| s.split_once('/').is_some_and(|(addr, len)| {
+    beyond = |s| s.split_once('/').is_some_and(|(addr, len)| {
         let max = match addr.parse::<std::net::IpAddr>() {
             Ok(std::net::IpAddr::V4(_)) => 32,
             Ok(std::net::IpAddr::V6(_)) => 128,
@@ -164,16 +154,7 @@ async fn proxmox_migrate_lxc(
 string_id! {
     /// A VM disk slot that can become a base image on its own, e.g. `scsi0`.
     TemplateDisk, kind = "disk", pattern = "^(ide[0-3]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5]|efidisk0|tpmstate0)$", max = 9,
-    rule = "one of ide0-ide3, scsi0-scsi30, virtio0-virtio15, sata0-sata5, efidisk0, tpmstate0",
-    check = |s| {
-        let slot = |prefix: &str, max: u8| {
-            s.strip_prefix(prefix).is_some_and(|n| {
-                !n.is_empty() && (n == "0" || !n.starts_with('0')) && n.chars().all(|c| c.is_ascii_digit())
-                    && n.parse::<u8>().is_ok_and(|n| n <= max)
-            })
-        };
-        slot("ide", 3) || slot("scsi", 30) || slot("virtio", 15) || slot("sata", 5) || s == "efidisk0" || s == "tpmstate0"
-    }
+    rule = "one of ide0-ide3, scsi0-scsi30, virtio0-virtio15, sata0-sata5, efidisk0, tpmstate0"
 }
 
 /// Turn a stopped QEMU VM into a template. Irreversible: its disks become read-only base images for clones. Returns

@@ -30,20 +30,13 @@ pub static TOOLS: &[&ToolDescriptor] = &[
 string_id! {
     /// A NIC slot of a VM or container: net0 to net31.
     NetKey, kind = "network device", pattern = "^net([0-9]|[12][0-9]|3[01])$", max = 5,
-    rule = "net0 to net31, e.g. net1",
-    check = |s| crate::tools::disks::key_index(s, "net", 31).is_some()
+    rule = "net0 to net31, e.g. net1"
 }
 
 string_id! {
     /// A unicast MAC address, e.g. `BC:24:11:12:34:56`.
     MacAddr, kind = "MAC address", pattern = "^[0-9A-Fa-f][02468aceACE](:[0-9A-Fa-f]{2}){5}$", max = 17,
-    rule = "six hex pairs separated by `:`, unicast (second digit even), e.g. BC:24:11:12:34:56",
-    check = |s| {
-        let parts: Vec<&str> = s.split(':').collect();
-        parts.len() == 6
-            && parts.iter().all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
-            && s.chars().nth(1).and_then(|c| c.to_digit(16)).is_some_and(|d| d % 2 == 0)
-    }
+    rule = "six hex pairs separated by `:`, unicast (second digit even), e.g. BC:24:11:12:34:56"
 }
 
 /// `address/prefix` with a prefix from 8 to `max`, as Proxmox's CIDR formats require.
@@ -60,21 +53,21 @@ string_id! {
     /// The IPv4 setting of a container NIC: `dhcp`, `manual` or `address/prefix`.
     Ipv4Config, kind = "IPv4 setting", pattern = "^(dhcp|manual|[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2})$", max = 18,
     rule = "dhcp, manual, or an address with prefix length such as 192.0.2.10/24",
-    check = |s| s == "dhcp" || s == "manual" || is_cidr::<Ipv4Addr>(s, 32)
+    beyond = |s| s == "dhcp" || s == "manual" || is_cidr::<Ipv4Addr>(s, 32)
 }
 
 string_id! {
     /// The IPv6 setting of a container NIC: `auto` (SLAAC), `dhcp`, `manual` or `address/prefix`.
     Ipv6Config, kind = "IPv6 setting", pattern = "^(auto|dhcp|manual|[0-9A-Fa-f:.]+/[0-9]{1,3})$", max = 50,
     rule = "auto, dhcp, manual, or an address with prefix length such as 2001:db8::10/64",
-    check = |s| s == "auto" || s == "dhcp" || s == "manual" || is_cidr::<Ipv6Addr>(s, 128)
+    beyond = |s| s == "auto" || s == "dhcp" || s == "manual" || is_cidr::<Ipv6Addr>(s, 128)
 }
 
 string_id! {
     /// A network interface name inside a container, e.g. `eth0`.
     GuestIfName, kind = "interface name", pattern = "^[A-Za-z0-9_.-]+$", max = 15,
     rule = "letters, digits, `_`, `.` and `-`, at most 15 characters, e.g. eth0",
-    check = |s| s != "." && s != ".." && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    beyond = |s| s != "." && s != ".." && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
 /// A rate limit in MB/s (decimals allowed), 0 or more.

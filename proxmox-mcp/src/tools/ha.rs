@@ -37,7 +37,7 @@ string_id! {
     pattern = "^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(:[0-9]+)?(,[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(:[0-9]+)?)*$",
     max = 4096,
     rule = "node names, each optionally with `:priority` (a number, higher is preferred), separated by commas, e.g. pve1:2,pve2:1",
-    check = |s| s.split(',').all(|entry| {
+    beyond = |s| s.split(',').all(|entry| {
         let (node, prio) = match entry.split_once(':') {
             Some((n, p)) => (n, Some(p)),
             None => (entry, None),
@@ -49,8 +49,7 @@ string_id! {
 string_id! {
     /// Names of settings to remove (Proxmox format `pve-configid-list`), e.g. `comment,max_restart`.
     SettingList, kind = "list of setting names", pattern = "^[a-zA-Z][a-zA-Z0-9_-]*(,[a-zA-Z][a-zA-Z0-9_-]*)*$", max = 4096,
-    rule = "setting names separated by commas, e.g. comment,max_restart",
-    check = |s| s.split(',').all(|k| k.starts_with(|c: char| c.is_ascii_alphabetic()) && k.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)))
+    rule = "setting names separated by commas, e.g. comment,max_restart"
 }
 
 /// Kinds of HA resources.

@@ -480,7 +480,8 @@ pub struct NewStorageOptions {
     #[schemars(extend("x-rare" = true))]
     krbd: Option<bool>,
     /// The Ceph file system name (cephfs).
-    #[serde(rename = "fs-name", alias = "fsname")]
+    #[serde(rename = "fs-name")]
+    #[schemars(extend("x-aliases" = ["fsname"]))]
     #[schemars(length(max = 128))]
     #[schemars(extend("x-rare" = true))]
     fs_name: Option<String>,
@@ -607,7 +608,8 @@ pub struct StorageChanges {
     #[schemars(extend("x-rare" = true))]
     krbd: Option<bool>,
     /// The Ceph file system name (cephfs).
-    #[serde(rename = "fs-name", alias = "fsname")]
+    #[serde(rename = "fs-name")]
+    #[schemars(extend("x-aliases" = ["fsname"]))]
     #[schemars(length(max = 128))]
     #[schemars(extend("x-rare" = true))]
     fs_name: Option<String>,
@@ -1223,7 +1225,8 @@ pub enum BackupGuestType {
 #[serde(deny_unknown_fields)]
 pub struct PruneOptions {
     /// Only list what would be removed (default true). Set false to delete.
-    #[serde(default = "yes", alias = "dry-run")]
+    #[serde(default = "yes")]
+    #[schemars(extend("x-aliases" = ["dry-run"]))]
     dry_run: bool,
     /// Keep the last N backups.
     #[serde(rename = "keep-last")]

@@ -8,7 +8,7 @@ pub mod mcp;
 use httpmock::Method::{self, GET};
 use httpmock::{Mock, MockServer};
 use proxmox_mcp::client::tls::TlsSettings;
-use proxmox_mcp::{Client, Config, Context, Registry, SslMode, ToolError, ToolOutput, ToolResult};
+use proxmox_mcp::{Config, Context, Registry, SslMode, ToolError, ToolOutput, ToolResult};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -42,7 +42,7 @@ impl Pve {
     }
 
     pub fn context(&self, allow_elevated: bool) -> Context {
-        Context::new(Client::from_config(&self.config(allow_elevated)).expect("client"), allow_elevated)
+        Context::new(self.config(allow_elevated).client().expect("client"), allow_elevated)
     }
 
     /// Call a built-in tool with elevated operations allowed.
@@ -216,7 +216,9 @@ pub fn invalid_args(result: ToolResult) -> Vec<(String, String)> {
 pub fn assert_names_arg(result: ToolResult, arg: &str, context: impl std::fmt::Display) {
     match result {
         Err(ToolError::InvalidArguments(list)) => {
-            assert!(list.iter().any(|(a, _)| a == arg), "{context}: expected `{arg}` in {list:?}")
+            // `delete[1]`, `rules[0].port`: the argument, and where in it.
+            let names = |a: &String| a == arg || a.starts_with(&format!("{arg}[")) || a.starts_with(&format!("{arg}."));
+            assert!(list.iter().any(|(a, _)| names(a)), "{context}: expected `{arg}` in {list:?}")
         }
         other => panic!("{context}: not refused as invalid: {other:?}"),
     }
