@@ -79,7 +79,7 @@ mod tests {
             },
             ..Config::new("127.0.0.1", "mcp", "secret")
         };
-        let ctx = Context::new(Client::from_config(&config).unwrap(), false);
+        let ctx = Context::new(config.client().unwrap(), false);
         let registry = registry().unwrap();
         let tool = registry.get("node_version").unwrap();
         let out = tool.call(ctx, json!({ "node": "pve1" }).as_object().unwrap().clone()).await.unwrap();

@@ -6,11 +6,8 @@ pub use serde_json::Map;
 use crate::ToolError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::future::Future;
-use std::pin::Pin;
 
-pub type JsonObject = serde_json::Map<String, Value>;
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub use crate::tool::{BoxFuture, JsonObject};
 
 /// A type that can be a tool argument.
 #[diagnostic::on_unimplemented(

@@ -1,42 +1,12 @@
 //! Configuration from the environment: the variables of the TypeScript server this replaces,
 //! plus a few of our own. A bad value stops start-up with one line naming the variable.
 
-use crate::client::tls::{TlsSettings, parse_fingerprint, parse_pem_certs};
+use crate::client::tls::{parse_fingerprint, parse_pem_certs};
+use crate::client::{ApiError, Client, HttpSettings, Setting, SetupError};
+pub use crate::client::{Secret, SslMode, TlsSettings};
 use crate::listing::SchemaDetail;
 use std::fmt;
 use std::time::Duration;
-
-/// Certificate checking (`PROXMOX_SSL_MODE`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SslMode {
-    /// The system's trusted CAs (plus `PROXMOX_SSL_CA_CERT`).
-    #[default]
-    Strict,
-    /// Proxmox's own certificates: `PROXMOX_SSL_CA_CERT` and/or `PROXMOX_SSL_FINGERPRINT`; with
-    /// neither, a self-signed certificate whose name and dates are right.
-    Verify,
-    /// Nothing checked. For a lab only.
-    Insecure,
-}
-
-/// A secret that never shows in `Debug` or `Display`.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
 
 /// Everything the server needs to know.
 #[derive(Clone, Debug)]
@@ -245,11 +215,36 @@ impl Config {
 
     /// `https://HOST:PORT/api2/json`
     pub fn base_url(&self) -> String {
-        if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("https://[{}]:{}/api2/json", self.host, self.port)
-        } else {
-            format!("https://{}:{}/api2/json", self.host, self.port)
+        self.http_settings().base_url()
+    }
+
+    /// What the HTTP client needs of this configuration.
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings {
+            host: self.host.clone(),
+            port: self.port,
+            user: self.user.clone(),
+            token_name: self.token_name.clone(),
+            token_value: self.token_value.clone(),
+            tls: self.tls.clone(),
+            timeout: self.timeout,
         }
+    }
+
+    /// The Proxmox client of this configuration, paced at its rate limit. A set-up problem
+    /// names the variable to fix.
+    pub fn client(&self) -> Result<Client, ConfigError> {
+        let client = Client::new(&self.http_settings()).map_err(|e| self.setup_error(e))?;
+        Ok(client.with_rate_limit(self.rate_limit, self.rate_burst))
+    }
+
+    fn setup_error(&self, e: SetupError) -> ConfigError {
+        let variable = match e.setting {
+            Setting::Tls => self.tls_variable(),
+            Setting::Token => "PROXMOX_TOKEN_VALUE",
+            Setting::Host => "PROXMOX_HOST",
+        };
+        ConfigError::new(variable, e.message)
     }
 
     /// The variable to blame for a TLS set-up problem.
@@ -317,7 +312,24 @@ fn upload_dir(value: Option<String>) -> Result<Option<std::path::PathBuf>, Confi
 }
 
 fn tool_schema(value: Option<String>) -> Result<SchemaDetail, ConfigError> {
-    value.map_or(Ok(SchemaDetail::Compact), |v| v.parse())
+    value.map_or(Ok(SchemaDetail::Compact), |v| v.parse().map_err(|e| ConfigError::new("PROXMOX_TOOL_SCHEMA", e)))
+}
+
+/// What to change in the environment when a Proxmox request fails for a reason the
+/// configuration decides: said after the client's own message (the client knows no variables).
+pub fn env_hint(error: &ApiError) -> Option<String> {
+    Some(match error {
+        ApiError::Unauthorized(_) => {
+            "The token comes from PROXMOX_USER (user@realm), PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE.".into()
+        }
+        ApiError::Timeout(_) => "PROXMOX_TIMEOUT sets how long one request may take.".into(),
+        ApiError::Connect(_) => "The server reaches Proxmox at PROXMOX_HOST and PROXMOX_PORT.".into(),
+        ApiError::Tls { fingerprint: Some(fp), .. } => format!(
+            "To pin that certificate set PROXMOX_SSL_FINGERPRINT={fp} (with PROXMOX_SSL_MODE=verify), or give its CA in PROXMOX_SSL_CA_CERT."
+        ),
+        ApiError::Tls { fingerprint: None, .. } => "Check PROXMOX_SSL_MODE and PROXMOX_SSL_CA_CERT.".into(),
+        _ => return None,
+    })
 }
 
 fn boolean(value: Option<String>, name: &str, default: bool) -> Result<bool, ConfigError> {

@@ -31,6 +31,9 @@ pub struct ProxmoxServer {
     tools: Arc<OnceLock<Vec<Tool>>>,
     ctx: Context,
     instructions: String,
+    /// Adds what to change in the server's own configuration to a Proxmox error (see
+    /// [`crate::config::env_hint`]); the client's messages know no configuration.
+    error_hint: Option<fn(&crate::ApiError) -> Option<String>>,
 }
 
 impl ProxmoxServer {
@@ -49,6 +52,7 @@ impl ProxmoxServer {
             tools: Arc::default(),
             ctx: Context::new(client, allow_elevated),
             instructions,
+            error_hint: None,
         }
     }
 
@@ -67,6 +71,12 @@ impl ProxmoxServer {
     /// Allow uploads of the files under this directory (`PROXMOX_UPLOAD_DIR`).
     pub fn with_upload_dir(mut self, dir: Option<std::path::PathBuf>) -> Self {
         self.ctx = self.ctx.with_upload_dir(dir);
+        self
+    }
+
+    /// Add a hint to Proxmox errors, e.g. which environment variable decides what failed.
+    pub fn with_error_hints(mut self, hint: fn(&crate::ApiError) -> Option<String>) -> Self {
+        self.error_hint = Some(hint);
         self
     }
 
@@ -90,12 +100,21 @@ impl ProxmoxServer {
             Ok(_) => tracing::info!(tool = name, ms, "tool call ok"),
             Err(e) => tracing::info!(tool = name, ms, error = %e, "tool call failed"),
         }
-        Some(render(result))
+        let hint = match (&result, self.error_hint) {
+            (Err(ToolError::Api(e)), Some(f)) => f(e),
+            _ => None,
+        };
+        Some(render_with_hint(result, hint))
     }
 }
 
 /// A tool result as MCP content: README-shaped text plus `structuredContent`.
 pub fn render(result: ToolResult) -> CallToolResult {
+    render_with_hint(result, None)
+}
+
+/// [`render`], with a hint on what to do next added to an error (text and `error.hint`).
+pub fn render_with_hint(result: ToolResult, hint: Option<String>) -> CallToolResult {
     match result {
         Ok(out) => {
             let mut r = CallToolResult::success(vec![ContentBlock::text(out.text)]);
@@ -130,6 +149,11 @@ pub fn render(result: ToolResult) -> CallToolResult {
                     (format!("❌ Error: {e}"), json!({ "error": { "kind": "other", "message": e.to_string() } }))
                 }
             };
+            let (mut text, mut data) = (text, data);
+            if let Some(hint) = hint {
+                text.push_str(&format!("\n{hint}"));
+                data["error"]["hint"] = hint.into();
+            }
             let mut r = CallToolResult::error(vec![ContentBlock::text(text)]);
             r.structured_content = Some(data);
             r
@@ -179,8 +203,9 @@ impl ServerHandler for ProxmoxServer {
 
 /// Serve `registry` over stdio (stdin/stdout) until the client closes stdin.
 pub async fn serve_stdio(registry: Registry, config: &Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let client = Client::from_config(config)?;
+    let client = config.client()?;
     let server = ProxmoxServer::new(registry, client, config.allow_elevated)
+        .with_error_hints(crate::config::env_hint)
         .with_upload_dir(config.upload_dir.clone())
         .with_schema_detail(config.tool_schema);
     serve(server).await

@@ -87,7 +87,7 @@ fn client(port: u16, mode: SslMode, ca_pem: Option<&str>, fingerprint: Option<&s
         timeout: Duration::from_secs(5),
         ..Config::new("127.0.0.1", "mcp", "not-used-here")
     };
-    Client::from_config(&config).unwrap()
+    config.client().unwrap()
 }
 
 async fn version(client: &Client) -> Result<serde_json::Value, ApiError> {
@@ -101,7 +101,9 @@ async fn strict_rejects_an_unknown_ca_and_names_the_fingerprint() {
     let ApiError::Tls { fingerprint, .. } = &err else { panic!("expected a TLS error, got {err:?}") };
     assert_eq!(fingerprint.as_deref(), Some(s.fingerprint.as_str()));
     let text = err.to_string();
-    assert!(text.contains(&format!("PROXMOX_SSL_FINGERPRINT={}", s.fingerprint)), "{text}");
+    assert!(text.contains(&s.fingerprint) && !text.contains("PROXMOX_"), "{text}");
+    let hint = proxmox_mcp::config::env_hint(&err).unwrap();
+    assert!(hint.contains(&format!("PROXMOX_SSL_FINGERPRINT={}", s.fingerprint)), "{hint}");
 }
 
 #[tokio::test]
@@ -167,7 +169,10 @@ async fn refused_connections_say_what_to_check() {
     drop(listener);
     let err = version(&client(port, SslMode::Strict, None, None)).await.unwrap_err();
     assert!(matches!(err, ApiError::Connect(_)), "{err:?}");
-    assert!(err.to_string().contains("PROXMOX_HOST and PROXMOX_PORT"), "{err}");
+    // The client knows no environment variables; the configuration layer names them.
+    assert!(err.to_string().contains("Check the host and port") && !err.to_string().contains("PROXMOX_"), "{err}");
+    let hint = proxmox_mcp::config::env_hint(&err).unwrap();
+    assert!(hint.contains("PROXMOX_HOST and PROXMOX_PORT"), "{hint}");
 }
 
 #[tokio::test]
@@ -191,7 +196,8 @@ async fn a_silent_server_times_out() {
     })
     .unwrap();
     c.rate_limit = 0.0;
-    let err = version(&Client::from_config(&c).unwrap()).await.unwrap_err();
+    let err = version(&c.client().unwrap()).await.unwrap_err();
     assert!(matches!(err, ApiError::Timeout(_)), "{err:?}");
-    assert!(err.to_string().contains("PROXMOX_TIMEOUT"), "{err}");
+    assert!(!err.to_string().contains("PROXMOX_"), "{err}");
+    assert!(proxmox_mcp::config::env_hint(&err).unwrap().contains("PROXMOX_TIMEOUT"));
 }

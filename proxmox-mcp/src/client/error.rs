@@ -80,8 +80,8 @@ impl fmt::Display for ApiError {
             }
             ApiError::Unauthorized(m) => write!(
                 f,
-                "Proxmox did not accept the API token (401{}). Check PROXMOX_USER (user@realm), PROXMOX_TOKEN_NAME \
-                 and PROXMOX_TOKEN_VALUE: the token id is USER!TOKENNAME, and the token must exist and not be expired.",
+                "Proxmox did not accept the API token (401{}). Check the token's user (user@realm), name and secret: \
+                 the token id is USER!TOKENNAME, and the token must exist and not be expired.",
                 paren(m)
             ),
             ApiError::Forbidden(m) => write!(
@@ -118,12 +118,12 @@ impl fmt::Display for ApiError {
             }
             ApiError::Timeout(d) => write!(
                 f,
-                "Proxmox did not answer within {} s. The host may be overloaded or unreachable; a longer PROXMOX_TIMEOUT may help.",
+                "Proxmox did not answer within {} s. The host may be overloaded or unreachable; a longer timeout may help.",
                 d.as_secs_f64()
             ),
             ApiError::Connect(m) => write!(
                 f,
-                "Cannot connect to Proxmox: {m}. Check PROXMOX_HOST and PROXMOX_PORT (default 8006) and that the API is reachable from here."
+                "Cannot connect to Proxmox: {m}. Check the host and port (default 8006) and that the API is reachable from here."
             ),
             ApiError::Tls { message, fingerprint } => {
                 write!(f, "TLS failed: {message}.")?;
@@ -131,8 +131,7 @@ impl fmt::Display for ApiError {
                     write!(
                         f,
                         " The server presented a certificate with SHA-256 fingerprint {fp}. If that is your Proxmox \
-                         host's certificate (Node → System → Certificates), set PROXMOX_SSL_FINGERPRINT={fp} \
-                         (with PROXMOX_SSL_MODE=verify), or give its CA in PROXMOX_SSL_CA_CERT."
+                         host's certificate (Node → System → Certificates), pin that fingerprint or trust its CA."
                     )?;
                 }
                 Ok(())

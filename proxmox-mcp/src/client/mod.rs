@@ -10,10 +10,35 @@ pub mod tls;
 
 pub use error::ApiError;
 pub use ratelimit::RateLimiter;
+pub use tls::{SslMode, TlsSettings};
 
-use crate::config::Config;
+/// Request methods of the Proxmox API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 use crate::path::ApiPath;
-use crate::tool::Method;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -96,7 +121,7 @@ impl Request {
 }
 
 /// The file part of an upload. The caller decides which file may be sent (see the upload tool:
-/// only files under `PROXMOX_UPLOAD_DIR`); the transport streams it, never reading it whole.
+/// only files under its upload directory); the transport streams it, never reading it whole.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Upload {
     /// The form field of the file part (Proxmox's upload calls take it as `filename`).
@@ -147,12 +172,9 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for the Proxmox host of this configuration.
-    pub fn from_config(config: &Config) -> Result<Client, crate::ConfigError> {
-        let transport = HttpTransport::new(config)?;
-        let limiter =
-            (config.rate_limit > 0.0).then(|| Arc::new(RateLimiter::new(config.rate_limit, config.rate_burst)));
-        Ok(Client { transport: Arc::new(transport), limiter })
+    /// A client for a Proxmox host over HTTPS (no rate limit: see [`Client::with_rate_limit`]).
+    pub fn new(settings: &HttpSettings) -> Result<Client, SetupError> {
+        Ok(Client::with_transport(HttpTransport::new(settings)?))
     }
 
     /// A client over any transport, e.g. a test double.
@@ -253,6 +275,79 @@ pub fn interpret(response: RawResponse) -> Result<Value, ApiError> {
     Err(ApiError::from_status(response.status, message, errors))
 }
 
+/// A secret that never shows in `Debug` or `Display`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Where and how to reach a Proxmox host: address, API token, certificate trust, timeout.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    pub host: String,
+    pub port: u16,
+    /// The user the token belongs to, with realm (`root@pam`).
+    pub user: String,
+    pub token_name: String,
+    pub token_value: Secret,
+    pub tls: TlsSettings,
+    /// How long one request may take.
+    pub timeout: Duration,
+}
+
+impl HttpSettings {
+    /// `https://HOST:PORT/api2/json`
+    pub fn base_url(&self) -> String {
+        if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("https://[{}]:{}/api2/json", self.host, self.port)
+        } else {
+            format!("https://{}:{}/api2/json", self.host, self.port)
+        }
+    }
+}
+
+/// Which of the [`HttpSettings`] a set-up problem is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    Host,
+    Token,
+    Tls,
+}
+
+/// A client that cannot be set up with these settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupError {
+    pub setting: Setting,
+    pub message: String,
+}
+
+impl SetupError {
+    fn new(setting: Setting, message: impl Into<String>) -> Self {
+        SetupError { setting, message: message.into() }
+    }
+}
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SetupError {}
+
 /// HTTPS to a Proxmox host, authenticated with an API token.
 pub struct HttpTransport {
     http: reqwest::Client,
@@ -262,29 +357,28 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    pub fn new(config: &Config) -> Result<Self, crate::ConfigError> {
-        use crate::ConfigError;
-        let (tls, seen) = tls::client_config(&config.tls).map_err(|e| ConfigError::new(config.tls_variable(), e))?;
+    pub fn new(settings: &HttpSettings) -> Result<Self, SetupError> {
+        let (tls, seen) = tls::client_config(&settings.tls).map_err(|e| SetupError::new(Setting::Tls, e))?;
         let mut auth = reqwest::header::HeaderValue::from_str(&format!(
             "PVEAPIToken={}!{}={}",
-            config.user,
-            config.token_name,
-            config.token_value.expose()
+            settings.user,
+            settings.token_name,
+            settings.token_value.expose()
         ))
-        .map_err(|_| ConfigError::new("PROXMOX_TOKEN_VALUE", "contains characters not allowed in an HTTP header"))?;
+        .map_err(|_| SetupError::new(Setting::Token, "the token contains characters not allowed in an HTTP header"))?;
         auth.set_sensitive(true);
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::AUTHORIZATION, auth);
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .default_headers(headers)
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("proxmox-mcp/", env!("CARGO_PKG_VERSION")))
             .no_proxy()
             .build()
-            .map_err(|e| ConfigError::new("PROXMOX_HOST", format!("cannot build the HTTP client: {e}")))?;
-        Ok(HttpTransport { http, base: config.base_url(), seen, timeout: config.timeout })
+            .map_err(|e| SetupError::new(Setting::Host, format!("cannot build the HTTP client: {e}")))?;
+        Ok(HttpTransport { http, base: settings.base_url(), seen, timeout: settings.timeout })
     }
 
     fn error(&self, e: reqwest::Error) -> ApiError {

@@ -1,9 +1,8 @@
-//! Certificate checking for the three `PROXMOX_SSL_MODE`s, a pinned fingerprint and a CA file.
+//! Certificate checking for the three [`SslMode`]s, a pinned fingerprint and a CA file.
 //!
 //! One rustls verifier serves every mode, so that whatever happens the SHA-256 fingerprint of
 //! the certificate the server presented is known and can be put in the error message.
 
-use crate::config::SslMode;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -27,13 +26,26 @@ impl SeenCert {
     }
 }
 
+/// How the Proxmox certificate is checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SslMode {
+    /// The system's trusted CAs (plus [`TlsSettings::ca_pem`]).
+    #[default]
+    Strict,
+    /// Proxmox's own certificates: a CA and/or a pinned fingerprint; with neither, a
+    /// self-signed certificate whose name and dates are right.
+    Verify,
+    /// Nothing checked. For a lab only.
+    Insecure,
+}
+
 /// What to trust.
 #[derive(Clone, Debug, Default)]
 pub struct TlsSettings {
     pub mode: SslMode,
-    /// PEM certificates from `PROXMOX_SSL_CA_CERT`.
+    /// PEM certificates of CAs to trust (strict and verify modes).
     pub ca_pem: Option<Vec<u8>>,
-    /// `PROXMOX_SSL_FINGERPRINT`: when set, it decides (strict and verify modes).
+    /// The SHA-256 fingerprint of the host certificate: when set, it decides (strict and verify modes).
     pub fingerprint: Option<[u8; 32]>,
 }
 
@@ -152,7 +164,7 @@ impl ServerCertVerifier for Verifier {
                 Ok(ServerCertVerified::assertion())
             } else {
                 Err(Error::General(format!(
-                    "certificate fingerprint mismatch: got {shown}, PROXMOX_SSL_FINGERPRINT is {}",
+                    "certificate fingerprint mismatch: got {shown}, the pinned fingerprint is {}",
                     format_fingerprint(pin)
                 )))
             };
@@ -176,7 +188,7 @@ impl ServerCertVerifier for Verifier {
                         if !self.warned.swap(true, Ordering::Relaxed) {
                             tracing::warn!(
                                 fingerprint = %shown,
-                                "PROXMOX_SSL_MODE=verify accepted a self-signed certificate; to pin it, set PROXMOX_SSL_FINGERPRINT={shown}"
+                                "verify mode accepted a self-signed certificate; pin its fingerprint {shown} to accept only this one"
                             );
                         }
                         Ok(v)
@@ -189,8 +201,7 @@ impl ServerCertVerifier for Verifier {
                         if !self.warned.swap(true, Ordering::Relaxed) {
                             tracing::warn!(
                                 fingerprint = %shown,
-                                "PROXMOX_SSL_MODE=verify accepted a certificate from an unknown CA after checking its name only; \
-                                 set PROXMOX_SSL_CA_CERT to the cluster CA (/etc/pve/pve-root-ca.pem) or PROXMOX_SSL_FINGERPRINT={shown}"
+                                "verify mode accepted a certificate from an unknown CA after checking its name only; trust the cluster CA (/etc/pve/pve-root-ca.pem) or pin the fingerprint {shown}"
                             );
                         }
                         Ok(ServerCertVerified::assertion())
