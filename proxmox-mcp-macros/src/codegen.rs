@@ -110,6 +110,8 @@ pub fn tool(model: &Model, func: &ItemFn) -> TokenStream {
     let mut func = func.clone();
     func.attrs.push(syn::parse_quote!(#[allow(clippy::too_many_arguments)]));
 
+    // `__call` only reads the arguments and runs the function: the permission check and the
+    // check of the arguments against the schema are `ToolDescriptor::call`'s, done before it.
     quote! {
         #func
 
@@ -142,7 +144,6 @@ pub fn tool(model: &Model, func: &ItemFn) -> TokenStream {
             call: {
                 fn __call(__ctx: #krate::Context, __args: #private::JsonObject) -> #private::BoxFuture<#krate::ToolResult> {
                     ::std::boxed::Box::pin(async move {
-                        __ctx.require(&#static_ident)?;
                         #[allow(unused_mut)]
                         let mut __args = #private::Args::new(__args);
                         #(#takes)*
@@ -177,5 +178,6 @@ mod tests {
         assert!(out.contains(r#"# [serde (rename = "node-name")] node : Node"#));
         assert!(out.contains(r#"# [serde (rename = "full" , default)] full : bool"#));
         assert!(out.contains(r#"path : :: core :: option :: Option :: Some ("/nodes/{node-name}/status")"#));
+        assert!(!out.contains("require"), "the permission check is the descriptor's");
     }
 }
