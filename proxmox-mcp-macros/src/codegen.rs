@@ -1,87 +1,87 @@
 //! Writing the tool: the function as it was, plus a `static` descriptor whose schema and call
-//! functions live inside its initializer, out of the user's namespace.
+//! functions live inside its initializer, out of the user's namespace. Everything it writes comes
+//! from the checked model; nothing is parsed or looked up here.
 
-use crate::parse::{Arg, Method, Tool};
-use crate::validate::{Segment, segments};
+use crate::parse::Method;
+use crate::validate::{Model, PathPart, Source};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::ItemFn;
 use syn::spanned::Spanned;
 
-pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
+pub fn tool(model: &Model, func: &ItemFn) -> TokenStream {
     let krate = quote!(::proxmox_mcp);
     let private = quote!(#krate::__private);
-    let fn_ident = &tool.fn_ident;
+    let Model { fn_ident, name, title, category, description, method, elevated, hints, path, args } = model;
     let vis = &func.vis;
     let static_ident =
         format_ident!("{}", fn_ident.to_string().trim_start_matches("r#").to_uppercase(), span = fn_ident.span());
-    let name = tool.attrs.name.as_ref().map_or_else(|| fn_ident.to_string(), |l| l.value());
-    let title = tool.attrs.title.as_ref().map_or_else(|| title_from_name(&name), |l| l.value());
-    let category = tool.attrs.category.as_ref().map_or_else(|| "Custom".to_string(), |l| l.value());
-    let description = &tool.description;
-    let elevated = tool.attrs.elevated.is_some();
-    let method = match tool.attrs.method.as_ref().map(|m| m.0) {
-        Some(Method::Get) | None => quote!(Get),
-        Some(Method::Post) => quote!(Post),
-        Some(Method::Put) => quote!(Put),
-        Some(Method::Delete) => quote!(Delete),
+    let method = match method {
+        Method::Get => quote!(Get),
+        Method::Post => quote!(Post),
+        Method::Put => quote!(Put),
+        Method::Delete => quote!(Delete),
     };
-    let opt_bool = |b: &Option<syn::LitBool>| match b {
+    let opt_bool = |b: Option<bool>| match b {
         Some(b) => quote!(::core::option::Option::Some(#b)),
         None => quote!(::core::option::Option::None),
     };
-    let destructive = opt_bool(&tool.attrs.destructive);
-    let idempotent = opt_bool(&tool.attrs.idempotent);
-    let read_only = opt_bool(&tool.attrs.read_only);
-    let open_world = tool.attrs.open_world.as_ref().is_some_and(syn::LitBool::value);
+    let destructive = opt_bool(hints.destructive);
+    let idempotent = opt_bool(hints.idempotent);
+    let read_only = opt_bool(hints.read_only);
+    let open_world = hints.open_world;
 
     // Compile-time checks on the argument types, spanned on each type.
-    let assertions = tool.args.iter().map(|arg| {
-        let ty = &arg.ty;
-        let check = if arg.flatten.is_some() { quote!(assert_tool_params) } else { quote!(assert_tool_arg) };
+    let assertions = args.iter().map(|arg| {
+        let ty = arg.ty;
+        let check = match arg.source {
+            Source::Flatten => quote!(assert_tool_params),
+            Source::Key { .. } => quote!(assert_tool_arg),
+        };
         quote_spanned!(ty.span()=> const _: () = #private::#check::<#ty>();)
     });
-    let path_segments = tool.attrs.path.as_ref().and_then(|p| segments(&p.value()).ok()).unwrap_or_default();
-    let path_assertions = path_segments.iter().filter_map(|seg| match seg {
-        Segment::Param(name) => find_arg(tool, name).map(|(_, arg)| {
-            let ty = &arg.ty;
-            quote_spanned!(ty.span()=> const _: () = #private::assert_path_segment::<#ty>();)
-        }),
-        Segment::Lit(_) => None,
+    let path_parts = path.as_deref().unwrap_or_default();
+    let path_assertions = path_parts.iter().filter_map(|part| match part {
+        PathPart::Arg(i) => {
+            let ty = args[*i].ty;
+            Some(quote_spanned!(ty.span()=> const _: () = #private::assert_path_segment::<#ty>();))
+        }
+        PathPart::Lit(_) => None,
     });
 
-    // The schema: a struct of the parameters, derived by schemars, then made MCP-friendly.
-    let fields = tool.args.iter().map(|arg| {
-        let Arg { ident, ty, docs, schema_attrs, flatten, .. } = arg;
-        let flatten = flatten.map(|_| quote!(#[serde(flatten)]));
-        quote!(#(#docs)* #(#schema_attrs)* #flatten #ident: #ty,)
+    // The schema: a struct of the parameters, derived by schemars, then made MCP-friendly. Each
+    // field is named by its key, as the call takes it.
+    let fields = args.iter().map(|arg| {
+        let (ident, ty, docs, schemars) = (arg.ident, arg.ty, arg.docs, arg.schemars);
+        let serde = match &arg.source {
+            Source::Key { key, default: Some(default) } => quote!(#[serde(rename = #key, #default)]),
+            Source::Key { key, default: None } => quote!(#[serde(rename = #key)]),
+            Source::Flatten => quote!(#[serde(flatten)]),
+        };
+        quote!(#(#docs)* #(#schemars)* #serde #ident: #ty,)
     });
 
-    // The call: take each argument by name (errors collected), then the rest for `#[flatten]`.
-    let vars: Vec<_> = (0..tool.args.len()).map(|i| format_ident!("__a{}", i)).collect();
-    let takes = tool.args.iter().zip(&vars).filter(|(a, _)| a.flatten.is_none()).map(|(arg, var)| {
-        let ty = &arg.ty;
-        let key = arg.ident.to_string().trim_start_matches("r#").to_string();
-        if arg.default {
-            quote!(let #var = __args.take_or_default::<#ty>(#key);)
-        } else {
-            quote!(let #var = __args.take::<#ty>(#key);)
+    // The call: take each argument by key (errors collected), then the rest for `#[flatten]`.
+    let vars: Vec<_> = (0..args.len()).map(|i| format_ident!("__a{}", i)).collect();
+    let takes = args.iter().zip(&vars).filter_map(|(arg, var)| {
+        let ty = arg.ty;
+        match &arg.source {
+            Source::Key { key, default: Some(_) } => Some(quote!(let #var = __args.take_or_default::<#ty>(#key);)),
+            Source::Key { key, default: None } => Some(quote!(let #var = __args.take::<#ty>(#key);)),
+            Source::Flatten => None,
         }
     });
-    let rest = tool.args.iter().zip(&vars).filter(|(a, _)| a.flatten.is_some()).map(|(arg, var)| {
-        let ty = &arg.ty;
+    let rest = args.iter().zip(&vars).filter(|(a, _)| matches!(a.source, Source::Flatten)).map(|(arg, var)| {
+        let ty = arg.ty;
         quote!(let #var = __args.flatten::<#ty>();)
     });
-    let path = if tool.attrs.path.is_some() {
-        let pushes = path_segments.iter().map(|seg| match seg {
-            Segment::Lit(lit) => quote!(__path.push_lit(#lit);),
-            Segment::Param(name) => match find_arg(tool, name) {
-                Some((i, arg)) => {
-                    let var = &vars[i];
-                    quote_spanned!(arg.ty.span()=> __path.push(&#var);)
-                }
-                None => quote!(),
-            },
+    let path = if path.is_some() {
+        let pushes = path_parts.iter().map(|part| match part {
+            PathPart::Lit(lit) => quote!(__path.push_lit(#lit);),
+            PathPart::Arg(i) => {
+                let var = &vars[*i];
+                quote_spanned!(args[*i].ty.span()=> __path.push(&#var);)
+            }
         });
         quote!({
             let mut __path = #krate::ApiPath::root();
@@ -91,11 +91,8 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
     } else {
         quote!(::core::option::Option::None)
     };
-    let template = match &tool.attrs.path {
-        Some(p) => {
-            let braces = p.value().replace('<', "{").replace('>', "}");
-            quote!(::core::option::Option::Some(#braces))
-        }
+    let template = match model.template() {
+        Some(braces) => quote!(::core::option::Option::Some(#braces)),
         None => quote!(::core::option::Option::None),
     };
 
@@ -113,6 +110,8 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
     let mut func = func.clone();
     func.attrs.push(syn::parse_quote!(#[allow(clippy::too_many_arguments)]));
 
+    // `__call` only reads the arguments and runs the function: the permission check and the
+    // check of the arguments against the schema are `ToolDescriptor::call`'s, done before it.
     quote! {
         #func
 
@@ -145,7 +144,6 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
             call: {
                 fn __call(__ctx: #krate::Context, __args: #private::JsonObject) -> #private::BoxFuture<#krate::ToolResult> {
                     ::std::boxed::Box::pin(async move {
-                        __ctx.require(&#static_ident)?;
                         #[allow(unused_mut)]
                         let mut __args = #private::Args::new(__args);
                         #(#takes)*
@@ -162,44 +160,24 @@ pub fn tool(tool: &Tool, func: &ItemFn) -> TokenStream {
     }
 }
 
-fn find_arg<'a>(tool: &'a Tool, name: &str) -> Option<(usize, &'a Arg)> {
-    tool.args.iter().enumerate().find(|(_, a)| a.ident.to_string().trim_start_matches("r#") == name)
-}
-
-/// `proxmox_get_vm_status` → "Get VM status".
-fn title_from_name(name: &str) -> String {
-    const UPPER: &[&str] = &[
-        "vm", "vms", "lxc", "dns", "ha", "cpu", "id", "vmid", "upid", "rrd", "smart", "iso", "api", "ip", "lvm", "zfs",
-        "ceph", "sdn", "acl", "url", "ct",
-    ];
-    let words: Vec<String> = name
-        .trim_start_matches("proxmox_")
-        .split(['_', '-'])
-        .filter(|w| !w.is_empty())
-        .enumerate()
-        .map(|(i, w)| {
-            if UPPER.contains(&w) {
-                match w {
-                    "vms" => "VMs".to_string(),
-                    _ => w.to_uppercase(),
-                }
-            } else if i == 0 {
-                let mut c = w.chars();
-                c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
-            } else {
-                w.to_string()
-            }
-        })
-        .collect();
-    words.join(" ")
-}
-
 #[cfg(test)]
 mod tests {
+    use quote::quote;
+
     #[test]
-    fn titles() {
-        assert_eq!(super::title_from_name("proxmox_get_vm_status"), "Get VM status");
-        assert_eq!(super::title_from_name("proxmox_get_vms"), "Get VMs");
-        assert_eq!(super::title_from_name("my_tool"), "My tool");
+    fn writes_the_keys_of_the_model() {
+        let out = crate::expand(
+            quote!(path = "/nodes/<node>/status", method = GET),
+            quote!(
+                async fn status(api: Api, #[serde(rename = "node-name")] node: Node, #[serde(default)] full: bool) {}
+            ),
+        )
+        .to_string();
+        assert!(out.contains(r#"take :: < Node > ("node-name")"#));
+        assert!(out.contains(r#"take_or_default :: < bool > ("full")"#));
+        assert!(out.contains(r#"# [serde (rename = "node-name")] node : Node"#));
+        assert!(out.contains(r#"# [serde (rename = "full" , default)] full : bool"#));
+        assert!(out.contains(r#"path : :: core :: option :: Option :: Some ("/nodes/{node-name}/status")"#));
+        assert!(!out.contains("require"), "the permission check is the descriptor's");
     }
 }

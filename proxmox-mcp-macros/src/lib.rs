@@ -2,8 +2,9 @@
 //!
 //! Use it through `proxmox_mcp::pve_tool`; this crate is an implementation detail. The macro is
 //! split the way serde_derive is: `parse` reads the attribute and the function, `validate`
-//! checks them (every problem is collected and reported at once, spanned on the token at fault),
-//! and `codegen` writes the tool descriptor.
+//! checks them (every problem is collected and reported at once, spanned on the token at fault)
+//! and hands over a checked model of the tool, and `codegen` writes that model out as the tool
+//! descriptor.
 
 mod codegen;
 mod parse;
@@ -25,15 +26,10 @@ fn expand(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> pro
     };
     let attrs = parse::attributes(attr, &mut errors);
     let tool = parse::tool(&mut func, attrs, &mut errors);
-    validate::tool(&tool, &mut errors);
-    match errors.finish() {
-        Ok(()) => codegen::tool(&tool, &func),
+    match validate::tool(&tool, &mut errors) {
+        Some(model) => codegen::tool(&model, &func),
         // Re-emit the (cleaned) function so no follow-on "cannot find" errors appear.
-        Err(e) => {
-            let mut out = e.to_compile_error();
-            quote::ToTokens::to_tokens(&func, &mut out);
-            out
-        }
+        None => with_errors(errors, quote::ToTokens::into_token_stream(func)),
     }
 }
 

@@ -24,6 +24,10 @@ impl Errors {
     pub fn ok<T>(&mut self, r: syn::Result<T>) -> Option<T> {
         r.map_err(|e| self.push(e)).ok()
     }
+    /// Some problem was found.
+    pub fn any(&self) -> bool {
+        self.0.is_some()
+    }
     pub fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
     }
@@ -130,12 +134,27 @@ pub struct Arg {
     pub ty: Type,
     /// Doc comment lines, which become the parameter's description.
     pub docs: Vec<Attribute>,
-    /// `#[schemars(...)]` / `#[serde(...)]` attributes carried over to the schema.
-    pub schema_attrs: Vec<Attribute>,
+    /// `#[schemars(...)]` attributes, carried over to the schema as they are.
+    pub schemars: Vec<Attribute>,
+    /// The keys of its `#[serde(...)]` attributes, in order (`validate` decides which are allowed).
+    pub serde: Vec<SerdeKey>,
     /// `#[flatten]`: a struct whose fields are tool parameters of their own.
     pub flatten: Option<Span>,
-    /// `#[serde(default)]`: a missing argument takes the type's default.
-    pub default: bool,
+}
+
+/// One key of a `#[serde(...)]` attribute, as written.
+pub struct SerdeKey {
+    pub path: syn::Path,
+    pub value: SerdeValue,
+}
+
+pub enum SerdeValue {
+    /// `default`
+    Flag,
+    /// `rename = "x"`
+    Value(Expr),
+    /// `rename(deserialize = "x")`
+    List(proc_macro2::Group),
 }
 
 pub struct Tool {
@@ -166,7 +185,8 @@ pub fn tool(func: &mut ItemFn, attrs: Attrs, errors: &mut Errors) -> Tool {
             FnArg::Typed(pat) => pat,
         };
         let mut docs = Vec::new();
-        let mut schema_attrs = Vec::new();
+        let mut schemars = Vec::new();
+        let mut serde = Vec::new();
         let mut flatten = None;
         for attr in std::mem::take(&mut pat.attrs) {
             let p = attr.path();
@@ -174,8 +194,10 @@ pub fn tool(func: &mut ItemFn, attrs: Attrs, errors: &mut Errors) -> Tool {
                 docs.push(attr);
             } else if p.is_ident("flatten") {
                 flatten = Some(attr.span());
-            } else if p.is_ident("schemars") || p.is_ident("serde") {
-                schema_attrs.push(attr);
+            } else if p.is_ident("schemars") {
+                schemars.push(attr);
+            } else if p.is_ident("serde") {
+                serde_keys(&attr, &mut serde, errors);
             } else {
                 pat.attrs.push(attr);
             }
@@ -191,8 +213,7 @@ pub fn tool(func: &mut ItemFn, attrs: Attrs, errors: &mut Errors) -> Tool {
                 continue;
             }
         };
-        let default = schema_attrs.iter().any(is_serde_default);
-        args.push(Arg { ident, ty: (*pat.ty).clone(), docs, schema_attrs, flatten, default });
+        args.push(Arg { ident, ty: (*pat.ty).clone(), docs, schemars, serde, flatten });
     }
     Tool {
         attrs,
@@ -234,14 +255,18 @@ pub fn doc_text(attrs: &[Attribute]) -> String {
     text.trim().to_string()
 }
 
-/// `#[serde(default)]`
-fn is_serde_default(attr: &Attribute) -> bool {
-    let mut found = false;
-    if attr.path().is_ident("serde") {
-        let _ = attr.parse_nested_meta(|meta| {
-            found |= meta.path.is_ident("default");
-            skip_value(&meta)
-        });
-    }
-    found
+/// The keys of one `#[serde(...)]`, each with its value left unread.
+fn serde_keys(attr: &Attribute, keys: &mut Vec<SerdeKey>, errors: &mut Errors) {
+    let result = attr.parse_nested_meta(|meta| {
+        let value = if meta.input.peek(syn::Token![=]) {
+            SerdeValue::Value(meta.value()?.parse()?)
+        } else if meta.input.peek(syn::token::Paren) {
+            SerdeValue::List(meta.input.parse()?)
+        } else {
+            SerdeValue::Flag
+        };
+        keys.push(SerdeKey { path: meta.path, value });
+        Ok(())
+    });
+    errors.ok(result);
 }
