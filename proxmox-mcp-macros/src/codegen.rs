@@ -12,7 +12,7 @@ use syn::spanned::Spanned;
 pub fn tool(model: &Model, func: &ItemFn) -> TokenStream {
     let krate = quote!(::proxmox_mcp);
     let private = quote!(#krate::__private);
-    let Model { fn_ident, name, title, category, description, method, elevated, hints, path, args } = model;
+    let Model { fn_ident, name, title, category, description, method, elevated, task, hints, path, args } = model;
     let vis = &func.vis;
     let static_ident =
         format_ident!("{}", fn_ident.to_string().trim_start_matches("r#").to_uppercase(), span = fn_ident.span());
@@ -124,6 +124,7 @@ pub fn tool(model: &Model, func: &ItemFn) -> TokenStream {
             method: #krate::Method::#method,
             path: #template,
             elevated: #elevated,
+            task: #task,
             destructive: #destructive,
             idempotent: #idempotent,
             read_only: #read_only,

@@ -50,6 +50,8 @@ pub struct Attrs {
     /// `method = ...` was written, even if its value was not understood.
     pub method_given: bool,
     pub elevated: Option<Ident>,
+    /// `task`: the tool starts a Proxmox task and waits for it (it takes `wait`).
+    pub task: Option<Ident>,
     pub name: Option<LitStr>,
     pub category: Option<LitStr>,
     pub title: Option<LitStr>,
@@ -59,8 +61,7 @@ pub struct Attrs {
     pub open_world: Option<LitBool>,
 }
 
-const KEYS: &str =
-    "`path`, `method`, `elevated`, `name`, `category`, `title`, `destructive`, `idempotent`, `read_only`, `open_world`";
+const KEYS: &str = "`path`, `method`, `elevated`, `task`, `name`, `category`, `title`, `destructive`, `idempotent`, `read_only`, `open_world`";
 
 pub fn attributes(attr: TokenStream, errors: &mut Errors) -> Attrs {
     let mut a = Attrs::default();
@@ -85,6 +86,13 @@ pub fn attributes(attr: TokenStream, errors: &mut Errors) -> Attrs {
             "idempotent" => a.idempotent = errors.ok(meta.value().and_then(|v| v.parse())),
             "read_only" => a.read_only = errors.ok(meta.value().and_then(|v| v.parse())),
             "open_world" => a.open_world = errors.ok(meta.value().and_then(|v| v.parse())),
+            "task" => {
+                if meta.input.peek(syn::Token![=]) {
+                    errors.spanned(&key, "`task` is a flag: write `task` on a tool that starts a Proxmox task");
+                    return skip_value(&meta);
+                }
+                a.task = Some(key);
+            }
             "elevated" => {
                 if meta.input.peek(syn::Token![=]) {
                     errors.spanned(&key, "`elevated` is a flag: write `elevated`, or leave it out for a basic tool");

@@ -17,6 +17,8 @@ pub struct Model<'a> {
     pub description: &'a str,
     pub method: Method,
     pub elevated: bool,
+    /// Starts a Proxmox task and waits for it.
+    pub task: bool,
     pub hints: Hints,
     /// The request path (`None` without `path = "..."`), each segment already resolved.
     pub path: Option<Vec<PathPart>>,
@@ -194,6 +196,7 @@ pub fn tool<'a>(tool: &'a Tool, errors: &mut Errors) -> Option<Model<'a>> {
         description: &tool.description,
         method: tool.attrs.method.as_ref()?.0,
         elevated: tool.attrs.elevated.is_some(),
+        task: tool.attrs.task.is_some(),
         hints: Hints {
             destructive: tool.attrs.destructive.as_ref().map(syn::LitBool::value),
             idempotent: tool.attrs.idempotent.as_ref().map(syn::LitBool::value),

@@ -42,7 +42,7 @@ fn compiled(tool: &'static ToolDescriptor) -> Arc<Compiled> {
     if let Some(c) = validators().read().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return c.clone();
     }
-    let schema = Value::Object((tool.schema)());
+    let schema = Value::Object(tool.input_schema());
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .build(&schema)

@@ -26,6 +26,8 @@ pub struct Config {
     pub upload_dir: Option<std::path::PathBuf>,
     /// How much of each tool's schema `tools/list` sends (`PROXMOX_TOOL_SCHEMA`).
     pub tool_schema: SchemaDetail,
+    /// How long a task tool waits for its task (`PROXMOX_TASK_WAIT`; zero: not at all).
+    pub task_wait: Duration,
 }
 
 /// A configuration variable with a bad or missing value.
@@ -65,6 +67,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("PROXMOX_LOG_LEVEL", "info", "error | warn | info | debug | trace (or RUST_LOG)"),
     ("PROXMOX_UPLOAD_DIR", "", "the only directory whose files may be uploaded to a storage (unset: no uploads)"),
     ("PROXMOX_LOG_FORMAT", "text", "text | json (one JSON object per line on stderr)"),
+    (
+        "PROXMOX_TASK_WAIT",
+        "45",
+        "seconds a tool waits for the Proxmox task it started (0 to 3600; 0: return the UPID at once)",
+    ),
     ("PROXMOX_TOOL_SCHEMA", "compact", "compact | full: how much of each tool's schema tools/list sends (see README)"),
     ("PROXMOX_DEMO_TASK_SECONDS", "2", "with --demo: how long simulated tasks run"),
 ];
@@ -86,6 +93,7 @@ impl Config {
             rate_burst: 40,
             upload_dir: None,
             tool_schema: SchemaDetail::Compact,
+            task_wait: crate::task::DEFAULT_WAIT,
         }
     }
 
@@ -197,7 +205,9 @@ impl Config {
         };
         let upload_dir = upload_dir(get("PROXMOX_UPLOAD_DIR"))?;
         let tool_schema = tool_schema(get("PROXMOX_TOOL_SCHEMA"))?;
+        let task_wait = task_wait(get("PROXMOX_TASK_WAIT"))?;
         Ok(Config {
+            task_wait,
             upload_dir,
             tool_schema,
             host,
@@ -261,6 +271,7 @@ pub struct DemoConfig {
     pub tool_schema: SchemaDetail,
     pub upload_dir: Option<std::path::PathBuf>,
     pub task_duration: Duration,
+    pub task_wait: Duration,
 }
 
 impl DemoConfig {
@@ -291,6 +302,7 @@ impl DemoConfig {
             tool_schema: tool_schema(get("PROXMOX_TOOL_SCHEMA"))?,
             upload_dir: upload_dir(get("PROXMOX_UPLOAD_DIR"))?,
             task_duration,
+            task_wait: task_wait(get("PROXMOX_TASK_WAIT"))?,
         })
     }
 }
@@ -332,6 +344,13 @@ pub fn env_hint(error: &ApiError) -> Option<String> {
     })
 }
 
+fn task_wait(value: Option<String>) -> Result<Duration, ConfigError> {
+    let Some(v) = value else { return Ok(crate::task::DEFAULT_WAIT) };
+    v.parse::<u64>().ok().filter(|s| *s <= crate::task::MAX_WAIT_SECS).map(Duration::from_secs).ok_or_else(|| {
+        ConfigError::new("PROXMOX_TASK_WAIT", format!("must be whole seconds from 0 to 3600 (got \"{v}\")"))
+    })
+}
+
 fn boolean(value: Option<String>, name: &str, default: bool) -> Result<bool, ConfigError> {
     match value.as_deref().map(|v| v.trim().to_ascii_lowercase()).as_deref() {
         None => Ok(default),
@@ -369,6 +388,8 @@ mod tests {
         assert_eq!(c.tls.mode, SslMode::Strict);
         assert!(!c.allow_elevated);
         assert_eq!(c.timeout, Duration::from_secs(30));
+        assert_eq!(c.task_wait, Duration::from_secs(45));
+        assert_eq!(config(&[("PROXMOX_TASK_WAIT", "0")]).unwrap().task_wait, Duration::ZERO);
         assert_eq!(c.base_url(), "https://pve.example.com:8006/api2/json");
         assert!(!format!("{c:?}").contains("s3cr3t"));
     }
@@ -391,6 +412,9 @@ mod tests {
             ("PROXMOX_RATE_LIMIT", "fast"),
             ("PROXMOX_UPLOAD_DIR", "/nonexistent/uploads"),
             ("PROXMOX_UPLOAD_DIR", "/etc/hostname"),
+            ("PROXMOX_TASK_WAIT", "-1"),
+            ("PROXMOX_TASK_WAIT", "3601"),
+            ("PROXMOX_TASK_WAIT", "soon"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var, "{var}={value}: {err}");

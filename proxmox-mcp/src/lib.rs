@@ -27,6 +27,7 @@ pub mod listing;
 pub mod path;
 pub mod registry;
 pub mod server;
+pub mod task;
 pub mod tool;
 pub mod tools;
 pub mod types;
@@ -39,7 +40,7 @@ pub use config::{Config, ConfigError, SslMode};
 pub use listing::SchemaDetail;
 pub use path::{ApiPath, PathSegment};
 pub use registry::{DuplicateTool, Registry};
-pub use tool::{Api, Context, Method, Origin, ToolDescriptor, ToolError, ToolOutput, ToolResult};
+pub use tool::{Api, Context, Method, Origin, TaskFailure, ToolDescriptor, ToolError, ToolOutput, ToolResult};
 
 /// Turns an `async fn` into an MCP tool for Proxmox VE.
 ///

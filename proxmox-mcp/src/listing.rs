@@ -51,7 +51,7 @@ pub fn mcp_tool(d: &ToolDescriptor, detail: SchemaDetail) -> Tool {
         // The server's instructions say what elevated means and how to allow it.
         description.push_str(" [elevated]");
     }
-    let mut schema = (d.schema)();
+    let mut schema = d.input_schema();
     let annotations = match detail {
         SchemaDetail::Full => {
             forget_rare(&mut schema);

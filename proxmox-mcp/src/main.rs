@@ -22,7 +22,7 @@ fn usage() -> String {
         ));
     }
     s.push_str(
-        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED,\n                 PROXMOX_TOOL_SCHEMA, PROXMOX_DEMO_TASK_SECONDS and PROXMOX_UPLOAD_DIR)\n  \
+        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED,\n                 PROXMOX_TOOL_SCHEMA, PROXMOX_TASK_WAIT, PROXMOX_DEMO_TASK_SECONDS\n                 and PROXMOX_UPLOAD_DIR)\n  \
          --list-tools   print the tools reference (Markdown) and exit\n  --help         this text\n  --version      the version\n",
     );
     s
@@ -107,11 +107,13 @@ fn demo() -> ExitCode {
     let server = ProxmoxServer::new(Registry::builtin(), client, allow_elevated)
         .with_upload_dir(settings.upload_dir)
         .with_schema_detail(settings.tool_schema)
+        .with_task_wait(settings.task_wait)
         .with_instructions(format!(
             "DEMO MODE: these tools act on a simulated Proxmox VE cluster (nodes pve1, pve2 and the offline pve3; \
              VM 100 'web' runs on pve1), not on real machines. Changes live in memory until the server exits. \
-             Tools marked [elevated] are {}. {}",
+             Tools marked [elevated] are {}. {} {}",
             if allow_elevated { "enabled" } else { "disabled: set PROXMOX_ALLOW_ELEVATED=true to try them" },
+            proxmox_mcp::server::TASKS_NOTE,
             proxmox_mcp::server::PARAMETERS_NOTE
         ));
     finish(runtime.block_on(proxmox_mcp::server::serve(server)))

@@ -10,7 +10,7 @@ use crate::registry::{Registry, SharedRegistry};
 use crate::tool::{Context, ToolError, ToolResult};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
@@ -21,6 +21,12 @@ use std::sync::{Arc, OnceLock};
 pub const PARAMETERS_NOTE: &str = "Parameters are the Proxmox API's own, with its names and value \
      formats (e.g. schedule \"sun 01:00\", prune-backups \"keep-last=3\", size \"+10G\"); a wrong argument is \
      answered with an error naming it and the rule.";
+
+/// Said in the instructions: how tools that start Proxmox tasks behave.
+pub const TASKS_NOTE: &str = "Tools that start a Proxmox task (start, stop, create, clone, migrate, backup, \
+     snapshot, delete, …) wait for it and report how it ended: OK, its warnings, or its error with the last log lines. \
+     Their `wait` argument sets how long (seconds; 0 returns the UPID at once); a task still running then goes on, \
+     and proxmox_wait_task follows it.";
 
 /// An MCP server for a registry of tools and a Proxmox client.
 #[derive(Clone)]
@@ -41,8 +47,7 @@ impl ProxmoxServer {
         let instructions = format!(
             "Tools for the Proxmox VE cluster at {}. Read tools (list, get, status) always work. Tools marked \
              [elevated] change the cluster and are {}. Guests are addressed by node and vmid: use \
-             proxmox_get_vms to find them. Long operations return a task id (UPID): follow it with \
-             proxmox_get_node_task. {PARAMETERS_NOTE}",
+             proxmox_get_vms to find them. {TASKS_NOTE} {PARAMETERS_NOTE}",
             client.describe(),
             if allow_elevated { "enabled" } else { "disabled: the operator must set PROXMOX_ALLOW_ELEVATED=true" }
         );
@@ -74,6 +79,12 @@ impl ProxmoxServer {
         self
     }
 
+    /// How long task tools wait for their task by default (`PROXMOX_TASK_WAIT`).
+    pub fn with_task_wait(mut self, wait: std::time::Duration) -> Self {
+        self.ctx = self.ctx.with_task_wait(wait);
+        self
+    }
+
     /// Add a hint to Proxmox errors, e.g. which environment variable decides what failed.
     pub fn with_error_hints(mut self, hint: fn(&crate::ApiError) -> Option<String>) -> Self {
         self.error_hint = Some(hint);
@@ -92,9 +103,19 @@ impl ProxmoxServer {
 
     /// Call a tool by name, as `tools/call` does. `None` if there is no such tool.
     pub async fn call(&self, name: &str, arguments: serde_json::Map<String, Value>) -> Option<CallToolResult> {
+        self.call_reporting(name, arguments, None).await
+    }
+
+    /// [`ProxmoxServer::call`], reporting progress to `progress` while a task is waited for.
+    pub async fn call_reporting(
+        &self,
+        name: &str,
+        arguments: serde_json::Map<String, Value>,
+        progress: Option<crate::task::ProgressSink>,
+    ) -> Option<CallToolResult> {
         let descriptor = self.registry.get(name)?;
         let started = std::time::Instant::now();
-        let result = descriptor.call(self.ctx.clone(), arguments).await;
+        let result = descriptor.call(self.ctx.clone().with_progress(progress), arguments).await;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         match &result {
             Ok(_) => tracing::info!(tool = name, ms, "tool call ok"),
@@ -145,6 +166,18 @@ pub fn render_with_hint(result: ToolResult, hint: Option<String>) -> CallToolRes
                     }
                     (format!("❌ Error: {e}"), json!({ "error": err }))
                 }
+                ToolError::TaskFailed(failure) => {
+                    let task = failure.report.to_json();
+                    (
+                        format!("❌ Error: {e}"),
+                        json!({
+                            "error": { "kind": "task_failed", "message": e.to_string(), "exitstatus": failure.report.exitstatus },
+                            "upid": failure.report.upid,
+                            "node": failure.report.node,
+                            "task": task,
+                        }),
+                    )
+                }
                 ToolError::Other(_) => {
                     (format!("❌ Error: {e}"), json!({ "error": { "kind": "other", "message": e.to_string() } }))
                 }
@@ -186,9 +219,27 @@ impl ServerHandler for ProxmoxServer {
         cx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
-        // A client's `notifications/cancelled` stops the tool (and any polling it does).
+        // With a progress token, waiting for a task sends `notifications/progress`.
+        let progress = cx.meta.get_progress_token().map(|token| {
+            let peer = cx.peer.clone();
+            let sink: crate::task::ProgressSink = Arc::new(move |p: crate::task::Progress| {
+                let (peer, token) = (peer.clone(), token.clone());
+                Box::pin(async move {
+                    let mut note = ProgressNotificationParam::new(token, p.elapsed_s).with_total(p.deadline_s);
+                    if let Some(m) = p.message {
+                        note = note.with_message(m);
+                    }
+                    if let Err(e) = peer.notify_progress(note).await {
+                        tracing::debug!(error = %e, "cannot send a progress notification");
+                    }
+                })
+            });
+            sink
+        });
+        // A client's `notifications/cancelled` ends the call, and any wait for a task in it (the
+        // task goes on in Proxmox).
         let outcome = tokio::select! {
-            outcome = self.call(&name, request.arguments.unwrap_or_default()) => outcome,
+            outcome = self.call_reporting(&name, request.arguments.unwrap_or_default(), progress) => outcome,
             () = cx.ct.cancelled() => {
                 tracing::info!(tool = %name, "tool call cancelled by the client");
                 return Ok(render(Err(ToolError::Other("cancelled by the client".into()))).into());
@@ -206,6 +257,7 @@ pub async fn serve_stdio(registry: Registry, config: &Config) -> Result<(), Box<
     let client = config.client()?;
     let server = ProxmoxServer::new(registry, client, config.allow_elevated)
         .with_error_hints(crate::config::env_hint)
+        .with_task_wait(config.task_wait)
         .with_upload_dir(config.upload_dir.clone())
         .with_schema_detail(config.tool_schema);
     serve(server).await

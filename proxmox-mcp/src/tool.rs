@@ -2,6 +2,8 @@
 
 use crate::client::{ApiError, Client, Params, RawBody, Upload};
 use crate::path::ApiPath;
+use crate::task::{ProgressSink, TaskReport, WaitError};
+use crate::types::Upid;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -40,6 +42,8 @@ pub struct ToolDescriptor {
     /// The request path template (`/nodes/{node}/status`), if the tool has one fixed path.
     pub path: Option<&'static str>,
     pub elevated: bool,
+    /// Starts a Proxmox task and waits for it (`#[pve_tool(task)]`): the tool takes `wait`.
+    pub task: bool,
     /// Overrides of the hints the method implies.
     pub destructive: Option<bool>,
     pub idempotent: Option<bool>,
@@ -66,11 +70,36 @@ impl ToolDescriptor {
     pub fn idempotent(&self) -> bool {
         self.idempotent.unwrap_or(self.method != Method::Post || self.read_only())
     }
+    /// The JSON schema of the tool's arguments: its parameters, and `wait` for a task tool.
+    pub fn input_schema(&self) -> JsonObject {
+        let mut schema = (self.schema)();
+        if self.task
+            && let Some(Value::Object(props)) = schema.get_mut("properties")
+        {
+            props.insert(
+                WAIT.into(),
+                serde_json::json!({
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": crate::task::MAX_WAIT_SECS,
+                    "description": "Seconds to wait for the task to end (default: the server's PROXMOX_TASK_WAIT, \
+                        45 s); 0 returns at once with the UPID. Past it the task goes on: proxmox_wait_task follows it.",
+                }),
+            );
+        }
+        schema
+    }
+
     /// Run the tool: check its tier, check the arguments against its input schema (see
     /// [`crate::arguments`]), then read them and make the requests.
-    pub async fn call(&'static self, ctx: Context, mut args: JsonObject) -> ToolResult {
+    pub async fn call(&'static self, mut ctx: Context, mut args: JsonObject) -> ToolResult {
         ctx.require(self)?;
         crate::arguments::check(self, &mut args)?;
+        if self.task
+            && let Some(wait) = args.remove(WAIT).and_then(|w| w.as_u64())
+        {
+            ctx.task_wait = std::time::Duration::from_secs(wait);
+        }
         (self.call)(ctx, args).await
     }
 }
@@ -87,19 +116,50 @@ impl fmt::Debug for ToolDescriptor {
     }
 }
 
+/// The argument every task tool takes: how long to wait for its task.
+pub const WAIT: &str = "wait";
+
 /// What every tool call runs with: the Proxmox client and the permission setting.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Context {
     pub client: Client,
     pub allow_elevated: bool,
     /// The only directory whose files may be uploaded to Proxmox (`PROXMOX_UPLOAD_DIR`);
     /// `None`: uploads are refused.
     pub upload_dir: Option<std::path::PathBuf>,
+    /// How long a tool waits for the task it started (`PROXMOX_TASK_WAIT`, a call's `wait`).
+    pub task_wait: std::time::Duration,
+    /// Where progress goes while a task is waited for (the client asked for progress).
+    pub progress: Option<ProgressSink>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("client", &self.client)
+            .field("allow_elevated", &self.allow_elevated)
+            .field("upload_dir", &self.upload_dir)
+            .field("task_wait", &self.task_wait)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl Context {
     pub fn new(client: Client, allow_elevated: bool) -> Self {
-        Context { client, allow_elevated, upload_dir: None }
+        Context { client, allow_elevated, upload_dir: None, task_wait: crate::task::DEFAULT_WAIT, progress: None }
+    }
+
+    /// Wait this long for the tasks tools start (zero: return at once with the UPID).
+    pub fn with_task_wait(mut self, wait: std::time::Duration) -> Self {
+        self.task_wait = wait;
+        self
+    }
+
+    /// Report progress here while waiting for a task.
+    pub fn with_progress(mut self, sink: Option<ProgressSink>) -> Self {
+        self.progress = sink;
+        self
     }
 
     /// Allow uploads of the files under this directory.
@@ -198,9 +258,9 @@ impl Api {
         self.ctx.upload_dir.as_deref()
     }
 
-    /// Send the tool's own request, which starts a Proxmox task, and report it: the task's UPID
-    /// and the node in the data, `what` in the text. An answer without a UPID (Proxmox did the
-    /// work at once) is reported as done.
+    /// Send the tool's own request, which starts a Proxmox task, and follow the task to its end
+    /// (see [`Api::follow_task`]). An answer without a UPID (Proxmox did the work at once) is
+    /// reported as done.
     pub async fn start_task(
         &self,
         params: impl Serialize,
@@ -208,13 +268,52 @@ impl Api {
         what: impl fmt::Display,
     ) -> ToolResult {
         let answer: Value = self.send(params).await?;
-        Ok(match answer {
-            Value::String(upid) => ToolOutput::task(what, node, upid),
-            _ => ToolOutput::new(
+        match answer {
+            Value::String(upid) => self.follow_task(upid, node, what).await,
+            _ => Ok(ToolOutput::new(
                 format!("✅ {what}\n\n• Node: {node}"),
                 serde_json::json!({ "upid": null, "node": node.to_string() }),
-            ),
-        })
+            )),
+        }
+    }
+
+    /// Wait for the task `upid` (up to the call's deadline, with progress) and report it: `what`,
+    /// the node and UPID in the text, then how it ended; `upid`, `node` and `task` (see
+    /// [`TaskReport::to_json`]) in the data. A task that failed is an error
+    /// ([`ToolError::TaskFailed`]) with its exit status and the last lines of its log; one still
+    /// running at the deadline is not: the result says so and how to wait on.
+    pub async fn follow_task(&self, upid: String, node: impl fmt::Display, what: impl fmt::Display) -> ToolResult {
+        self.wait_task(upid, node, what, self.ctx.task_wait).await
+    }
+
+    /// [`Api::follow_task`] with a deadline of its own.
+    pub async fn wait_task(
+        &self,
+        upid: String,
+        node: impl fmt::Display,
+        what: impl fmt::Display,
+        deadline: std::time::Duration,
+    ) -> ToolResult {
+        let out = ToolOutput::task(&what, &node, upid.clone());
+        let Ok(valid) = Upid::new(upid.clone()) else {
+            // Not a UPID this server can follow: said as started, as Proxmox answered.
+            return Ok(out);
+        };
+        let report = crate::task::wait(&self.ctx.client, &valid, deadline, self.ctx.progress.as_ref())
+            .await
+            .map_err(ToolError::from)?;
+        if deadline.is_zero() {
+            return Ok(out.with(None, "task", report.to_json()));
+        }
+        if report.failed() {
+            return Err(ToolError::TaskFailed(Box::new(TaskFailure { what: what.to_string(), report })));
+        }
+        Ok(out.with(Some(report.summary()), "task", report.to_json()))
+    }
+
+    /// How long this call waits for a task it starts.
+    pub fn task_wait(&self) -> std::time::Duration {
+        self.ctx.task_wait
     }
 
     /// The tool's own path, if it has one.
@@ -309,6 +408,8 @@ pub enum ToolError {
     PermissionDenied(String),
     /// Proxmox, or the way to it, answered with an error.
     Api(ApiError),
+    /// A task the tool started ended with an error (its exit status and log are in the report).
+    TaskFailed(Box<TaskFailure>),
     /// Anything else, said plainly.
     Other(String),
 }
@@ -317,6 +418,22 @@ impl ToolError {
     /// One invalid argument.
     pub fn invalid(arg: impl Into<String>, rule: impl Into<String>) -> Self {
         ToolError::InvalidArguments(vec![(arg.into(), rule.into())])
+    }
+}
+
+/// A task that ended with an error: what the tool was doing, and the task.
+#[derive(Debug)]
+pub struct TaskFailure {
+    pub what: String,
+    pub report: TaskReport,
+}
+
+impl From<WaitError> for ToolError {
+    fn from(e: WaitError) -> Self {
+        match e {
+            WaitError::Api(e) => ToolError::Api(e),
+            offline @ WaitError::NodeOffline { .. } => ToolError::Other(offline.to_string()),
+        }
     }
 }
 
@@ -342,6 +459,16 @@ impl fmt::Display for ToolError {
                  Set PROXMOX_ALLOW_ELEVATED=true to enable it."
             ),
             ToolError::Api(e) => e.fmt(f),
+            ToolError::TaskFailed(failure) => {
+                write!(
+                    f,
+                    "{} (task {} on {}).\n{}",
+                    failure.what,
+                    failure.report.upid,
+                    failure.report.node,
+                    failure.report.summary()
+                )
+            }
             ToolError::Other(msg) => f.write_str(msg),
         }
     }

@@ -41,7 +41,7 @@ async fn every_tool_answers_in_the_demo() {
     let registry = proxmox_mcp::Registry::builtin();
     let builtin: BTreeSet<&str> = registry.iter().map(|t| t.name).collect();
     assert_eq!(in_table, builtin, "the table must call every built-in tool, and only those");
-    assert_eq!(in_table.len(), 143);
+    assert!(in_table.len() > 143, "the 143 of the old server and ours");
 
     let dir = upload_dir();
     let mut s = Session::spawn_with_args(

@@ -246,12 +246,12 @@ async fn rrddata_requires_a_valid_timeframe() {
         assert_eq!(list.len(), 1, "{args}: {list:?}");
     }
     assert_eq!(any.calls_async().await, 0);
-    let schema = proxmox_mcp::Registry::builtin().get("proxmox_get_vm_rrddata").map(|t| (t.schema)()).unwrap();
+    let schema = proxmox_mcp::Registry::builtin().get("proxmox_get_vm_rrddata").map(|t| t.input_schema()).unwrap();
     assert_eq!(schema["properties"]["timeframe"]["enum"], json!(["hour", "day", "week", "month", "year"]));
     assert!(schema["required"].as_array().unwrap().contains(&json!("timeframe")));
     // Optional enums are plain string enums too.
     assert_eq!(schema["properties"]["cf"]["enum"], json!(["AVERAGE", "MAX"]), "{schema:?}");
-    let schema = proxmox_mcp::Registry::builtin().get("proxmox_migrate_vm").map(|t| (t.schema)()).unwrap();
+    let schema = proxmox_mcp::Registry::builtin().get("proxmox_migrate_vm").map(|t| t.input_schema()).unwrap();
     assert_eq!(schema["properties"]["migration_type"]["enum"], json!(["secure", "insecure"]), "{schema:?}");
 }
 

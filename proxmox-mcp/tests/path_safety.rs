@@ -128,7 +128,7 @@ async fn built_in_tools_refuse_hostile_nodes_too() {
     let pve = Pve::start().await;
     let any = pve.answer_any(json!([])).await;
     for tool in Registry::builtin().iter() {
-        let schema = (tool.schema)();
+        let schema = tool.input_schema();
         if schema["properties"].get("node").is_none() {
             continue;
         }

@@ -66,7 +66,7 @@ async fn no_input_and_no_answer_makes_a_tool_panic() {
             })
             .await;
         for tool in registry.iter() {
-            let schema = (tool.schema)();
+            let schema = tool.input_schema();
             let props: Vec<String> =
                 schema["properties"].as_object().map(|p| p.keys().cloned().collect()).unwrap_or_default();
             // Every parameter hostile in turn; and all of them absent.

@@ -527,10 +527,18 @@ fn clone(state: &mut State, call: &Call) -> Result<Value, DemoError> {
 
 fn destroy(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let g = guest(state, call)?;
-    if g.status == "running" {
-        return Err(DemoError::new(500, format!("{} {} is running - destroy failed", noun(g.kind), g.vmid)));
-    }
     let (vmid, node, kind) = (g.vmid, g.node.clone(), g.kind);
+    // Destroying a running guest fails in its task, as in Proxmox (a container's `force` stops it first).
+    if g.status == "running" && !(kind == "lxc" && call.flag("force")) {
+        let error = format!("{} {vmid} is running - destroy failed", noun(kind));
+        return Ok(json!(state.start_task(
+            &node,
+            &format!("{}destroy", prefix(kind)),
+            &vmid.to_string(),
+            Err(error),
+            |_| {}
+        )));
+    }
     let purge = call.flag("purge");
     let upid = state.start_task(&node, &format!("{}destroy", prefix(kind)), &vmid.to_string(), Ok(()), move |s| {
         s.guests.retain(|g| g.vmid != vmid);
@@ -898,7 +906,27 @@ fn vzdump(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let compress = call.param("compress").unwrap_or("zstd").to_string();
     // The task names the guest when there is one, as Proxmox does.
     let id = if guests.len() == 1 { guests[0].0.to_string() } else { String::new() };
-    let upid = state.start_task(call.node(), "vzdump", &id, Ok(()), move |s| {
+    // Volumes left out of the backup are warned about: a container's mount points without
+    // backup=1, a VM's disks with backup=0.
+    let mut warnings = Vec::new();
+    for (vmid, kind, _) in &guests {
+        let Some(g) = state.guest(*vmid) else { continue };
+        for (key, value) in &g.config {
+            let value = value.as_str().unwrap_or_default();
+            let left_out = if *kind == "lxc" {
+                key.starts_with("mp") && !value.contains("backup=1")
+            } else {
+                value.contains("backup=0")
+            };
+            if left_out {
+                warnings.push(format!(
+                    "{key} of {vmid} ({}) is not in the backup: set backup=1 on it to include it",
+                    value.split(',').next().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    let upid = state.start_task_warning(call.node(), "vzdump", &id, Ok(()), warnings, move |s| {
         let secs = now();
         let (days, rest) = (secs / 86_400, secs % 86_400);
         let (y, m, d) = super::state::civil(days as i64);

@@ -4,7 +4,7 @@
 use super::DemoError;
 use super::state::{Guest, State};
 use crate::client::{Params, Request, Upload};
-use crate::tool::Method::{self, Get, Post};
+use crate::tool::Method::{self, Delete, Get, Post};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -219,6 +219,7 @@ const CORE: &[Route] = &[
         also: None,
         handler: task_log,
     },
+    Route { method: Delete, path: "/nodes/{node}/tasks/{upid}", params: &[], also: None, handler: task_stop },
 ];
 
 /// The routes of every area.
@@ -638,10 +639,11 @@ pub(super) fn task_json(t: &super::state::Task) -> Value {
         "status": if t.done { "stopped" } else { "running" } });
     if t.done {
         v["exitstatus"] = json!(match &t.outcome {
-            Ok(()) => "OK".to_string(),
+            Ok(()) if t.warnings.is_empty() => "OK".to_string(),
+            Ok(()) => format!("WARNINGS: {}", t.warnings.len()),
             Err(e) => e.clone(),
         });
-        v["endtime"] = json!(t.starttime + 2);
+        v["endtime"] = json!(t.starttime + t.ends.saturating_duration_since(t.began).as_secs().max(1));
     }
     v
 }
@@ -697,6 +699,21 @@ fn find_task<'s>(state: &'s State, call: &Call) -> Result<&'s super::state::Task
 
 fn task_status(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     Ok(task_json(find_task(state, call)?))
+}
+
+/// Stop a running task: it ends as Proxmox's interrupted tasks do, without its effect.
+fn task_stop(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let upid = call.var("upid").to_string();
+    find_task(state, call)?;
+    if let Some(t) = state.tasks.iter_mut().find(|t| t.upid == upid && !t.done) {
+        t.done = true;
+        t.effect = None;
+        t.outcome = Err("interrupted by signal".into());
+        t.ends = std::time::Instant::now();
+        t.log.push("received interrupt".into());
+        t.log.push("TASK ERROR: interrupted by signal".into());
+    }
+    Ok(Value::Null)
 }
 
 fn task_log(state: &mut State, call: &Call) -> Result<Value, DemoError> {

@@ -68,9 +68,12 @@ pub struct Task {
     pub kind: String,
     pub id: String,
     pub starttime: u64,
+    pub began: Instant,
     pub ends: Instant,
     /// `Ok` or the error the task ends with.
     pub outcome: Result<(), String>,
+    /// Warnings it logs; an `Ok` task with warnings ends `WARNINGS: n`.
+    pub warnings: Vec<String>,
     /// Applied when the task ends.
     pub effect: Option<Effect>,
     pub log: Vec<String>,
@@ -499,8 +502,10 @@ impl State {
                 kind: kind.into(),
                 id: id.into(),
                 starttime,
+                began: Instant::now(),
                 ends: Instant::now(),
                 outcome: outcome.map_err(str::to_string),
+                warnings: Vec::new(),
                 effect: None,
                 log: lines,
                 done: true,
@@ -508,15 +513,36 @@ impl State {
         }
     }
 
-    /// Finish the tasks whose time has come, applying their effects.
+    /// Log the progress of running tasks and finish those whose time has come, applying their
+    /// effects.
     pub fn advance(&mut self) {
         let now = Instant::now();
         let mut effects = Vec::new();
-        for task in self.tasks.iter_mut().filter(|t| !t.done && t.ends <= now) {
+        for task in self.tasks.iter_mut().filter(|t| !t.done) {
+            // A running task logs a line at each quarter of its time, as real ones log steps.
+            let total = task.ends.saturating_duration_since(task.began).as_secs_f64();
+            let quarters = if total > 0.0 {
+                ((now.saturating_duration_since(task.began).as_secs_f64() / total) * 4.0).min(3.0) as usize
+            } else {
+                0
+            };
+            let logged = task.log.iter().filter(|l| l.contains("% done")).count();
+            for q in logged + 1..=quarters {
+                task.log.push(format!("{} {}: {}% done", task.kind, task.id, q * 25));
+            }
+            if task.ends > now {
+                continue;
+            }
             task.done = true;
             match &task.outcome {
                 Ok(()) => {
-                    task.log.push("TASK OK".into());
+                    for w in &task.warnings {
+                        task.log.push(format!("WARN: {w}"));
+                    }
+                    task.log.push(match task.warnings.len() {
+                        0 => "TASK OK".into(),
+                        n => format!("TASK WARNINGS: {n}"),
+                    });
                     effects.extend(task.effect.take());
                 }
                 Err(e) => task.log.push(format!("TASK ERROR: {e}")),
@@ -536,6 +562,19 @@ impl State {
         outcome: Result<(), String>,
         effect: impl FnOnce(&mut State) + Send + 'static,
     ) -> String {
+        self.start_task_warning(node, kind, id, outcome, Vec::new(), effect)
+    }
+
+    /// [`State::start_task`] for a task that logs `warnings` (it ends `WARNINGS: n` if OK).
+    pub fn start_task_warning(
+        &mut self,
+        node: &str,
+        kind: &str,
+        id: &str,
+        outcome: Result<(), String>,
+        warnings: Vec<String>,
+        effect: impl FnOnce(&mut State) + Send + 'static,
+    ) -> String {
         self.pid += 1;
         let starttime = now();
         let upid =
@@ -546,8 +585,10 @@ impl State {
             kind: kind.into(),
             id: id.into(),
             starttime,
+            began: Instant::now(),
             ends: Instant::now() + self.task_duration,
             outcome,
+            warnings,
             effect: Some(Box::new(effect)),
             log: vec![format!("starting {kind} {id}")],
             done: false,

@@ -132,7 +132,7 @@ async fn backup(api: Api, kind: GuestType, node: Node, request: Vzdump) -> ToolR
 }
 
 /// Back up an LXC container with vzdump.
-#[pve_tool(path = "/nodes/<node>/vzdump", method = POST, elevated, category = "Backups", title = "Create LXC backup")]
+#[pve_tool(path = "/nodes/<node>/vzdump", method = POST, elevated, task, category = "Backups", title = "Create LXC backup")]
 async fn proxmox_create_backup_lxc(
     api: Api,
     /// The node the container is on.
@@ -154,7 +154,7 @@ async fn proxmox_create_backup_lxc(
 }
 
 /// Back up a QEMU VM with vzdump.
-#[pve_tool(path = "/nodes/<node>/vzdump", method = POST, elevated, category = "Backups", title = "Create VM backup")]
+#[pve_tool(path = "/nodes/<node>/vzdump", method = POST, elevated, task, category = "Backups", title = "Create VM backup")]
 async fn proxmox_create_backup_vm(
     api: Api,
     /// The node the VM is on.
@@ -406,7 +406,7 @@ async fn restore<T: Serialize + Overwrites>(
 }
 
 /// Restore an LXC container from a backup. To a new id, or over an existing container with `force`.
-#[pve_tool(path = "/nodes/<node>/lxc", method = POST, elevated, destructive = true, category = "Backups", title = "Restore LXC backup")]
+#[pve_tool(path = "/nodes/<node>/lxc", method = POST, elevated, task, destructive = true, category = "Backups", title = "Restore LXC backup")]
 async fn proxmox_restore_backup_lxc(
     api: Api,
     /// The node to restore on.
@@ -423,7 +423,7 @@ async fn proxmox_restore_backup_lxc(
 }
 
 /// Restore a QEMU VM from a backup. To a new id, or over an existing VM with `force`.
-#[pve_tool(path = "/nodes/<node>/qemu", method = POST, elevated, destructive = true, category = "Backups", title = "Restore VM backup")]
+#[pve_tool(path = "/nodes/<node>/qemu", method = POST, elevated, task, destructive = true, category = "Backups", title = "Restore VM backup")]
 async fn proxmox_restore_backup_vm(
     api: Api,
     /// The node to restore on.
@@ -442,7 +442,7 @@ async fn proxmox_restore_backup_vm(
 // --------------------------------------------------------------------------------- delete
 
 /// Delete a backup archive from a storage.
-#[pve_tool(path = "/nodes/<node>/storage/<storage>/content/<volume>", method = DELETE, elevated, category = "Backups")]
+#[pve_tool(path = "/nodes/<node>/storage/<storage>/content/<volume>", method = DELETE, elevated, task, category = "Backups")]
 async fn proxmox_delete_backup(
     api: Api,
     /// The node the storage is on.

@@ -228,7 +228,7 @@ struct NewCt<'a> {
 /// gets a root disk on a storage, one NIC (default: eth0 on vmbr0 with DHCP) and is unprivileged unless told
 /// otherwise. The root password is sent but never shown; without a password or SSH keys, log in with `pct enter
 /// <vmid>` on the node.
-#[pve_tool(path = "/nodes/<node>/lxc", method = POST, elevated, category = "VM Creation", title = "Create LXC container")]
+#[pve_tool(path = "/nodes/<node>/lxc", method = POST, elevated, task, category = "VM Creation", title = "Create LXC container")]
 async fn proxmox_create_lxc(
     api: Api,
     /// The node to create it on.
@@ -310,7 +310,7 @@ async fn proxmox_create_lxc(
             pool: pool.as_ref(),
         })
         .await?;
-    let mut out = ToolOutput::task(format!("Creating container {vmid} ({hostname}) on {node}"), &node, upid);
+    let mut out = api.follow_task(upid, &node, format!("Creating container {vmid} ({hostname}) on {node}")).await?;
     let login = match (&password, &ssh_public_keys) {
         (Some(_), _) => "root password set (not shown)".to_string(),
         (None, Some(_)) => "SSH keys for root".to_string(),
@@ -359,7 +359,7 @@ struct NewVm<'a> {
 /// Create a QEMU VM (memory in MiB, disk_size in GiB). It gets one disk (scsi0) on a storage, one NIC (default:
 /// virtio on vmbr0) and optionally an ISO image as CD-ROM to install from (the VM boots from the disk first, then
 /// the CD-ROM, then the network).
-#[pve_tool(path = "/nodes/<node>/qemu", method = POST, elevated, category = "VM Creation", title = "Create VM")]
+#[pve_tool(path = "/nodes/<node>/qemu", method = POST, elevated, task, category = "VM Creation", title = "Create VM")]
 async fn proxmox_create_vm(
     api: Api,
     /// The node to create it on.
@@ -448,7 +448,7 @@ async fn proxmox_create_vm(
             pool: pool.as_ref(),
         })
         .await?;
-    let mut out = ToolOutput::task(format!("Creating VM {vmid} ({name}) on {node}"), &node, upid);
+    let mut out = api.follow_task(upid, &node, format!("Creating VM {vmid} ({name}) on {node}")).await?;
     out.text.push_str(&format!(
         "\n• Memory: {memory} MiB\n• CPU: {sockets} socket(s) × {cores} core(s){}\n• OS type: {}\n• scsi0: {size} GiB on {storage} ({})\n• net0: {net0}",
         cpu.as_ref().map_or(String::new(), |c| format!(", {c}")),

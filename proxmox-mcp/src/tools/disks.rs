@@ -479,7 +479,7 @@ async fn resize(api: Api, node: Node, kind: GuestType, vmid: VmId, disk: &str, s
 
 /// Grow a QEMU VM's disk (size +10G adds, 50G sets). Disks cannot shrink; the guest's partitions and file systems
 /// must be grown inside the guest afterwards.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/resize", method = PUT, elevated, idempotent = false, category = "Disks")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/resize", method = PUT, elevated, task, idempotent = false, category = "Disks")]
 async fn proxmox_resize_disk_vm(
     api: Api,
     /// The node the VM is on.
@@ -498,7 +498,7 @@ async fn proxmox_resize_disk_vm(
 }
 
 /// Grow a container's volume (size +10G adds, 50G sets). The rootfs or a mount point; volumes cannot shrink.
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/resize", method = PUT, elevated, idempotent = false, category = "Disks")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/resize", method = PUT, elevated, task, idempotent = false, category = "Disks")]
 async fn proxmox_resize_disk_lxc(
     api: Api,
     /// The node the container is on.
@@ -598,14 +598,14 @@ async fn move_volume(api: Api, node: Node, kind: GuestType, vmid: VmId, request:
         GuestType::Qemu => "kept as an unused disk",
         GuestType::Lxc => "kept as an unused volume",
     };
-    let mut out = ToolOutput::task(format!("Moving {name} of {} to {storage}", kind.with_id(vmid)), &node, upid);
+    let mut out = api.follow_task(upid, &node, format!("Moving {name} of {} to {storage}", kind.with_id(vmid))).await?;
     out.text.push_str(&format!("\n• Source volume: {}", if delete { "deleted after the copy" } else { kept }));
     Ok(out)
 }
 
 /// Move a QEMU VM's disk to another storage. Also while the VM runs. By default the source volume is deleted after
 /// the copy; with delete=false it stays as an unused disk.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/move_disk", method = POST, elevated, category = "Disks")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/move_disk", method = POST, elevated, task, category = "Disks")]
 async fn proxmox_move_disk_vm(
     api: Api,
     /// The node the VM is on.
@@ -637,7 +637,7 @@ async fn proxmox_move_disk_vm(
 
 /// Move a container's volume to another storage. The rootfs or a mount point. The container must be stopped. By
 /// default the source volume is deleted after the copy; with delete=false it stays as an unused volume.
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/move_volume", method = POST, elevated, category = "Disks")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/move_volume", method = POST, elevated, task, category = "Disks")]
 async fn proxmox_move_disk_lxc(
     api: Api,
     /// The node the container is on.

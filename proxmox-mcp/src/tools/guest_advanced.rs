@@ -114,7 +114,7 @@ fn check_target(node: &Node, target: &Node) -> Result<(), ToolError> {
 }
 
 /// Migrate a QEMU VM to another node. Returns the migration task.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/migrate", method = POST, elevated, category = "VM/LXC Advanced")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/migrate", method = POST, elevated, task, category = "VM/LXC Advanced")]
 async fn proxmox_migrate_vm(
     api: Api,
     /// The node the VM is on now.
@@ -127,12 +127,12 @@ async fn proxmox_migrate_vm(
 ) -> ToolResult {
     check_target(&node, &target)?;
     let upid: String = api.send(Migrate { target: &target, options: &options }).await?;
-    Ok(ToolOutput::task(format!("VM {vmid} is migrating from {node} to {target}"), &node, upid))
+    api.follow_task(upid, &node, format!("VM {vmid} is migrating from {node} to {target}")).await
 }
 
 /// Migrate an LXC container to another node (a running one needs restart=true: no live migration). With `restart`
 /// it is shut down, moved and started again. Returns the migration task.
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/migrate", method = POST, elevated, category = "VM/LXC Advanced")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/migrate", method = POST, elevated, task, category = "VM/LXC Advanced")]
 async fn proxmox_migrate_lxc(
     api: Api,
     /// The node the container is on now.
@@ -148,7 +148,7 @@ async fn proxmox_migrate_lxc(
         return Err(ToolError::invalid("timeout", "only applies to a restart migration: set `restart` to true"));
     }
     let upid: String = api.send(Migrate { target: &target, options: &options }).await?;
-    Ok(ToolOutput::task(format!("Container {vmid} is migrating from {node} to {target}"), &node, upid))
+    api.follow_task(upid, &node, format!("Container {vmid} is migrating from {node} to {target}")).await
 }
 
 string_id! {
@@ -162,7 +162,7 @@ string_id! {
 #[pve_tool(
     path = "/nodes/<node>/qemu/<vmid>/template",
     method = POST,
-    elevated,
+    elevated, task,
     destructive = true,
     category = "VM/LXC Advanced"
 )]
@@ -180,7 +180,7 @@ async fn proxmox_create_template_vm(
         Some(d) => format!("Disk {d} of VM {vmid} is becoming a base image"),
         None => format!("VM {vmid} is becoming a template"),
     };
-    Ok(ToolOutput::task(what, &node, upid))
+    api.follow_task(upid, &node, what).await
 }
 
 /// Turn a stopped container into a template. Irreversible: its volumes become read-only base images for clones.

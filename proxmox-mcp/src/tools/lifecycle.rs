@@ -64,9 +64,7 @@ async fn power(
 ) -> ToolResult {
     let out = api.start_task(options, &node, format!("{} {vmid} {}", kind.subject(), action.doing())).await?;
     let type_arg = if kind == GuestType::Lxc { ", type lxc" } else { "" };
-    let hint = format!(
-        "\nFollow the task with proxmox_get_node_task, or check the state with proxmox_get_vm_status (node {node}, vmid {vmid}{type_arg})."
-    );
+    let hint = format!("\nCheck the state with proxmox_get_vm_status (node {node}, vmid {vmid}{type_arg}).");
     Ok(out.with(Some(hint), "vmid", vmid))
 }
 
@@ -91,7 +89,7 @@ struct StartLxcOptions {
 }
 
 /// Start an LXC container.
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/status/start", method = POST, elevated, category = "VM Lifecycle", title = "Start LXC container")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/status/start", method = POST, elevated, task, category = "VM Lifecycle", title = "Start LXC container")]
 async fn proxmox_start_lxc(
     api: Api,
     /// The node the container is on.
@@ -104,7 +102,7 @@ async fn proxmox_start_lxc(
 }
 
 /// Start a QEMU VM.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/start", method = POST, elevated, category = "VM Lifecycle")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/start", method = POST, elevated, task, category = "VM Lifecycle")]
 async fn proxmox_start_vm(
     api: Api,
     /// The node the VM is on.
@@ -144,7 +142,7 @@ struct StopLxcOptions {
 }
 
 /// Stop an LXC container at once. Its processes are killed (use proxmox_shutdown_lxc for a clean shutdown).
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/status/stop", method = POST, elevated, destructive = true, category = "VM Lifecycle", title = "Stop LXC container")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/status/stop", method = POST, elevated, task, destructive = true, category = "VM Lifecycle", title = "Stop LXC container")]
 async fn proxmox_stop_lxc(
     api: Api,
     /// The node the container is on.
@@ -157,7 +155,7 @@ async fn proxmox_stop_lxc(
 }
 
 /// Stop a QEMU VM at once (hard). Like pulling the plug (use proxmox_shutdown_vm for a clean shutdown).
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/stop", method = POST, elevated, destructive = true, category = "VM Lifecycle")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/stop", method = POST, elevated, task, destructive = true, category = "VM Lifecycle")]
 async fn proxmox_stop_vm(
     api: Api,
     /// The node the VM is on.
@@ -205,7 +203,7 @@ async fn delete(api: Api, kind: GuestType, node: Node, vmid: VmId, options: impl
 }
 
 /// Destroy an LXC container. Its volumes go too; it must be stopped unless `force` is set.
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>", method = DELETE, elevated, category = "VM Lifecycle", title = "Delete LXC container")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>", method = DELETE, elevated, task, category = "VM Lifecycle", title = "Delete LXC container")]
 async fn proxmox_delete_lxc(
     api: Api,
     /// The node the container is on.
@@ -218,7 +216,7 @@ async fn proxmox_delete_lxc(
 }
 
 /// Destroy a QEMU VM. Its disks, permissions and firewall rules go too; it must be stopped.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>", method = DELETE, elevated, category = "VM Lifecycle")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>", method = DELETE, elevated, task, category = "VM Lifecycle")]
 async fn proxmox_delete_vm(
     api: Api,
     /// The node the VM is on.
@@ -241,7 +239,7 @@ struct RebootOptions {
 }
 
 /// Reboot an LXC container. A clean shutdown, then a start (applies pending changes).
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/status/reboot", method = POST, elevated, destructive = true, category = "VM Lifecycle", title = "Reboot LXC container")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/status/reboot", method = POST, elevated, task, destructive = true, category = "VM Lifecycle", title = "Reboot LXC container")]
 async fn proxmox_reboot_lxc(
     api: Api,
     /// The node the container is on.
@@ -254,7 +252,7 @@ async fn proxmox_reboot_lxc(
 }
 
 /// Reboot a QEMU VM. A clean shutdown, then a start (applies pending changes).
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/reboot", method = POST, elevated, destructive = true, category = "VM Lifecycle")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/reboot", method = POST, elevated, task, destructive = true, category = "VM Lifecycle")]
 async fn proxmox_reboot_vm(
     api: Api,
     /// The node the VM is on.
@@ -294,7 +292,7 @@ struct ShutdownLxcOptions {
 }
 
 /// Shut an LXC container down cleanly.
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/status/shutdown", method = POST, elevated, destructive = true, category = "VM Lifecycle", title = "Shutdown LXC container")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/status/shutdown", method = POST, elevated, task, destructive = true, category = "VM Lifecycle", title = "Shutdown LXC container")]
 async fn proxmox_shutdown_lxc(
     api: Api,
     /// The node the container is on.
@@ -307,7 +305,7 @@ async fn proxmox_shutdown_lxc(
 }
 
 /// Shut a QEMU VM down cleanly (ACPI). The guest OS gets an ACPI power-button event.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/shutdown", method = POST, elevated, destructive = true, category = "VM Lifecycle")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/shutdown", method = POST, elevated, task, destructive = true, category = "VM Lifecycle")]
 async fn proxmox_shutdown_vm(
     api: Api,
     /// The node the VM is on.
@@ -334,7 +332,7 @@ struct PauseVmOptions {
 }
 
 /// Pause or hibernate a QEMU VM. It pauses in memory, or hibernates to disk with `todisk`.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/suspend", method = POST, elevated, category = "VM Lifecycle")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/suspend", method = POST, elevated, task, category = "VM Lifecycle")]
 async fn proxmox_pause_vm(
     api: Api,
     /// The node the VM is on.
@@ -358,7 +356,7 @@ struct ResumeVmOptions {
 }
 
 /// Resume a paused QEMU VM.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/resume", method = POST, elevated, category = "VM Lifecycle")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/resume", method = POST, elevated, task, category = "VM Lifecycle")]
 async fn proxmox_resume_vm(
     api: Api,
     /// The node the VM is on.
@@ -455,7 +453,7 @@ async fn clone<T: Serialize>(
 }
 
 /// Clone an LXC container to a new id.
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/clone", method = POST, elevated, category = "VM Modify", title = "Clone LXC container")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/clone", method = POST, elevated, task, category = "VM Modify", title = "Clone LXC container")]
 async fn proxmox_clone_lxc(
     api: Api,
     /// The node the container is on.
@@ -470,7 +468,7 @@ async fn proxmox_clone_lxc(
 }
 
 /// Clone a QEMU VM or template to a new id.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/clone", method = POST, elevated, category = "VM Modify")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/clone", method = POST, elevated, task, category = "VM Modify")]
 async fn proxmox_clone_vm(
     api: Api,
     /// The node the VM is on.

@@ -16,6 +16,8 @@ pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_GET_NODE_JOURNAL,
     &PROXMOX_GET_NODE_TASKS,
     &PROXMOX_GET_NODE_TASK,
+    &PROXMOX_WAIT_TASK,
+    &PROXMOX_STOP_TASK,
     &PROXMOX_GET_NODE_APLINFO,
     &PROXMOX_GET_NODE_NETSTAT,
 ];
@@ -97,7 +99,7 @@ impl PathSegment for ServiceCommand {
 #[pve_tool(
     path = "/nodes/<node>/services/<service>/<command>",
     method = POST,
-    elevated,
+    elevated, task,
     destructive = true,
     category = "Node Management"
 )]
@@ -111,7 +113,7 @@ async fn proxmox_control_node_service(
     command: ServiceCommand,
 ) -> ToolResult {
     let upid: String = api.send(()).await?;
-    Ok(ToolOutput::task(format!("Service {service}: {} requested", command.as_str()), &node, upid))
+    api.follow_task(upid, &node, format!("Service {service}: {} requested", command.as_str())).await
 }
 
 /// `YYYY-MM-DD[ HH:MM[:SS]]`, the date-time form of the syslog filters.
@@ -407,6 +409,65 @@ async fn proxmox_get_node_task(
     let log = render_lines("Log".into(), &lines, total, "Log: (empty)");
     block = block.raw("").raw(log);
     Ok(ToolOutput::new(block.finish(), json!({ "status": status, "log": lines, "log_total": total })))
+}
+
+/// The node a task runs on: the one given, which must be the UPID's own, or the UPID's.
+fn task_node(upid: &Upid, node: Option<Node>) -> Result<Node, ToolError> {
+    let owner = crate::task::node_of(upid).ok_or_else(|| ToolError::invalid("upid", "names no node"))?;
+    match node {
+        Some(node) if node != owner => Err(ToolError::invalid(
+            "node",
+            format!("is {node}, but the task runs on {owner} (the UPID's second field)"),
+        )),
+        _ => Ok(owner),
+    }
+}
+
+/// Wait for a task to end and report how it ended: OK, its warnings, or its error with the last log lines. Works for
+/// any task, whoever started it (a UPID from a tool or from proxmox_get_node_tasks). Past `timeout` it reports the
+/// task as still running, with its newest log line; the task goes on, and this tool can be called again.
+#[pve_tool(method = GET, category = "Node Management")]
+async fn proxmox_wait_task(
+    api: Api,
+    /// The task id, e.g. UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mcp:
+    upid: Upid,
+    /// The node the task runs on (default: the node the UPID names).
+    node: Option<Node>,
+    /// Seconds to wait at most (default: the server's PROXMOX_TASK_WAIT, 45); 0 reports the state at once.
+    #[schemars(range(max = 3600))]
+    timeout: Option<u32>,
+) -> ToolResult {
+    let node = task_node(&upid, node)?;
+    let deadline = timeout.map_or(api.task_wait(), |t| std::time::Duration::from_secs(t.into()));
+    // A zero timeout still asks once: the agent wants the state now.
+    let deadline = deadline.max(std::time::Duration::from_millis(1));
+    let what = match upid.as_str().split(':').collect::<Vec<_>>().as_slice() {
+        [_, _, _, _, _, kind, id, ..] if !id.is_empty() => format!("Task {kind} {id}"),
+        [_, _, _, _, _, kind, ..] => format!("Task {kind}"),
+        _ => "Task".to_string(),
+    };
+    api.wait_task(upid.to_string(), &node, what, deadline).await
+}
+
+/// Stop a running task, e.g. a backup or a migration that should not go on. Proxmox ends the task's worker; an
+/// aborted operation may leave its guest locked (proxmox_get_vm_status shows the lock).
+#[pve_tool(method = DELETE, elevated, category = "Node Management")]
+async fn proxmox_stop_task(
+    api: Api,
+    /// The task id, e.g. UPID:pve1:0000ABCD:00001234:65F0A1B2:vzdump:100:root@pam!mcp:
+    upid: Upid,
+    /// The node the task runs on (default: the node the UPID names).
+    node: Option<Node>,
+) -> ToolResult {
+    let node = task_node(&upid, node)?;
+    let path = ApiPath::lit("/nodes").join(&node).join_lit("tasks").join(&upid);
+    let _: Value = api.delete(&path, ()).await?;
+    let status: Value = api.get(&path.join_lit("status"), ()).await.unwrap_or(Value::Null);
+    let state = str_field(&status, "status").unwrap_or("unknown");
+    Ok(ToolOutput::new(
+        format!("🛑 Stop requested for task {upid} on {node}\n• Status now: {state}"),
+        json!({ "upid": upid, "node": node, "status": status }),
+    ))
 }
 
 /// List downloadable container templates (fetch one with download_url_to_storage). The appliance templates a node

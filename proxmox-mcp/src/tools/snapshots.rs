@@ -53,7 +53,7 @@ async fn create(
 }
 
 /// Snapshot an LXC container.
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/snapshot", method = POST, elevated, category = "Snapshots", title = "Create LXC snapshot")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/snapshot", method = POST, elevated, task, category = "Snapshots", title = "Create LXC snapshot")]
 async fn proxmox_create_snapshot_lxc(
     api: Api,
     /// The node the container is on.
@@ -69,7 +69,7 @@ async fn proxmox_create_snapshot_lxc(
 }
 
 /// Snapshot a QEMU VM. Optionally with its RAM.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/snapshot", method = POST, elevated, category = "Snapshots", title = "Create VM snapshot")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/snapshot", method = POST, elevated, task, category = "Snapshots", title = "Create VM snapshot")]
 async fn proxmox_create_snapshot_vm(
     api: Api,
     /// The node the VM is on.
@@ -167,7 +167,7 @@ async fn rollback(
 }
 
 /// Roll an LXC container back to a snapshot. Its current state is discarded.
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/snapshot/<snapname>/rollback", method = POST, elevated, destructive = true, category = "Snapshots", title = "Rollback LXC snapshot")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/snapshot/<snapname>/rollback", method = POST, elevated, task, destructive = true, category = "Snapshots", title = "Rollback LXC snapshot")]
 async fn proxmox_rollback_snapshot_lxc(
     api: Api,
     /// The node the container is on.
@@ -183,7 +183,7 @@ async fn proxmox_rollback_snapshot_lxc(
 }
 
 /// Roll a QEMU VM back to a snapshot. Its current state is discarded.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/snapshot/<snapname>/rollback", method = POST, elevated, destructive = true, category = "Snapshots", title = "Rollback VM snapshot")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/snapshot/<snapname>/rollback", method = POST, elevated, task, destructive = true, category = "Snapshots", title = "Rollback VM snapshot")]
 async fn proxmox_rollback_snapshot_vm(
     api: Api,
     /// The node the VM is on.
@@ -213,7 +213,7 @@ async fn delete(
 }
 
 /// Delete an LXC container's snapshot.
-#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/snapshot/<snapname>", method = DELETE, elevated, category = "Snapshots", title = "Delete LXC snapshot")]
+#[pve_tool(path = "/nodes/<node>/lxc/<vmid>/snapshot/<snapname>", method = DELETE, elevated, task, category = "Snapshots", title = "Delete LXC snapshot")]
 async fn proxmox_delete_snapshot_lxc(
     api: Api,
     /// The node the container is on.
@@ -229,7 +229,7 @@ async fn proxmox_delete_snapshot_lxc(
 }
 
 /// Delete a QEMU VM's snapshot.
-#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/snapshot/<snapname>", method = DELETE, elevated, category = "Snapshots", title = "Delete VM snapshot")]
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/snapshot/<snapname>", method = DELETE, elevated, task, category = "Snapshots", title = "Delete VM snapshot")]
 async fn proxmox_delete_snapshot_vm(
     api: Api,
     /// The node the VM is on.

@@ -827,7 +827,7 @@ async fn upload_source(dir: Option<&Path>, file: &str) -> Result<(PathBuf, u64),
 
 /// Upload a local file to a storage. An ISO, container template or VM image. Only files under the directory set in
 /// PROXMOX_UPLOAD_DIR can be sent.
-#[pve_tool(path = "/nodes/<node>/storage/<storage>/upload", method = POST, elevated, category = "Storage Management")]
+#[pve_tool(path = "/nodes/<node>/storage/<storage>/upload", method = POST, elevated, task, category = "Storage Management")]
 async fn proxmox_upload_to_storage(
     api: Api,
     /// The node whose storage receives the file, e.g. pve1.
@@ -859,11 +859,13 @@ async fn proxmox_upload_to_storage(
     });
     let upload = Upload { field: "filename".into(), path, filename: filename.clone() };
     let upid: String = api.upload(&target, params, upload).await?;
-    let mut out = ToolOutput::task(
-        format!("Uploaded {filename} ({}) to {storage}; Proxmox is importing it", format::bytes(size as f64)),
-        &node,
-        upid,
-    );
+    let mut out = api
+        .follow_task(
+            upid,
+            &node,
+            format!("Uploaded {filename} ({}) to {storage}; Proxmox is importing it", format::bytes(size as f64)),
+        )
+        .await?;
     out.data["storage"] = json!(storage);
     out.data["volume"] = json!(format!("{storage}:{}/{filename}", content.as_str()));
     out.data["size"] = json!(size);
@@ -904,7 +906,7 @@ pub struct DownloadOptions {
 #[pve_tool(
     path = "/nodes/<node>/storage/<storage>/download-url",
     method = POST,
-    elevated,
+    elevated, task,
     category = "Storage Management",
     title = "Download URL to storage",
     open_world = true
@@ -950,7 +952,7 @@ async fn proxmox_download_url_to_storage(
     params["content"] = json!(content);
     params["filename"] = json!(filename);
     let upid: String = api.send(params).await?;
-    let mut out = ToolOutput::task(format!("Download of {filename} into {storage} started"), &node, upid);
+    let mut out = api.follow_task(upid, &node, format!("Download of {filename} into {storage} started")).await?;
     out.data["storage"] = json!(storage);
     out.data["filename"] = json!(filename);
     Ok(out)
@@ -1031,7 +1033,7 @@ fn check_volume_storage(volume: &Volume, storage: &StorageId) -> Result<(), Tool
 #[pve_tool(
     path = "/nodes/<node>/storage/<storage>/content/<volume>",
     method = DELETE,
-    elevated,
+    elevated, task,
     category = "Storage Management"
 )]
 async fn proxmox_delete_storage_content(
@@ -1052,7 +1054,7 @@ async fn proxmox_delete_storage_content(
     }
     let upid: Option<String> = api.send(json!({ "delay": delay })).await?;
     Ok(match upid {
-        Some(upid) => ToolOutput::task(format!("Deletion of {volume} started"), &node, upid),
+        Some(upid) => api.follow_task(upid, &node, format!("Deletion of {volume} started")).await?,
         None => ToolOutput::new(format!("✅ Volume {volume} deleted"), json!({ "volume": volume, "node": node })),
     })
 }
@@ -1288,7 +1290,7 @@ impl PruneOptions {
 #[pve_tool(
     path = "/nodes/<node>/storage/<storage>/prunebackups",
     method = DELETE,
-    elevated,
+    elevated, task,
     category = "Storage Management"
 )]
 async fn proxmox_prune_backups(
@@ -1324,11 +1326,12 @@ async fn proxmox_prune_backups(
         return Ok(ToolOutput::new(text, json!({ "dry_run": true, "backups": marks })));
     }
     let upid: String = api.send(&params).await?;
-    let text = format!(
-        "✅ Pruning {storage} by {rule}: {} backups to remove, {keep} kept\n\n• Node: {node}\n• Task: {upid}{}{}",
+    let what = format!(
+        "Pruning {storage} by {rule}: {} backups to remove, {keep} kept{}{}",
         remove.len(),
         if remove.is_empty() { "" } else { "\n\nRemoving:" },
         list
     );
-    Ok(ToolOutput::new(text, json!({ "dry_run": false, "upid": upid, "node": node, "backups": marks })))
+    let out = api.follow_task(upid, &node, what).await?;
+    Ok(out.with(None, "dry_run", false).with(None, "backups", marks))
 }

@@ -23,6 +23,8 @@ pub fn calls() -> Vec<(&'static str, Value)> {
         ("proxmox_get_node_services", json!({ "node": pve1 })),
         ("proxmox_control_node_service", json!({ "node": pve1, "service": "pvestatd", "command": "restart" })),
         ("proxmox_get_node_task", json!({ "node": pve1, "upid": "$UPID" })),
+        ("proxmox_wait_task", json!({ "upid": "$UPID", "timeout": 5 })),
+        ("proxmox_stop_task", json!({ "upid": "$UPID" })),
         ("proxmox_get_node_tasks", json!({ "node": pve1, "limit": 10 })),
         ("proxmox_get_node_syslog", json!({ "node": pve1, "limit": 20 })),
         ("proxmox_get_node_journal", json!({ "node": pve1, "lastentries": 20 })),

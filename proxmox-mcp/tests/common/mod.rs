@@ -42,7 +42,9 @@ impl Pve {
     }
 
     pub fn context(&self, allow_elevated: bool) -> Context {
+        // Mock tests check the requests a tool makes; waiting for tasks is tested in tasks.rs.
         Context::new(self.config(allow_elevated).client().expect("client"), allow_elevated)
+            .with_task_wait(Duration::ZERO)
     }
 
     /// Call a built-in tool with elevated operations allowed.
