@@ -47,6 +47,10 @@ pub fn mcp_tool(d: &ToolDescriptor, detail: SchemaDetail) -> Tool {
         SchemaDetail::Full => d.description.to_string(),
         SchemaDetail::Compact => first_sentence(d.description).to_string(),
     };
+    if d.task {
+        description.push(' ');
+        description.push_str(TASK_NOTE);
+    }
     if d.elevated {
         // The server's instructions say what elevated means and how to allow it.
         description.push_str(" [elevated]");
@@ -68,6 +72,9 @@ pub fn mcp_tool(d: &ToolDescriptor, detail: SchemaDetail) -> Tool {
     };
     Tool::new(d.name, description, Arc::new(schema)).with_title(d.title).annotate(annotations)
 }
+
+/// Said of every tool that starts a Proxmox task (the instructions say the rest).
+pub const TASK_NOTE: &str = "Waits for the task (`wait`).";
 
 /// The description up to the end of its first sentence (a `.` followed by a space, not in
 /// `e.g.`/`i.e.`), or all of it.

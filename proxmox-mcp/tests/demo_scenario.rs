@@ -136,3 +136,145 @@ async fn create_start_snapshot_stop_rollback_clone_delete() {
 
     assert!(s.close().await.success());
 }
+
+/// The tools wait for their tasks: create → start → snapshot → clone → start the clone → migrate
+/// → stop → delete, one call per step and no polling call, every effect read back.
+#[tokio::test]
+async fn each_step_is_one_call_that_waits_for_its_task() {
+    let mut s = Session::spawn_with_args(
+        &["--demo"],
+        &[
+            ("PROXMOX_ALLOW_ELEVATED", "true".into()),
+            ("PROXMOX_DEMO_TASK_SECONDS", "0.5".into()),
+            ("PROXMOX_LOG_LEVEL", "warn".into()),
+        ],
+    );
+    s.initialize().await;
+    let mut calls = 0;
+    // One step: one call, whose task has ended OK when it answers.
+    let mut step = async |s: &mut Session, tool: &str, args: Value| {
+        calls += 1;
+        let data = ok(s, tool, args).await;
+        assert_eq!(data["task"]["status"], "stopped", "{tool}: {data}");
+        assert_eq!(data["task"]["exitstatus"], "OK", "{tool}: {data}");
+        data
+    };
+    let at = |node: &str, vmid: u64| json!({ "node": node, "vmid": vmid });
+
+    step(&mut s, "proxmox_create_vm", json!({ "node": "pve1", "vmid": 600, "name": "app", "disk_size": 4 })).await;
+    assert_eq!(ok(&mut s, "proxmox_get_vm_config", at("pve1", 600)).await["name"], "app");
+    step(&mut s, "proxmox_start_vm", at("pve1", 600)).await;
+    assert_eq!(ok(&mut s, "proxmox_get_vm_status", at("pve1", 600)).await["status"], "running");
+    step(&mut s, "proxmox_create_snapshot_vm", json!({ "node": "pve1", "vmid": 600, "snapname": "first" })).await;
+    assert!(ok(&mut s, "proxmox_list_snapshots_vm", at("pve1", 600)).await.to_string().contains("first"));
+    step(&mut s, "proxmox_clone_vm", json!({ "node": "pve1", "vmid": 600, "newid": 601, "name": "app-copy" })).await;
+    assert_eq!(ok(&mut s, "proxmox_get_vm_config", at("pve1", 601)).await["name"], "app-copy");
+    // The clone's task has ended, so its start does not meet a locked VM.
+    step(&mut s, "proxmox_start_vm", at("pve1", 601)).await;
+    assert_eq!(ok(&mut s, "proxmox_get_vm_status", at("pve1", 601)).await["status"], "running");
+    step(&mut s, "proxmox_migrate_vm", json!({ "node": "pve1", "vmid": 601, "target": "pve2", "online": true })).await;
+    assert_eq!(ok(&mut s, "proxmox_get_vm_status", at("pve2", 601)).await["status"], "running");
+    step(&mut s, "proxmox_stop_vm", at("pve1", 600)).await;
+    assert_eq!(ok(&mut s, "proxmox_get_vm_status", at("pve1", 600)).await["status"], "stopped");
+    step(&mut s, "proxmox_delete_vm", at("pve1", 600)).await;
+    let ids = vm_ids(&mut s).await;
+    assert!(!ids.contains(&600) && ids.contains(&601), "{ids:?}");
+
+    assert_eq!(calls, 8);
+    // No call polled a task.
+    assert!(!s.seen.iter().any(|l| l.contains("proxmox_get_node_task")));
+    assert!(s.close().await.success());
+}
+
+/// A failing task is an error with its exit status; deleting a running guest is one.
+#[tokio::test]
+async fn a_failing_task_is_an_error_and_a_backup_may_warn() {
+    let mut s = Session::spawn_with_args(
+        &["--demo"],
+        &[
+            ("PROXMOX_ALLOW_ELEVATED", "true".into()),
+            ("PROXMOX_DEMO_TASK_SECONDS", "0".into()),
+            ("PROXMOX_LOG_LEVEL", "warn".into()),
+        ],
+    );
+    s.initialize().await;
+    let started = s.call("proxmox_start_vm", json!({ "node": "pve1", "vmid": 100 })).await;
+    assert_eq!(started["isError"], true);
+    assert_eq!(started["structuredContent"]["error"]["kind"], "task_failed");
+    assert_eq!(started["structuredContent"]["task"]["exitstatus"], "VM 100 already running");
+    let destroyed = s.call("proxmox_delete_lxc", json!({ "node": "pve1", "vmid": 200 })).await;
+    assert_eq!(destroyed["isError"], true, "{}", text(&destroyed));
+    assert!(destroyed["structuredContent"]["task"]["exitstatus"].as_str().unwrap().contains("is running"));
+    // Container 201's mount point is left out of its backup: a success with one warning.
+    let backup =
+        ok(&mut s, "proxmox_create_backup_lxc", json!({ "node": "pve2", "vmid": 201, "storage": "local" })).await;
+    assert_eq!(backup["task"]["exitstatus"], "WARNINGS: 1", "{backup}");
+    assert!(backup["task"]["warnings"][0].as_str().unwrap().contains("mp0"), "{backup}");
+    assert!(s.close().await.success());
+}
+
+/// With a progress token, waiting sends `notifications/progress` (seconds of the deadline, the
+/// newest log line); without one, none. A cancelled call ends its wait at once.
+#[tokio::test]
+async fn progress_while_waiting_and_cancellation() {
+    let mut s = Session::spawn_with_args(
+        &["--demo"],
+        &[
+            ("PROXMOX_ALLOW_ELEVATED", "true".into()),
+            ("PROXMOX_DEMO_TASK_SECONDS", "3".into()),
+            ("PROXMOX_LOG_LEVEL", "warn".into()),
+        ],
+    );
+    s.initialize().await;
+    let call = |id: u64, tool: &str, token: Option<&str>| {
+        let mut params = json!({ "name": tool, "arguments": { "node": "pve1", "vmid": 101, "wait": 20 } });
+        if let Some(t) = token {
+            params["_meta"] = json!({ "progressToken": t });
+        }
+        json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params })
+    };
+    s.send(call(21, "proxmox_start_vm", Some("tok-1"))).await;
+    let mut progress = Vec::new();
+    let answer = loop {
+        let msg = s.recv().await;
+        if msg["method"] == "notifications/progress" {
+            progress.push(msg["params"].clone());
+        } else {
+            break msg;
+        }
+    };
+    assert_eq!(answer["id"], 21);
+    assert_eq!(answer["result"]["structuredContent"]["task"]["exitstatus"], "OK", "{answer}");
+    assert!(progress.len() >= 2, "{progress:?}");
+    for p in &progress {
+        assert_eq!(p["progressToken"], "tok-1");
+        assert_eq!(p["total"], 20.0);
+        assert!(p["progress"].as_f64().unwrap() <= 20.0);
+    }
+    assert!(progress.iter().any(|p| p["message"].as_str().is_some_and(|m| m.contains("qmstart 101"))), "{progress:?}");
+
+    // No token, no notifications.
+    let before = s.seen.len();
+    s.send(call(22, "proxmox_start_vm", None)).await; // already running: fails at once
+    let answer = s.recv().await;
+    assert_eq!(answer["id"], 22);
+    assert!(s.seen[before..].iter().all(|l| !l.contains("notifications/progress")));
+
+    // Cancel a wait: the answer comes at once, the task goes on.
+    let started = Instant::now();
+    s.send(call(23, "proxmox_stop_vm", None)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.send(json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": { "requestId": 23 } })).await;
+    let ping = s.request(24, "ping", json!({})).await;
+    assert_eq!(ping["result"], json!({}));
+    assert!(started.elapsed() < Duration::from_secs(2), "the cancelled wait ended at once");
+    // The stop task went on in the cluster: VM 101 is stopped once it has run.
+    let waited =
+        ok(&mut s, "proxmox_get_node_tasks", json!({ "node": "pve1", "vmid": 101, "source": "all", "limit": 1 })).await;
+    let upid = waited["items"][0]["upid"].as_str().unwrap().to_string();
+    assert!(upid.contains(":qmstop:101:"), "{waited}");
+    let after = ok(&mut s, "proxmox_wait_task", json!({ "upid": upid })).await;
+    assert_eq!(after["task"]["exitstatus"], "OK");
+    assert_eq!(ok(&mut s, "proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 101 })).await["status"], "stopped");
+    assert!(s.close().await.success());
+}

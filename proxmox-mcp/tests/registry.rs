@@ -131,13 +131,14 @@ fn compact_definitions_mean_what_the_full_ones_do() {
     assert!(rare * 5 < total, "{rare} of {total} parameters are named only");
 }
 
-/// The old TypeScript server's `tools/list` result for the same 143 tools was 71,136 bytes,
-/// without titles, hints or limits; the default listing must not be larger.
+/// The default listing, every tool with elevation on (the 143 of the old server and the ones
+/// added since), stays within the budget of the listing issue: 85,000 bytes. (The old
+/// TypeScript server's was 71,136 bytes for its 143 tools, without titles, hints or limits.)
 #[test]
-fn default_tools_list_is_no_larger_than_the_old_servers() {
+fn default_tools_list_stays_within_its_budget() {
     let result = ListToolsResult::with_all_items(Registry::builtin().tools(SchemaDetail::default()));
     let bytes = serde_json::to_vec(&result).unwrap().len();
-    assert!(bytes <= 71_136, "tools/list is {bytes} bytes");
+    assert!(bytes <= 85_000, "tools/list is {bytes} bytes");
     eprintln!("tools/list: {bytes} bytes");
 }
 

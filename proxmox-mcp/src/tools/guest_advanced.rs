@@ -113,7 +113,7 @@ fn check_target(node: &Node, target: &Node) -> Result<(), ToolError> {
     Ok(())
 }
 
-/// Migrate a QEMU VM to another node. Returns the migration task.
+/// Migrate a QEMU VM to another node.
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/migrate", method = POST, elevated, task, category = "VM/LXC Advanced")]
 async fn proxmox_migrate_vm(
     api: Api,
@@ -131,7 +131,7 @@ async fn proxmox_migrate_vm(
 }
 
 /// Migrate an LXC container to another node (a running one needs restart=true: no live migration). With `restart`
-/// it is shut down, moved and started again. Returns the migration task.
+/// it is shut down, moved and started again.
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/migrate", method = POST, elevated, task, category = "VM/LXC Advanced")]
 async fn proxmox_migrate_lxc(
     api: Api,
@@ -157,8 +157,7 @@ string_id! {
     rule = "one of ide0-ide3, scsi0-scsi30, virtio0-virtio15, sata0-sata5, efidisk0, tpmstate0"
 }
 
-/// Turn a stopped QEMU VM into a template. Irreversible: its disks become read-only base images for clones. Returns
-/// the task.
+/// Turn a stopped QEMU VM into a template. Irreversible: its disks become read-only base images for clones.
 #[pve_tool(
     path = "/nodes/<node>/qemu/<vmid>/template",
     method = POST,

@@ -65,7 +65,12 @@ pub fn reference(registry: &crate::Registry) -> String {
                 None => "several".to_string(),
             };
             let tier = if t.elevated { "🔒 elevated" } else { "basic" };
-            out.push_str(&format!("| `{}` | {tier} | {request} | {} |\n", t.name, t.description.replace('\n', " ")));
+            let waits = if t.task { format!(" {}", crate::listing::TASK_NOTE) } else { String::new() };
+            out.push_str(&format!(
+                "| `{}` | {tier} | {request} | {}{waits} |\n",
+                t.name,
+                t.description.replace('\n', " ")
+            ));
         }
     }
     out
