@@ -1,6 +1,7 @@
 //! Measures the built `proxmox-mcp` binary against a local mock Proxmox (HTTPS on 127.0.0.1):
 //! start-up, `tools/list` latency and size, memory, per-call overhead against the same request
-//! made directly with reqwest, and 1,000 concurrent calls.
+//! made directly with reqwest, 1,000 concurrent calls, the cost of one task poll; and, against
+//! `--demo`, an admin scenario's calls when the agent polls tasks and when the tools wait.
 //!
 //! ```text
 //! cargo build --release -p proxmox-mcp
@@ -23,7 +24,11 @@ struct Server {
 
 impl Server {
     fn spawn(bin: &str, env: &[(&str, String)]) -> Server {
+        Server::spawn_with(bin, &[], env)
+    }
+    fn spawn_with(bin: &str, args: &[&str], env: &[(&str, String)]) -> Server {
         let mut cmd = Command::new(bin);
+        cmd.args(args);
         cmd.env_clear().stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true);
         for (k, v) in env {
             cmd.env(k, v);
@@ -62,6 +67,23 @@ async fn main() {
     let bin = std::env::var("PROXMOX_MCP_BIN")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/proxmox-mcp").into());
     let mock = MockServer::start_async().await;
+    let upid = "UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mcp:";
+    mock.mock_async(|when, then| {
+        when.method("POST").path("/api2/json/nodes/pve1/qemu/100/status/start");
+        then.status(200).json_body(json!({ "data": upid }));
+    })
+    .await;
+    let polls = mock
+        .mock_async(|when, then| {
+            when.path_includes("/tasks/").path_includes("/status");
+            then.status(200).json_body(json!({ "data": { "status": "stopped", "exitstatus": "OK", "upid": upid } }));
+        })
+        .await;
+    mock.mock_async(|when, then| {
+        when.path_includes("/tasks/").path_includes("/log");
+        then.status(200).json_body(json!({ "data": [{ "n": 1, "t": "start VM 100" }, { "n": 2, "t": "TASK OK" }] }));
+    })
+    .await;
     mock.mock_async(|when, then| {
         when.path("/api2/json/nodes/pve1/dns");
         then.status(200).json_body(json!({"data": {"search": "example.com", "dns1": "192.0.2.53"}}));
@@ -78,6 +100,7 @@ async fn main() {
         ("PROXMOX_SSL_CA_CERT", ca.display().to_string()),
         ("PROXMOX_RATE_LIMIT", "0".into()),
         ("PROXMOX_LOG_LEVEL", "error".into()),
+        ("PROXMOX_ALLOW_ELEVATED", "true".into()),
     ];
 
     // 1. Process spawn → initialize answer.
@@ -186,5 +209,89 @@ async fn main() {
         "1000 concurrent read calls: {ok} answered ok, {failed} failed, in {:.1} ms",
         started.elapsed().as_secs_f64() * 1000.0
     );
+
+    // 5. The cost of one task poll: a task tool with `wait: 0` (no poll) and with waiting, on a
+    // task that has already ended (one status poll, one log read).
+    let mut s = Server::spawn(&bin, &env);
+    s.initialize().await;
+    let start = |id: u64, wait: Option<u64>| {
+        let mut args = json!({ "node": "pve1", "vmid": 100 });
+        if let Some(w) = wait {
+            args["wait"] = json!(w);
+        }
+        json!({"jsonrpc":"2.0","id": id,"method":"tools/call","params":{"name":"proxmox_start_vm","arguments": args}})
+    };
+    let (mut no_wait, mut waited) = (Vec::new(), Vec::new());
+    for i in 0..200u64 {
+        let t = Instant::now();
+        s.send(&start(200_000 + i, Some(0))).await;
+        s.recv().await;
+        no_wait.push(t.elapsed());
+        let t = Instant::now();
+        s.send(&start(300_000 + i, None)).await;
+        let answer = s.recv().await;
+        assert_eq!(answer["result"]["structuredContent"]["task"]["exitstatus"], "OK", "{answer}");
+        waited.push(t.elapsed());
+    }
+    println!(
+        "a task tool, 200 runs: wait 0 {}; waiting for a task that has ended {}; one poll (status + log) costs {:.3} ms; {} status polls for 200 waits",
+        stats(no_wait.clone()),
+        stats(waited.clone()),
+        mean(&waited) - mean(&no_wait),
+        polls.calls_async().await
+    );
+
+    // 6. An admin scenario against --demo (tasks of PROXMOX_DEMO_TASK_SECONDS=2): the calls an
+    // agent makes when it polls proxmox_get_node_task once a second (wait 0, as the tools were),
+    // and when the tools wait.
+    let steps = [
+        ("proxmox_create_vm", json!({ "node": "pve1", "vmid": 700, "name": "bench", "disk_size": 4 })),
+        ("proxmox_start_vm", json!({ "node": "pve1", "vmid": 700 })),
+        ("proxmox_create_snapshot_vm", json!({ "node": "pve1", "vmid": 700, "snapname": "first" })),
+        ("proxmox_clone_vm", json!({ "node": "pve1", "vmid": 700, "newid": 701, "name": "bench-copy" })),
+        ("proxmox_start_vm", json!({ "node": "pve1", "vmid": 701 })),
+        ("proxmox_migrate_vm", json!({ "node": "pve1", "vmid": 701, "target": "pve2", "online": true })),
+        ("proxmox_stop_vm", json!({ "node": "pve1", "vmid": 700 })),
+        ("proxmox_delete_vm", json!({ "node": "pve1", "vmid": 700 })),
+    ];
+    for polling in [true, false] {
+        let mut demo = Server::spawn_with(&bin, &["--demo"], &[("PROXMOX_ALLOW_ELEVATED", "true".into())]);
+        demo.initialize().await;
+        let (mut calls, mut id) = (0, 500_000u64);
+        let started = Instant::now();
+        for (tool, args) in &steps {
+            let mut args = args.clone();
+            if polling {
+                args["wait"] = json!(0);
+            }
+            id += 1;
+            calls += 1;
+            demo.send(&json!({"jsonrpc":"2.0","id": id,"method":"tools/call","params":{"name": tool,"arguments": args}})).await;
+            let answer = demo.recv().await;
+            assert_eq!(answer["result"]["isError"], false, "{tool}: {answer}");
+            let data = &answer["result"]["structuredContent"];
+            if polling {
+                let (upid, node) = (data["upid"].clone(), data["node"].clone());
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    id += 1;
+                    calls += 1;
+                    demo.send(&json!({"jsonrpc":"2.0","id": id,"method":"tools/call","params":{"name":"proxmox_get_node_task","arguments":{"node": node,"upid": upid}}})).await;
+                    let task = demo.recv().await;
+                    if task["result"]["structuredContent"]["status"]["status"] == "stopped" {
+                        break;
+                    }
+                }
+            } else {
+                assert_eq!(data["task"]["exitstatus"], "OK", "{tool}: {data}");
+            }
+        }
+        println!(
+            "scenario create → start → snapshot → clone → start clone → migrate → stop → delete ({} steps), {}: {calls} calls in {:.1} s",
+            steps.len(),
+            if polling { "agent polls proxmox_get_node_task each second" } else { "tools wait" },
+            started.elapsed().as_secs_f64()
+        );
+    }
     let _ = std::fs::remove_file(ca);
 }

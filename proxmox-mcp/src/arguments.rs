@@ -7,7 +7,8 @@
 //! without `..`, a file under the upload directory) stays in the validated types and the tools.
 //!
 //! Before checking, two things agents commonly send are normalised, guided by the schema:
-//! - `null` means "not given" (strict function-calling schemas make agents send it);
+//! - `null` means "not given" (strict function-calling schemas make agents send it), and so does
+//!   `""` for an optional argument that could not be empty anyway;
 //! - an old name of a parameter (`"x-aliases": ["fsname"]`) or of a value
 //!   (`"x-value-aliases": {"none": "0"}`) is read as the current one;
 //! - a value in a neighbouring JSON shape is read as the declared one: `"100"` for an
@@ -35,6 +36,16 @@ fn validators() -> &'static RwLock<HashMap<usize, Arc<Compiled>>> {
 struct Compiled {
     schema: Value,
     validator: Result<jsonschema::Validator, String>,
+    facts: Facts,
+}
+
+/// What the schema says about a tool, for the call (computed once per tool).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Facts {
+    /// It addresses a guest by `vmid`, with `node` optional (see [`crate::guests`]).
+    pub finds_guest: bool,
+    /// It takes an optional `type`, qemu or lxc.
+    pub guest_type_arg: bool,
 }
 
 fn compiled(tool: &'static ToolDescriptor) -> Arc<Compiled> {
@@ -42,23 +53,36 @@ fn compiled(tool: &'static ToolDescriptor) -> Arc<Compiled> {
     if let Some(c) = validators().read().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return c.clone();
     }
+    let raw = (tool.schema)();
+    let guest_type_arg = raw
+        .get("properties")
+        .and_then(|p| p.get("type"))
+        .and_then(|t| t.get("enum"))
+        .and_then(Value::as_array)
+        .is_some_and(|e| e.iter().any(|v| v == "qemu") && e.iter().any(|v| v == "lxc"));
+    let facts = Facts { finds_guest: crate::tool::finds_guest(tool, &raw), guest_type_arg };
     let schema = Value::Object(tool.input_schema());
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .build(&schema)
         .map_err(|e| format!("the input schema of `{}` does not compile: {e}", tool.name));
-    let c = Arc::new(Compiled { schema, validator });
+    let c = Arc::new(Compiled { schema, validator, facts });
     validators().write().unwrap_or_else(|e| e.into_inner()).insert(key, c.clone());
     c
 }
 
 /// Normalise `args` (see the module documentation) and check them against `tool`'s schema.
 /// Every broken rule is reported, each with the argument it concerns.
-pub fn check(tool: &'static ToolDescriptor, args: &mut JsonObject) -> Result<(), ToolError> {
+pub fn check(tool: &'static ToolDescriptor, args: &mut JsonObject) -> Result<Facts, ToolError> {
     let c = compiled(tool);
     let validator = c.validator.as_ref().map_err(|e| ToolError::Other(format!("internal error: {e}")))?;
     args.retain(|_, v| !v.is_null());
+    let required: Vec<&str> =
+        c.schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     if let Some(Value::Object(props)) = c.schema.get("properties") {
+        args.retain(|name, v| {
+            !(v.as_str() == Some("") && !required.contains(&name.as_str()) && props.get(name).is_some_and(refuses_empty))
+        });
         for (name, prop) in props {
             for alias in prop.get("x-aliases").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
             {
@@ -92,7 +116,25 @@ pub fn check(tool: &'static ToolDescriptor, args: &mut JsonObject) -> Result<(),
     if let Value::Object(map) = instance {
         *args = map;
     }
-    if problems.is_empty() { Ok(()) } else { Err(ToolError::InvalidArguments(problems)) }
+    if problems.is_empty() { Ok(c.facts) } else { Err(ToolError::InvalidArguments(problems)) }
+}
+
+/// Whether a property's schema refuses `""` (so an empty string can only mean "not given").
+fn refuses_empty(schema: &Value) -> bool {
+    if schema.get("type").and_then(Value::as_str).is_some_and(|t| t != "string") {
+        return true;
+    }
+    if schema.get("minLength").and_then(Value::as_u64).is_some_and(|n| n > 0) {
+        return true;
+    }
+    if let Some(Value::Array(values)) = schema.get("enum") {
+        return !values.iter().any(|v| v == "");
+    }
+    schema
+        .get("pattern")
+        .and_then(Value::as_str)
+        .and_then(|p| regex::Regex::new(p).ok())
+        .is_some_and(|re| !re.is_match(""))
 }
 
 /// Read a scalar given in a neighbouring JSON type as the type the schema declares.

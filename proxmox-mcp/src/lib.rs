@@ -23,6 +23,7 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod format;
+pub mod guests;
 pub mod listing;
 pub mod path;
 pub mod registry;

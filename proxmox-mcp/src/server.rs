@@ -123,6 +123,10 @@ impl ProxmoxServer {
         }
         let hint = match (&result, self.error_hint) {
             (Err(ToolError::Api(e)), Some(f)) => f(e),
+            (Err(ToolError::Hinted(inner, _)), Some(f)) => match &**inner {
+                ToolError::Api(e) => f(e),
+                _ => None,
+            },
             _ => None,
         };
         Some(render_with_hint(result, hint))
@@ -136,6 +140,13 @@ pub fn render(result: ToolResult) -> CallToolResult {
 
 /// [`render`], with a hint on what to do next added to an error (text and `error.hint`).
 pub fn render_with_hint(result: ToolResult, hint: Option<String>) -> CallToolResult {
+    if let Err(ToolError::Hinted(inner, first)) = result {
+        let hint = match hint {
+            Some(more) => format!("{first} {more}"),
+            None => first,
+        };
+        return render_with_hint(Err(*inner), Some(hint));
+    }
     match result {
         Ok(out) => {
             let mut r = CallToolResult::success(vec![ContentBlock::text(out.text)]);
@@ -178,7 +189,8 @@ pub fn render_with_hint(result: ToolResult, hint: Option<String>) -> CallToolRes
                         }),
                     )
                 }
-                ToolError::Other(_) => {
+                // Taken apart above; kept whole if it ever gets here.
+                ToolError::Other(_) | ToolError::Hinted(..) => {
                     (format!("❌ Error: {e}"), json!({ "error": { "kind": "other", "message": e.to_string() } }))
                 }
             };

@@ -71,8 +71,21 @@ impl ToolDescriptor {
         self.idempotent.unwrap_or(self.method != Method::Post || self.read_only())
     }
     /// The JSON schema of the tool's arguments: its parameters, and `wait` for a task tool.
+    /// A tool that addresses a guest by `node` and `vmid` may leave `node` out (see
+    /// [`crate::guests`]).
     pub fn input_schema(&self) -> JsonObject {
         let mut schema = (self.schema)();
+        if finds_guest(self, &schema) {
+            if let Some(Value::Array(required)) = schema.get_mut("required") {
+                required.retain(|r| r != "node");
+            }
+            if let Some(Value::Object(node)) = schema.get_mut("properties").and_then(|p| p.get_mut("node")) {
+                node.insert(
+                    "description".into(),
+                    "The node the guest is on (default: found from the vmid; given, it is used as given).".into(),
+                );
+            }
+        }
         if self.task
             && let Some(Value::Object(props)) = schema.get_mut("properties")
         {
@@ -94,13 +107,117 @@ impl ToolDescriptor {
     /// [`crate::arguments`]), then read them and make the requests.
     pub async fn call(&'static self, mut ctx: Context, mut args: JsonObject) -> ToolResult {
         ctx.require(self)?;
-        crate::arguments::check(self, &mut args)?;
+        let facts = crate::arguments::check(self, &mut args)?;
         if self.task
             && let Some(wait) = args.remove(WAIT).and_then(|w| w.as_u64())
         {
             ctx.task_wait = std::time::Duration::from_secs(wait);
         }
-        (self.call)(ctx, args).await
+        let given_node = args.get("node").and_then(Value::as_str).map(str::to_string);
+        if facts.finds_guest {
+            self.place_guest(&ctx, &mut args, facts.guest_type_arg).await?;
+        }
+        let guests = ctx.guests.clone();
+        let client = ctx.client.clone();
+        let vmid = args.get("vmid").and_then(Value::as_u64);
+        let result = (self.call)(ctx, args).await;
+        if !self.read_only() && result.is_ok() {
+            // A create, delete or migration may have moved guests.
+            guests.invalidate();
+        }
+        match (result, facts.finds_guest, given_node, vmid) {
+            // Not on the node given: say where it is.
+            (Err(ToolError::Api(ApiError::NotFound(m))), true, Some(node), Some(vmid)) => {
+                guests.invalidate();
+                let hint = match guests.find(&client, vmid).await {
+                    Ok(Some(g)) if self.guest_kind().is_some_and(|k| k != g.kind) => {
+                        let instead = self.other_kind_tool().map(|t| format!(": use {t}")).unwrap_or_default();
+                        Some(format!("{} is a {}, on {}{instead}.", vmid, if g.kind == "lxc" { "container" } else { "VM" }, g.node))
+                    }
+                    Ok(Some(g)) if g.node != node => {
+                        Some(format!("{} is on {}, not {node}: call again with node {} (or leave node out).", capitalise(&g.subject()), g.node, g.node))
+                    }
+                    Ok(None) => Some(format!("No guest {vmid} is in the cluster: proxmox_get_vms lists them.")),
+                    _ => None,
+                };
+                let error = ToolError::Api(ApiError::NotFound(m));
+                Err(match hint {
+                    Some(hint) => ToolError::Hinted(Box::new(error), hint),
+                    None => error,
+                })
+            }
+            (result, ..) => result,
+        }
+    }
+
+    /// Fill in the `node` (and `type`) of the guest a call names by `vmid` alone, and refuse a
+    /// VM tool called with a container's id (or the reverse), naming the tool to use.
+    async fn place_guest(&'static self, ctx: &Context, args: &mut JsonObject, type_arg: bool) -> Result<(), ToolError> {
+        let Some(vmid) = args.get("vmid").and_then(Value::as_u64) else { return Ok(()) };
+        let needs_node = !args.contains_key("node");
+        let needs_type = type_arg && !args.contains_key("type");
+        // A node given is used as given (a wrong one is explained if Proxmox says not found).
+        if !needs_node && !needs_type {
+            return Ok(());
+        }
+        let expected = self.guest_kind();
+        let found = match ctx.guests.find(&ctx.client, vmid).await {
+            Ok(found) => found,
+            // Without the node nothing can be done; a type has its default.
+            Err(e) if needs_node => return Err(e.into()),
+            Err(_) => return Ok(()),
+        };
+        let Some(guest) = found else {
+            if needs_node {
+                return Err(ToolError::invalid(
+                    "vmid",
+                    format!("no VM or container {vmid} is in the cluster (proxmox_get_vms lists them)"),
+                ));
+            }
+            return Ok(());
+        };
+        if let Some(kind) = expected
+            && kind != guest.kind
+        {
+            let other = self.other_kind_tool();
+            let what = if guest.kind == "lxc" { "a container" } else { "a VM" };
+            let instead = other.map(|t| format!(": use {t}")).unwrap_or_default();
+            return Err(ToolError::invalid("vmid", format!("{vmid} is {what} (on {}){instead}", guest.node)));
+        }
+        if needs_node {
+            args.insert("node".into(), guest.node.clone().into());
+        }
+        if needs_type {
+            args.insert("type".into(), guest.kind.clone().into());
+        }
+        Ok(())
+    }
+
+    /// `qemu` or `lxc` for a tool that addresses one kind of guest (by its path or its name).
+    fn guest_kind(&self) -> Option<&'static str> {
+        match self.path {
+            Some(p) if p.contains("/qemu/") => return Some("qemu"),
+            Some(p) if p.contains("/lxc/") => return Some("lxc"),
+            Some(_) => return None,
+            None => {}
+        }
+        if self.name.ends_with("_lxc") || self.name.contains("_lxc_") {
+            Some("lxc")
+        } else if self.name.ends_with("_vm") || self.name.contains("_vm_") {
+            Some("qemu")
+        } else {
+            None
+        }
+    }
+
+    /// The built-in tool that does the same for the other kind of guest, if there is one.
+    fn other_kind_tool(&self) -> Option<&'static str> {
+        let swapped = if self.name.contains("_lxc") {
+            self.name.replacen("_lxc", "_vm", 1)
+        } else {
+            self.name.replacen("_vm", "_lxc", 1)
+        };
+        crate::Registry::builtin().get(&swapped).map(|t| t.name)
     }
 }
 
@@ -114,6 +231,27 @@ impl fmt::Debug for ToolDescriptor {
             .field("origin", &self.origin)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether a tool addresses an existing guest by `node` and `vmid` (so `node` can be found from
+/// the vmid): both required, and the tool is not a create (`POST /nodes/{node}/qemu|lxc`, whose
+/// vmid names the guest to make).
+pub(crate) fn finds_guest(d: &ToolDescriptor, schema: &JsonObject) -> bool {
+    let required = |name: &str| {
+        schema.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|v| v == name))
+    };
+    let vmid_is_one = schema
+        .get("properties")
+        .and_then(|p| p.get("vmid"))
+        .and_then(|v| v.get("type"))
+        .is_some_and(|t| t == "integer");
+    let creates = d.method == Method::Post && matches!(d.path, Some("/nodes/{node}/qemu" | "/nodes/{node}/lxc"));
+    required("node") && required("vmid") && vmid_is_one && !creates
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 /// The argument every task tool takes: how long to wait for its task.
@@ -131,6 +269,8 @@ pub struct Context {
     pub task_wait: std::time::Duration,
     /// Where progress goes while a task is waited for (the client asked for progress).
     pub progress: Option<ProgressSink>,
+    /// Where the cluster's guests are (shared by the clones of a context).
+    pub guests: crate::guests::GuestIndex,
 }
 
 impl fmt::Debug for Context {
@@ -147,7 +287,14 @@ impl fmt::Debug for Context {
 
 impl Context {
     pub fn new(client: Client, allow_elevated: bool) -> Self {
-        Context { client, allow_elevated, upload_dir: None, task_wait: crate::task::DEFAULT_WAIT, progress: None }
+        Context {
+            client,
+            allow_elevated,
+            upload_dir: None,
+            task_wait: crate::task::DEFAULT_WAIT,
+            progress: None,
+            guests: Default::default(),
+        }
     }
 
     /// Wait this long for the tasks tools start (zero: return at once with the UPID).
@@ -410,6 +557,8 @@ pub enum ToolError {
     Api(ApiError),
     /// A task the tool started ended with an error (its exit status and log are in the report).
     TaskFailed(Box<TaskFailure>),
+    /// An error, and what to do about it (shown after it, and as `error.hint`).
+    Hinted(Box<ToolError>, String),
     /// Anything else, said plainly.
     Other(String),
 }
@@ -469,6 +618,7 @@ impl fmt::Display for ToolError {
                     failure.report.summary()
                 )
             }
+            ToolError::Hinted(e, hint) => write!(f, "{e}\n{hint}"),
             ToolError::Other(msg) => f.write_str(msg),
         }
     }

@@ -130,8 +130,12 @@ async fn errors_name_the_argument_and_the_rule_never_the_value() {
     assert_eq!(rule("bogus"), "is not a parameter of this tool");
     assert!(!err.to_string().contains("pve/../x"), "{err}");
 
-    // null is "not given"; numbers as strings and sizes as "32G" are read as the schema says.
-    let err = call("proxmox_get_vm_status", json!({ "node": null, "vmid": "101" })).await.unwrap_err();
+    // null is "not given", and so is "" where a value cannot be empty; numbers given as strings
+    // are read as the schema says.
+    let err = call("proxmox_get_node_status", json!({ "node": null })).await.unwrap_err();
     let ToolError::InvalidArguments(list) = &err else { panic!("{err:?}") };
     assert_eq!(list, &[("node".to_string(), "is required".to_string())]);
+    let err = call("proxmox_get_node_syslog", json!({ "node": "pve1", "limit": "0", "service": "" })).await.unwrap_err();
+    let ToolError::InvalidArguments(list) = &err else { panic!("{err:?}") };
+    assert_eq!(list, &[("limit".to_string(), "must be at least 1".to_string())]);
 }

@@ -1,7 +1,7 @@
 //! VM Query: find guests, read their status and configuration, list storage.
 
 use crate::format::{self, Block, f64_field, str_field, u64_field};
-use crate::types::{GuestType, Node, VmId};
+use crate::types::{GuestType, Node, PoolId, VmId};
 use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -43,7 +43,16 @@ async fn target_nodes(api: &Api, node: Option<Node>) -> Result<(Vec<Node>, Vec<S
     Ok((online, offline))
 }
 
-/// List VMs and containers with status. On one node or the whole cluster, with status and usage.
+/// A guest's state, as the guest lists give it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GuestStatus {
+    Running,
+    Stopped,
+}
+
+/// List or find VMs and containers: status and usage, on one node or the whole cluster. Filters narrow it (name,
+/// vmid, status, tag, pool, node, type); the result says how many matched of how many.
 #[pve_tool(method = GET, category = "VM Query", title = "Get VMs and containers")]
 async fn proxmox_get_vms(
     api: Api,
@@ -52,6 +61,18 @@ async fn proxmox_get_vms(
     /// Which guests: qemu, lxc or all.
     #[serde(default)]
     r#type: GuestFilter,
+    /// Only guests of this name: exact, or a glob with `*` and `?` (e.g. web-*).
+    #[schemars(length(max = 128))]
+    name: Option<String>,
+    /// Only the guest with this id.
+    vmid: Option<VmId>,
+    /// Only running or only stopped guests.
+    status: Option<GuestStatus>,
+    /// Only guests with this tag.
+    #[schemars(length(max = 128))]
+    tag: Option<String>,
+    /// Only guests in this resource pool.
+    pool: Option<PoolId>,
 ) -> ToolResult {
     let (nodes, mut unreachable) = target_nodes(&api, node).await?;
     let kinds: &[GuestType] = match r#type {
@@ -76,8 +97,39 @@ async fn proxmox_get_vms(
         }
     }
     guests.sort_by_key(|g| u64_field(g, "vmid"));
+    let total = guests.len();
+    // Pool membership is in the cluster's resource list, not the node lists.
+    let in_pool: Option<Vec<u64>> = match &pool {
+        None => None,
+        Some(pool) => {
+            let resources: Vec<Value> =
+                api.get(&ApiPath::lit("/cluster/resources"), json!({ "type": "vm" })).await?;
+            Some(
+                resources
+                    .iter()
+                    .filter(|r| str_field(r, "pool") == Some(pool.as_str()))
+                    .filter_map(|r| u64_field(r, "vmid"))
+                    .collect(),
+            )
+        }
+    };
+    let status = status.map(|s| if s == GuestStatus::Running { "running" } else { "stopped" });
+    guests.retain(|g| {
+        name.as_deref().is_none_or(|n| str_field(g, "name").is_some_and(|gn| format::glob_match(n, gn)))
+            && vmid.is_none_or(|id| u64_field(g, "vmid") == Some(u64::from(id.get())))
+            && status.is_none_or(|s| str_field(g, "status") == Some(s))
+            && tag.as_deref().is_none_or(|t| str_field(g, "tags").is_some_and(|tags| tags.split([';', ',']).any(|x| x == t)))
+            && in_pool.as_ref().is_none_or(|ids| u64_field(g, "vmid").is_some_and(|id| ids.contains(&id)))
+    });
+    let filtered = name.is_some() || vmid.is_some() || status.is_some() || tag.is_some() || pool.is_some();
     let mut text = if guests.is_empty() {
-        "No virtual machines or containers found.".to_string()
+        if filtered {
+            format!("No guest matches (0 of {total}).")
+        } else {
+            "No virtual machines or containers found.".to_string()
+        }
+    } else if filtered {
+        format!("💻 **Guests** ({} of {total} match)\n", guests.len())
     } else {
         format!("💻 **Guests** ({})\n", guests.len())
     };
@@ -106,7 +158,10 @@ async fn proxmox_get_vms(
     if !unreachable.is_empty() {
         text.push_str(&format!("\n\n⚠️ Not listed (node offline or unreachable): {}", unreachable.join(", ")));
     }
-    Ok(ToolOutput::new(text, json!({ "guests": guests, "total": guests.len(), "unreachable_nodes": unreachable })))
+    Ok(ToolOutput::new(
+        text,
+        json!({ "guests": guests, "matched": guests.len(), "total": total, "unreachable_nodes": unreachable }),
+    ))
 }
 
 /// Show a guest's live status and usage. State, uptime, CPU, memory, disk and network I/O of a VM or container.
