@@ -93,18 +93,11 @@ pub struct HaResourceSettings {
     /// true). Proxmox VE 9 and later; version 8 rejects it.
     pub failback: Option<bool>,
     /// Free-text description.
-    #[schemars(length(max = 4096))]
+    #[schemars(length(max = MAX_COMMENT))]
     pub comment: Option<String>,
 }
 
 impl HaResourceSettings {
-    fn check(&self) -> Result<(), ToolError> {
-        if self.comment.as_deref().is_some_and(|c| c.len() > MAX_COMMENT) {
-            return Err(ToolError::invalid("comment", format!("is longer than {MAX_COMMENT} characters")));
-        }
-        Ok(())
-    }
-
     fn is_empty(&self) -> bool {
         self.state.is_none()
             && self.group.is_none()
@@ -231,7 +224,6 @@ async fn proxmox_create_ha_resource(
     r#type: Option<HaResourceType>,
     #[flatten] settings: HaResourceSettings,
 ) -> ToolResult {
-    settings.check()?;
     let mut params = to_params(&settings)?;
     params["sid"] = json!(sid);
     params["type"] = json!(r#type);
@@ -261,7 +253,6 @@ async fn proxmox_update_ha_resource(
     digest: Option<Digest>,
     #[flatten] settings: HaResourceSettings,
 ) -> ToolResult {
-    settings.check()?;
     if settings.is_empty() && delete.is_none() {
         return Err(ToolError::invalid("state", "nothing to change: give at least one setting or `delete`"));
     }
@@ -355,17 +346,8 @@ pub struct HaGroupSettings {
     /// Resources of this group may run only on its nodes (otherwise any node when none is up).
     pub restricted: Option<bool>,
     /// Free-text description.
-    #[schemars(length(max = 4096))]
+    #[schemars(length(max = MAX_COMMENT))]
     pub comment: Option<String>,
-}
-
-impl HaGroupSettings {
-    fn check(&self) -> Result<(), ToolError> {
-        if self.comment.as_deref().is_some_and(|c| c.len() > MAX_COMMENT) {
-            return Err(ToolError::invalid("comment", format!("is longer than {MAX_COMMENT} characters")));
-        }
-        Ok(())
-    }
 }
 
 /// The one group type Proxmox knows.
@@ -389,7 +371,6 @@ async fn proxmox_create_ha_group(
     r#type: Option<HaGroupType>,
     #[flatten] settings: HaGroupSettings,
 ) -> ToolResult {
-    settings.check()?;
     let mut params = to_params(&settings)?;
     params["group"] = json!(group);
     params["nodes"] = json!(nodes);
@@ -421,7 +402,6 @@ async fn proxmox_update_ha_group(
     digest: Option<Digest>,
     #[flatten] settings: HaGroupSettings,
 ) -> ToolResult {
-    settings.check()?;
     if nodes.is_none()
         && delete.is_none()
         && settings.comment.is_none()
