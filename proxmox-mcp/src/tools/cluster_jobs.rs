@@ -33,9 +33,8 @@ pub static TOOLS: &[&ToolDescriptor] = &[
 string_id! {
     /// A schedule (Proxmox format `pve-calendar-event`, a subset of systemd calendar events),
     /// e.g. `daily`, `sun 01:00`, `mon..fri 21:30`, `*/15`.
-    CalendarEvent, kind = "calendar event", pattern = "^[ -~]+$", max = 128,
-    rule = "a systemd-style calendar event such as `daily`, `sun 01:00`, `mon..fri 21:30` or `*/15`",
-    beyond = |s| !s.trim().is_empty() && s.chars().all(|c| c.is_ascii() && !c.is_ascii_control())
+    CalendarEvent, kind = "calendar event", pattern = "^ *[!-~][ -~]*$", max = 128,
+    rule = "a systemd-style calendar event such as `daily`, `sun 01:00`, `mon..fri 21:30` or `*/15`"
 }
 
 string_id! {

@@ -4,7 +4,7 @@
 use super::{set_keys, to_params};
 use crate::client::ApiError;
 use crate::format::{self, Block, str_field};
-use crate::types::{ConfigId, Digest, HaResourceId, InvalidValue, Node, shown, string_id};
+use crate::types::{ConfigId, Digest, HaResourceId, InvalidValue, shown, string_id};
 use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -34,16 +34,9 @@ string_id! {
     /// HA group members (Proxmox format `pve-ha-node-list`): `node[:priority]`, comma-separated,
     /// e.g. `pve1:2,pve2:1`.
     HaNodeList, kind = "HA node list",
-    pattern = "^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(:[0-9]+)?(,[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(:[0-9]+)?)*$",
+    pattern = "^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(:[0-9]{1,9})?(,[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(:[0-9]{1,9})?)*$",
     max = 4096,
-    rule = "node names, each optionally with `:priority` (a number, higher is preferred), separated by commas, e.g. pve1:2,pve2:1",
-    beyond = |s| s.split(',').all(|entry| {
-        let (node, prio) = match entry.split_once(':') {
-            Some((n, p)) => (n, Some(p)),
-            None => (entry, None),
-        };
-        Node::new(node).is_ok() && prio.is_none_or(|p| !p.is_empty() && p.len() <= 9 && p.chars().all(|c| c.is_ascii_digit()))
-    })
+    rule = "node names, each optionally with `:priority` (a number, higher is preferred), separated by commas, e.g. pve1:2,pve2:1"
 }
 
 string_id! {
@@ -498,4 +491,20 @@ async fn proxmox_get_ha_status(api: Api) -> ToolResult {
         block.finish(),
         json!({ "current": current, "manager_status": manager, "manager_status_error": manager_error }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ha_node_lists() {
+        let longest = format!("{}:999999999", "n".repeat(63));
+        for ok in ["pve1", "pve1:2,pve2:1", "a,b:0", &longest] {
+            assert!(HaNodeList::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["pve1:", "pve1:1234567890", &"n".repeat(64), "-a", "a-", "pve1,,pve2", "pve1:x", "pve1 ,pve2"] {
+            assert!(HaNodeList::new(bad).is_err(), "{bad}");
+        }
+    }
 }
