@@ -116,9 +116,6 @@ async fn backup(api: Api, kind: GuestType, node: Node, request: Vzdump) -> ToolR
             return Err(ToolError::InvalidArguments(bad));
         }
     }
-    if options.notes_template.as_ref().is_some_and(|t| t.chars().count() > 1024) {
-        return Err(ToolError::invalid("notes-template", "is too long (1024 characters at most)"));
-    }
     let what = format!("Backup of {} started", kind.with_id(*vmid));
     let target = storage.as_ref().map_or_else(|| "the node's default".to_string(), |s| s.to_string());
     let text = format!(
@@ -283,20 +280,12 @@ async fn proxmox_list_backups(
 
 // -------------------------------------------------------------------------------- restore
 
-/// A backup's volume id must name a backup (`storage:backup/...`) and fit Proxmox's limit.
-fn check_backup_volume(arg: &str, volume: &Volume) -> Result<(), ToolError> {
-    let name = volume.as_str().split_once(':').map_or("", |(_, name)| name);
-    if !name.starts_with("backup/") {
-        return Err(ToolError::invalid(
-            arg,
-            "is not a backup: a backup's volume id is storage:backup/…, as proxmox_list_backups shows",
-        ));
-    }
-    if volume.as_str().len() > 255 {
-        return Err(ToolError::invalid(arg, "is too long (255 characters at most)"));
-    }
-    Ok(())
-}
+/// A backup's volume id, `storage:backup/...` (a [`Volume`] whose name is under `backup/`), as
+/// the schema of the `archive` and `volume` arguments says.
+const BACKUP_VOLUME: &str = r"^[a-z][a-z0-9_.-]*[a-z0-9]:backup/[A-Za-z0-9_.+=@,~:/-]+$";
+
+/// The longest `archive` (`ostemplate` for containers) Proxmox takes in a restore.
+const MAX_ARCHIVE: usize = 255;
 
 /// Options of restoring a VM backup.
 #[derive(Default, Serialize, Deserialize, JsonSchema)]
@@ -373,7 +362,6 @@ async fn restore<T: Serialize + Overwrites>(
     storage: Option<StorageId>,
     options: &T,
 ) -> ToolResult {
-    check_backup_volume("archive", &archive)?;
     let request = match kind {
         GuestType::Qemu => RestoreRequest {
             vmid,
@@ -414,6 +402,7 @@ async fn proxmox_restore_backup_lxc(
     /// The id the restored container gets.
     vmid: VmId,
     /// The backup's volume id, e.g. local:backup/vzdump-lxc-200-2025_01_01-00_00_00.tar.zst.
+    #[schemars(length(max = MAX_ARCHIVE), regex(pattern = BACKUP_VOLUME))]
     archive: Volume,
     /// Storage for the restored volumes (default: local).
     storage: Option<StorageId>,
@@ -431,6 +420,7 @@ async fn proxmox_restore_backup_vm(
     /// The id the restored VM gets.
     vmid: VmId,
     /// The backup's volume id, e.g. local:backup/vzdump-qemu-100-2025_01_01-00_00_00.vma.zst.
+    #[schemars(length(max = MAX_ARCHIVE), regex(pattern = BACKUP_VOLUME))]
     archive: Volume,
     /// Storage for the restored disks (default: the storages in the backup).
     storage: Option<StorageId>,
@@ -450,9 +440,9 @@ async fn proxmox_delete_backup(
     /// The storage holding the backup.
     storage: StorageId,
     /// The backup's volume id, as proxmox_list_backups shows it, e.g. local:backup/vzdump-qemu-100-2025_01_01-00_00_00.vma.zst.
+    #[schemars(regex(pattern = BACKUP_VOLUME))]
     volume: Volume,
 ) -> ToolResult {
-    check_backup_volume("volume", &volume)?;
     if volume.as_str().split_once(':').map(|(s, _)| s) != Some(storage.as_str()) {
         return Err(ToolError::invalid(
             "volume",

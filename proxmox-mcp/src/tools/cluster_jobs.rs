@@ -33,9 +33,8 @@ pub static TOOLS: &[&ToolDescriptor] = &[
 string_id! {
     /// A schedule (Proxmox format `pve-calendar-event`, a subset of systemd calendar events),
     /// e.g. `daily`, `sun 01:00`, `mon..fri 21:30`, `*/15`.
-    CalendarEvent, kind = "calendar event", pattern = "^[ -~]+$", max = 128,
-    rule = "a systemd-style calendar event such as `daily`, `sun 01:00`, `mon..fri 21:30` or `*/15`",
-    beyond = |s| !s.trim().is_empty() && s.chars().all(|c| c.is_ascii() && !c.is_ascii_control())
+    CalendarEvent, kind = "calendar event", pattern = "^ *[!-~][ -~]*$", max = 128,
+    rule = "a systemd-style calendar event such as `daily`, `sun 01:00`, `mon..fri 21:30` or `*/15`"
 }
 
 string_id! {
@@ -103,15 +102,6 @@ impl JsonSchema for VmIdList {
             "description": "Guest ids (100 to 999999999) separated by commas, e.g. 100,101.",
         })
     }
-}
-
-/// The strings of a parameter struct that are longer than Proxmox allows, as argument errors.
-fn length_errors(limits: &[(&str, Option<&str>, usize)]) -> Vec<(String, String)> {
-    limits
-        .iter()
-        .filter(|(_, v, max)| v.is_some_and(|v| v.len() > *max))
-        .map(|(name, _, max)| (name.to_string(), format!("is longer than {max} characters")))
-        .collect()
 }
 
 fn done(errors: Vec<(String, String)>) -> Result<(), ToolError> {
@@ -293,10 +283,6 @@ pub struct BackupJobSettings {
 impl BackupJobSettings {
     /// The rules that span arguments, checked as Proxmox checks them.
     fn check(&self, errors: &mut Vec<(String, String)>) {
-        errors.extend(length_errors(&[
-            ("comment", self.comment.as_deref(), 512),
-            ("notes-template", self.notes_template.as_deref(), 1024),
-        ]));
         let mut rule = |arg: &str, msg: &str| errors.push((arg.to_string(), msg.to_string()));
         if self.schedule.is_some() && self.starttime.is_some() {
             rule("starttime", "cannot be given together with `schedule`");
@@ -314,12 +300,6 @@ impl BackupJobSettings {
             if self.pool.is_some() {
                 rule("pool", "conflicts with `vmid`");
             }
-        }
-        if self.ionice.is_some_and(|n| n > 8) {
-            rule("ionice", "must be from 0 to 8");
-        }
-        if self.maxfiles == Some(0) {
-            rule("maxfiles", "must be at least 1");
         }
         if self.storage.is_none() {
             if self.notes_template.is_some() {
@@ -473,6 +453,7 @@ async fn proxmox_get_cluster_backup_job(
 async fn proxmox_create_cluster_backup_job(
     api: Api,
     /// An id for the job (letters, digits, `-`, `_`; at most 50); Proxmox generates one if left out.
+    #[schemars(length(max = BackupJobId::MAX_LEN))]
     id: Option<ConfigId>,
     #[flatten] job: BackupJobSettings,
 ) -> ToolResult {
@@ -483,9 +464,6 @@ async fn proxmox_create_cluster_backup_job(
     }
     if !job.selects_guests() {
         errors.push(("vmid".into(), "is required unless `all` or `pool` selects the guests".into()));
-    }
-    if id.as_ref().is_some_and(|i| i.as_str().len() > BackupJobId::MAX_LEN) {
-        errors.push(("id".into(), format!("is longer than {} characters", BackupJobId::MAX_LEN)));
     }
     done(errors)?;
     let mut params = to_params(&job)?;
@@ -593,16 +571,6 @@ pub struct ReplicationSettings {
     pub source: Option<Node>,
 }
 
-impl ReplicationSettings {
-    fn check(&self) -> Result<(), ToolError> {
-        let mut errors = length_errors(&[("comment", self.comment.as_deref(), 4096)]);
-        if self.rate.is_some_and(|r| !(r.is_finite() && r >= 1.0)) {
-            errors.push(("rate".into(), "must be at least 1 (MB/s)".into()));
-        }
-        done(errors)
-    }
-}
-
 fn replication_line(j: &Value) -> String {
     let enabled = format::truthy(j.get("disable")) != Some(true);
     let mut line = format!(
@@ -686,7 +654,6 @@ async fn proxmox_create_cluster_replication_job(
     r#type: ReplicationType,
     #[flatten] settings: ReplicationSettings,
 ) -> ToolResult {
-    settings.check()?;
     let mut params = to_params(&settings)?;
     params["id"] = json!(id);
     params["target"] = json!(target);
@@ -717,7 +684,6 @@ async fn proxmox_update_cluster_replication_job(
     digest: Option<Digest>,
     #[flatten] settings: ReplicationSettings,
 ) -> ToolResult {
-    settings.check()?;
     let mut params = to_params(&settings)?;
     params["delete"] = json!(delete);
     params["digest"] = json!(digest);
@@ -880,6 +846,7 @@ pub struct ClusterOptions {
     #[schemars(extend("x-rare" = true))]
     pub email_from: Option<String>,
     /// HTTP proxy for downloads, e.g. `http://proxy.example.com:3128`.
+    #[schemars(regex(pattern = r"^http://.*$"))]
     pub http_proxy: Option<String>,
     /// Prefix of generated MAC addresses (default BC:24:11).
     #[schemars(extend("x-rare" = true))]
@@ -948,17 +915,6 @@ pub struct ClusterOptions {
 /// Change datacenter-wide options (datacenter.cfg). Reset some with `delete`.
 #[pve_tool(path = "/cluster/options", method = PUT, elevated, category = "Cluster Management", title = "Update cluster options")]
 async fn proxmox_update_cluster_options(api: Api, #[flatten] options: ClusterOptions) -> ToolResult {
-    let mut errors = length_errors(&[
-        ("description", options.description.as_deref(), 65536),
-        ("consent-text", options.consent_text.as_deref(), 65536),
-    ]);
-    if options.http_proxy.as_deref().is_some_and(|p| !p.starts_with("http://")) {
-        errors.push(("http_proxy".into(), "must start with http://".into()));
-    }
-    if options.max_workers == Some(0) {
-        errors.push(("max_workers".into(), "must be at least 1".into()));
-    }
-    done(errors)?;
     let params = to_params(&options)?;
     let changed = set_keys(&params, &[]);
     if changed.is_empty() {

@@ -21,6 +21,14 @@ pub static TOOLS: &[&ToolDescriptor] = &[&PROXMOX_LIST_TEMPLATES, &PROXMOX_CREAT
 // ------------------------------------------------------------------------------------ types
 
 string_id! {
+    /// An ISO image to attach as a CD-ROM: a volume id without `,` or `=`, which would add options
+    /// to the drive string it is written into (`<iso>,media=cdrom`).
+    IsoImage, kind = "ISO volume id", pattern = "^[a-z][a-z0-9_.-]*[a-z0-9]:[A-Za-z0-9_.+@~:/-]+$", max = 512,
+    rule = "storage:name, e.g. local:iso/debian-13.iso (letters, digits and `_.+@~:/-`; no `,`, `=`, `.` or `..` component)",
+    beyond = |s| Volume::new(s).is_ok()
+}
+
+string_id! {
     /// A QEMU CPU model, e.g. `host`, `x86-64-v2-AES`, `kvm64` or `custom-mycpu`.
     CpuType, kind = "CPU type", pattern = "^[A-Za-z0-9][A-Za-z0-9_.+-]*$", max = 64,
     rule = "a CPU model name such as host or x86-64-v2-AES (letters, digits, `_.+-`)"
@@ -159,13 +167,6 @@ impl CtFeatures {
     }
 }
 
-fn check_description(description: &Option<String>) -> Result<(), ToolError> {
-    match description {
-        Some(d) if d.len() > 8192 => Err(ToolError::invalid("description", "is too long (at most 8192 bytes)")),
-        _ => Ok(()),
-    }
-}
-
 // ------------------------------------------------------------------------------------ tools
 
 /// List container templates on a storage. The vztmpl volumes, to pick an ostemplate for proxmox_create_lxc.
@@ -274,10 +275,6 @@ async fn proxmox_create_lxc(
     /// Add the container to this resource pool.
     pool: Option<PoolId>,
 ) -> ToolResult {
-    check_description(&description)?;
-    if ssh_public_keys.as_ref().is_some_and(|k| k.len() > 65536) {
-        return Err(ToolError::invalid("ssh_public_keys", "is too long (at most 65536 bytes)"));
-    }
     let hostname = hostname.map_or_else(|| format!("lxc-{vmid}"), |h| h.to_string());
     let storage = storage.map_or_else(|| "local-lvm".to_string(), |s| s.to_string());
     let size = rootfs.map_or(8, GiB::get);
@@ -392,8 +389,8 @@ async fn proxmox_create_vm(
     /// Disk size in GiB (default 8).
     #[schemars(extend("default" = 8))]
     disk_size: Option<GiB>,
-    /// An ISO image to attach as CD-ROM (ide2), e.g. local:iso/debian-13.iso.
-    iso: Option<Volume>,
+    /// An ISO image to attach as CD-ROM (ide2), e.g. local:iso/debian-13.iso (no `,` or `=`).
+    iso: Option<IsoImage>,
     /// The first NIC (default: virtio on vmbr0), e.g. {"bridge": "vmbr0", "vlan": 20}.
     net0: Option<VmNicOptions>,
     /// Enable the QEMU guest agent (install qemu-guest-agent in the guest).
@@ -408,15 +405,6 @@ async fn proxmox_create_vm(
     /// Add the VM to this resource pool.
     pool: Option<PoolId>,
 ) -> ToolResult {
-    check_description(&description)?;
-    if let Some(iso) = &iso
-        && iso.as_str().contains([',', '='])
-    {
-        return Err(ToolError::invalid(
-            "iso",
-            "must be a plain volume id such as local:iso/debian-13.iso (no `,` or `=`)",
-        ));
-    }
     let name = name.map_or_else(|| format!("vm-{vmid}"), |n| n.to_string());
     let storage = storage.map_or_else(|| "local-lvm".to_string(), |s| s.to_string());
     let size = disk_size.map_or(8, GiB::get);
@@ -485,5 +473,13 @@ mod tests {
             CtFeatures { nesting: Some(true), fuse: Some(false), ..Default::default() }.value().as_deref(),
             Some("nesting=1,fuse=0")
         );
+    }
+
+    #[test]
+    fn iso_images() {
+        assert!(IsoImage::new("local:iso/debian-13.iso").is_ok());
+        for bad in ["local:iso/x.iso,media=disk", "local:iso/a=b.iso", "local:iso/../x.iso", "local:", "iso"] {
+            assert!(IsoImage::new(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -62,6 +62,13 @@ string_id! {
 }
 
 string_id! {
+    /// A disk of a QEMU VM that can be resized: a disk slot, efidisk0 or tpmstate0 (Proxmox's
+    /// `disk` enum of a resize; an unused disk must be attached first).
+    ResizableDisk, kind = "VM disk", pattern = "^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|efidisk0|tpmstate0)$", max = 9,
+    rule = "ide0-3, sata0-5, scsi0-30, virtio0-15, efidisk0 or tpmstate0, e.g. scsi0 (an unused disk cannot be resized: attach it first)"
+}
+
+string_id! {
     /// A mount point slot of an LXC container: mp0 to mp255.
     MountPoint, kind = "mount point", pattern = "^mp([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$", max = 5,
     rule = "mp0 to mp255, e.g. mp0"
@@ -74,6 +81,20 @@ string_id! {
 }
 
 string_id! {
+    /// A volume of an LXC container that can be resized: rootfs or a mount point (Proxmox's
+    /// `disk` enum of a resize; an unused volume must be attached first).
+    ResizableVolume, kind = "container volume", pattern = "^(rootfs|mp([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))$", max = 6,
+    rule = "rootfs or mp0-mp255 (an unused volume cannot be resized: attach it first)"
+}
+
+string_id! {
+    /// A volume of an LXC container that can be removed: a mount point or an unused volume (not
+    /// the root disk).
+    RemovableVolume, kind = "container volume", pattern = "^(mp|unused)([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$", max = 9,
+    rule = "mp0-mp255 or unused0-unused255 (the root disk, rootfs, cannot be removed)"
+}
+
+string_id! {
     /// A new disk size for a resize: `+10G` grows by 10 GiB, `50G` sets 50 GiB.
     DiskSize, kind = "disk size", pattern = "^\\+?[0-9]+(\\.[0-9]+)?[KMGT]?$", max = 24,
     rule = "a size such as 50G (the new size) or +10G (grow by); units K, M, G, T (no unit: bytes)"
@@ -83,14 +104,7 @@ string_id! {
     /// An absolute path inside a container, e.g. `/mnt/data`.
     MountPath, kind = "mount path", pattern = "^(/[A-Za-z0-9_.+@~:-]+)+/?$", max = 255,
     rule = "an absolute path such as /mnt/data (letters, digits and `_.+@~:-`; no `.` or `..` component)",
-    beyond = |s| {
-        let Some(rest) = s.strip_prefix('/') else { return false };
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        !rest.is_empty()
-            && rest.split('/').all(|seg| {
-                !seg.is_empty() && seg != "." && seg != ".." && seg.chars().all(|c| c.is_ascii_alphanumeric() || "_.+@~:-".contains(c))
-            })
-    }
+    beyond = |s| s.split('/').all(|seg| seg != "." && seg != "..")
 }
 
 /// An integer from `MIN` to `MAX`; the JSON schema carries the limits.
@@ -486,14 +500,11 @@ async fn proxmox_resize_disk_vm(
     node: Node,
     /// The VM id.
     vmid: VmId,
-    /// The disk to grow, e.g. scsi0, virtio0, efidisk0.
-    disk: VmDisk,
+    /// The disk to grow, e.g. scsi0, virtio0, efidisk0 (not an unused disk: attach it first).
+    disk: ResizableDisk,
     /// `+10G` to grow by 10 GiB, or `50G` for a new total size (units K, M, G, T).
     size: DiskSize,
 ) -> ToolResult {
-    if is_unused(disk.as_str()) {
-        return Err(ToolError::invalid("disk", "an unused disk cannot be resized: attach it first"));
-    }
     resize(api, node, GuestType::Qemu, vmid, disk.as_str(), size).await
 }
 
@@ -505,14 +516,11 @@ async fn proxmox_resize_disk_lxc(
     node: Node,
     /// The container id.
     vmid: VmId,
-    /// The volume to grow: rootfs or mp0-mp255.
-    disk: CtVolume,
+    /// The volume to grow: rootfs or mp0-mp255 (not an unused volume: attach it first).
+    disk: ResizableVolume,
     /// `+10G` to grow by 10 GiB, or `50G` for a new total size (units K, M, G, T).
     size: DiskSize,
 ) -> ToolResult {
-    if is_unused(disk.as_str()) {
-        return Err(ToolError::invalid("disk", "an unused volume cannot be resized: attach it first"));
-    }
     resize(api, node, GuestType::Lxc, vmid, disk.as_str(), size).await
 }
 
@@ -555,14 +563,11 @@ async fn proxmox_remove_mountpoint_lxc(
     node: Node,
     /// The container id.
     vmid: VmId,
-    /// The mount point to remove, mp0-mp255 (or an unused volume, unused0-unused255).
-    mp: CtVolume,
+    /// The mount point to remove, mp0-mp255 (or an unused volume, unused0-unused255; not rootfs).
+    mp: RemovableVolume,
 ) -> ToolResult {
-    if mp.as_str() == "rootfs" {
-        return Err(ToolError::invalid("mp", "the root disk (rootfs) cannot be removed"));
-    }
     let (path, cfg) = own_config(&api).await?;
-    let existing = keys_where(&cfg, |k| k != "rootfs" && CtVolume::new(k).is_ok());
+    let existing = keys_where(&cfg, |k| RemovableVolume::new(k).is_ok());
     require_set(&cfg, "mp", mp.as_str(), &format!("container {vmid}"), existing)?;
     let before = cfg.get(mp.as_str()).map(format::value).unwrap_or_default();
     delete_key(&api, &path, &cfg, mp.as_str()).await?;
@@ -683,6 +688,12 @@ mod tests {
         assert!(VmDisk::new("unused256").is_err() && VmDisk::new("efidisk1").is_err());
         assert!(MountPoint::new("mp255").is_ok() && MountPoint::new("mp256").is_err());
         assert!(CtVolume::new("rootfs").is_ok() && CtVolume::new("rootfs0").is_err());
+        assert!(ResizableDisk::new("efidisk0").is_ok() && ResizableDisk::new("scsi30").is_ok());
+        assert!(ResizableDisk::new("unused0").is_err() && ResizableDisk::new("scsi31").is_err());
+        assert!(ResizableVolume::new("rootfs").is_ok() && ResizableVolume::new("mp255").is_ok());
+        assert!(ResizableVolume::new("unused0").is_err() && ResizableVolume::new("mp256").is_err());
+        assert!(RemovableVolume::new("mp0").is_ok() && RemovableVolume::new("unused255").is_ok());
+        assert!(RemovableVolume::new("rootfs").is_err() && RemovableVolume::new("mp256").is_err());
         for ok in ["+10G", "50G", "1.5T", "1024", "+512M"] {
             assert!(DiskSize::new(ok).is_ok(), "{ok}");
         }

@@ -39,7 +39,7 @@ string_id! {
             Ok(std::net::IpAddr::V6(_)) => 128,
             Err(_) => return false,
         };
-        !len.is_empty() && len.chars().all(|c| c.is_ascii_digit()) && len.parse::<u8>().is_ok_and(|n| n <= max)
+        len.parse::<u8>().is_ok_and(|n| n <= max)
     })
 }
 

@@ -4,7 +4,7 @@
 use super::{set_keys, to_params};
 use crate::client::ApiError;
 use crate::format::{self, Block, str_field};
-use crate::types::{ConfigId, Digest, HaResourceId, InvalidValue, Node, shown, string_id};
+use crate::types::{ConfigId, Digest, HaResourceId, InvalidValue, shown, string_id};
 use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -34,16 +34,9 @@ string_id! {
     /// HA group members (Proxmox format `pve-ha-node-list`): `node[:priority]`, comma-separated,
     /// e.g. `pve1:2,pve2:1`.
     HaNodeList, kind = "HA node list",
-    pattern = "^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(:[0-9]+)?(,[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(:[0-9]+)?)*$",
+    pattern = "^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(:[0-9]{1,9})?(,[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(:[0-9]{1,9})?)*$",
     max = 4096,
-    rule = "node names, each optionally with `:priority` (a number, higher is preferred), separated by commas, e.g. pve1:2,pve2:1",
-    beyond = |s| s.split(',').all(|entry| {
-        let (node, prio) = match entry.split_once(':') {
-            Some((n, p)) => (n, Some(p)),
-            None => (entry, None),
-        };
-        Node::new(node).is_ok() && prio.is_none_or(|p| !p.is_empty() && p.len() <= 9 && p.chars().all(|c| c.is_ascii_digit()))
-    })
+    rule = "node names, each optionally with `:priority` (a number, higher is preferred), separated by commas, e.g. pve1:2,pve2:1"
 }
 
 string_id! {
@@ -93,18 +86,11 @@ pub struct HaResourceSettings {
     /// true). Proxmox VE 9 and later; version 8 rejects it.
     pub failback: Option<bool>,
     /// Free-text description.
-    #[schemars(length(max = 4096))]
+    #[schemars(length(max = MAX_COMMENT))]
     pub comment: Option<String>,
 }
 
 impl HaResourceSettings {
-    fn check(&self) -> Result<(), ToolError> {
-        if self.comment.as_deref().is_some_and(|c| c.len() > MAX_COMMENT) {
-            return Err(ToolError::invalid("comment", format!("is longer than {MAX_COMMENT} characters")));
-        }
-        Ok(())
-    }
-
     fn is_empty(&self) -> bool {
         self.state.is_none()
             && self.group.is_none()
@@ -231,7 +217,6 @@ async fn proxmox_create_ha_resource(
     r#type: Option<HaResourceType>,
     #[flatten] settings: HaResourceSettings,
 ) -> ToolResult {
-    settings.check()?;
     let mut params = to_params(&settings)?;
     params["sid"] = json!(sid);
     params["type"] = json!(r#type);
@@ -261,7 +246,6 @@ async fn proxmox_update_ha_resource(
     digest: Option<Digest>,
     #[flatten] settings: HaResourceSettings,
 ) -> ToolResult {
-    settings.check()?;
     if settings.is_empty() && delete.is_none() {
         return Err(ToolError::invalid("state", "nothing to change: give at least one setting or `delete`"));
     }
@@ -355,17 +339,8 @@ pub struct HaGroupSettings {
     /// Resources of this group may run only on its nodes (otherwise any node when none is up).
     pub restricted: Option<bool>,
     /// Free-text description.
-    #[schemars(length(max = 4096))]
+    #[schemars(length(max = MAX_COMMENT))]
     pub comment: Option<String>,
-}
-
-impl HaGroupSettings {
-    fn check(&self) -> Result<(), ToolError> {
-        if self.comment.as_deref().is_some_and(|c| c.len() > MAX_COMMENT) {
-            return Err(ToolError::invalid("comment", format!("is longer than {MAX_COMMENT} characters")));
-        }
-        Ok(())
-    }
 }
 
 /// The one group type Proxmox knows.
@@ -389,7 +364,6 @@ async fn proxmox_create_ha_group(
     r#type: Option<HaGroupType>,
     #[flatten] settings: HaGroupSettings,
 ) -> ToolResult {
-    settings.check()?;
     let mut params = to_params(&settings)?;
     params["group"] = json!(group);
     params["nodes"] = json!(nodes);
@@ -421,7 +395,6 @@ async fn proxmox_update_ha_group(
     digest: Option<Digest>,
     #[flatten] settings: HaGroupSettings,
 ) -> ToolResult {
-    settings.check()?;
     if nodes.is_none()
         && delete.is_none()
         && settings.comment.is_none()
@@ -518,4 +491,20 @@ async fn proxmox_get_ha_status(api: Api) -> ToolResult {
         block.finish(),
         json!({ "current": current, "manager_status": manager, "manager_status_error": manager_error }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ha_node_lists() {
+        let longest = format!("{}:999999999", "n".repeat(63));
+        for ok in ["pve1", "pve1:2,pve2:1", "a,b:0", &longest] {
+            assert!(HaNodeList::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["pve1:", "pve1:1234567890", &"n".repeat(64), "-a", "a-", "pve1,,pve2", "pve1:x", "pve1 ,pve2"] {
+            assert!(HaNodeList::new(bad).is_err(), "{bad}");
+        }
+    }
 }

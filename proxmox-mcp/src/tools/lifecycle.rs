@@ -495,26 +495,9 @@ struct Resize {
 
 /// Change a guest's memory and CPU settings through its configuration.
 async fn resize(api: Api, kind: GuestType, node: Node, vmid: VmId, change: Resize) -> ToolResult {
-    let mut bad = Vec::new();
     if change.memory.is_none() && change.cores.is_none() && change.sockets.is_none() && change.swap.is_none() {
         let others = if kind == GuestType::Qemu { "cores or sockets" } else { "cores or swap" };
-        bad.push(("memory".to_string(), format!("or {others} must be given: there is nothing to change")));
-    }
-    if change.memory.is_some_and(|m| m < 16) {
-        bad.push(("memory".into(), "must be at least 16 (MiB)".into()));
-    }
-    match kind {
-        GuestType::Qemu if change.cores == Some(0) => bad.push(("cores".into(), "must be at least 1".into())),
-        GuestType::Lxc if change.cores.is_some_and(|c| !(1..=8192).contains(&c)) => {
-            bad.push(("cores".into(), "must be from 1 to 8192".into()))
-        }
-        _ => {}
-    }
-    if change.sockets == Some(0) {
-        bad.push(("sockets".into(), "must be at least 1".into()));
-    }
-    if !bad.is_empty() {
-        return Err(ToolError::InvalidArguments(bad));
+        return Err(ToolError::invalid("memory", format!("or {others} must be given: there is nothing to change")));
     }
     let _: Value = api.send(&change).await?;
     let mut text = format!("✅ {} {vmid} on {node} updated\n", kind.subject());

@@ -25,12 +25,11 @@ pub static TOOLS: &[&ToolDescriptor] = &[
 /// The most log lines one call asks for.
 const MAX_LINES: u32 = 2_000;
 
-fn check_lines(arg: &str, n: u32) -> Result<u32, ToolError> {
-    if n == 0 || n > MAX_LINES {
-        return Err(ToolError::invalid(arg, format!("must be from 1 to {MAX_LINES}")));
-    }
-    Ok(n)
-}
+/// `YYYY-MM-DD[ HH:MM[:SS]]`, the date-time form of the syslog filters (Proxmox's pattern).
+const DATETIME: &str = r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$";
+
+/// Some text without control characters (C0, DEL, C1: what `char::is_control` means).
+const PRINTABLE: &str = r"^[^\x00-\x1f\x7f-\x9f]+$";
 
 /// List a node's system services. pveproxy, pvedaemon, corosync, sshd… and their state.
 #[pve_tool(path = "/nodes/<node>/services", method = GET, category = "Node Management")]
@@ -116,16 +115,6 @@ async fn proxmox_control_node_service(
     api.follow_task(upid, &node, format!("Service {service}: {} requested", command.as_str())).await
 }
 
-/// `YYYY-MM-DD[ HH:MM[:SS]]`, the date-time form of the syslog filters.
-fn check_datetime(arg: &str, value: &Option<String>) -> Result<(), ToolError> {
-    let Some(v) = value else { return Ok(()) };
-    let shape: String = v.chars().map(|c| if c.is_ascii_digit() { '9' } else { c }).collect();
-    if !matches!(shape.as_str(), "9999-99-99" | "9999-99-99 99:99" | "9999-99-99 99:99:99") {
-        return Err(ToolError::invalid(arg, "must be a date-time YYYY-MM-DD, YYYY-MM-DD HH:MM or YYYY-MM-DD HH:MM:SS"));
-    }
-    Ok(())
-}
-
 /// Fetch `{n, t}` lines from `path`: at `start` if given, else the last `limit` lines. The
 /// tail needs the total count, which Proxmox sends beside `data`; if it does not, the first
 /// lines are returned. Gives the lines and the total, if known.
@@ -180,31 +169,21 @@ async fn proxmox_get_node_syslog(
     /// The node, e.g. pve1.
     node: Node,
     /// How many lines (default 50, at most 2000).
-    #[schemars(range(min = 1, max = 2000))]
+    #[schemars(range(min = 1, max = MAX_LINES))]
     limit: Option<u32>,
     /// The line to start at, counted from 0 (default: the last `limit` lines).
     start: Option<u32>,
     /// Only lines since this time: YYYY-MM-DD, YYYY-MM-DD HH:MM or YYYY-MM-DD HH:MM:SS.
-    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$"))]
+    #[schemars(regex(pattern = DATETIME))]
     since: Option<String>,
     /// Only lines until this time, same form as `since`.
-    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$"))]
+    #[schemars(regex(pattern = DATETIME))]
     until: Option<String>,
     /// Only lines of this systemd unit, e.g. pveproxy or corosync.
     #[schemars(length(max = 128), regex(pattern = r"^[A-Za-z0-9@._-]+$"))]
     service: Option<String>,
 ) -> ToolResult {
-    let limit = check_lines("limit", limit.unwrap_or(50))?;
-    check_datetime("since", &since)?;
-    check_datetime("until", &until)?;
-    if let Some(s) = &service
-        && (s.is_empty() || s.len() > 128 || !s.chars().all(|c| c.is_ascii_alphanumeric() || "@._-".contains(c)))
-    {
-        return Err(ToolError::invalid(
-            "service",
-            "must be a unit name: letters, digits, `@`, `.`, `_`, `-` (128 at most)",
-        ));
-    }
+    let limit = limit.unwrap_or(50);
     let path = ApiPath::lit("/nodes").join(&node).join_lit("syslog");
     let filters = json!({ "since": since, "until": until, "service": service });
     let (lines, total) = log_lines(&api, &path, &filters, start, limit).await?;
@@ -224,17 +203,17 @@ async fn proxmox_get_node_journal(
     /// The node, e.g. pve1.
     node: Node,
     /// The last this many entries (default 50 when no range is given; not with a range).
-    #[schemars(range(min = 1, max = 2000))]
+    #[schemars(range(min = 1, max = MAX_LINES))]
     lastentries: Option<u32>,
     /// Entries since this Unix time (seconds); not with `startcursor`.
     since: Option<u64>,
     /// Entries until this Unix time (seconds); not with `endcursor`.
     until: Option<u64>,
     /// Entries after this cursor (the last line of an earlier answer, for newer entries).
-    #[schemars(length(max = 512))]
+    #[schemars(length(max = 512), regex(pattern = PRINTABLE))]
     startcursor: Option<String>,
     /// Entries before this cursor (the first line of an earlier answer, for older entries).
-    #[schemars(length(max = 512))]
+    #[schemars(length(max = 512), regex(pattern = PRINTABLE))]
     endcursor: Option<String>,
 ) -> ToolResult {
     let ranged = since.is_some() || until.is_some() || startcursor.is_some() || endcursor.is_some();
@@ -247,16 +226,7 @@ async fn proxmox_get_node_journal(
     if until.is_some() && endcursor.is_some() {
         return Err(ToolError::invalid("endcursor", "cannot be combined with until"));
     }
-    for (arg, cursor) in [("startcursor", &startcursor), ("endcursor", &endcursor)] {
-        if cursor.as_deref().is_some_and(|c| c.is_empty() || c.len() > 512 || c.chars().any(char::is_control)) {
-            return Err(ToolError::invalid(arg, "must be a journal cursor as returned by this tool"));
-        }
-    }
-    let lastentries = match lastentries {
-        Some(n) => Some(check_lines("lastentries", n)?),
-        None if !ranged => Some(50),
-        None => None,
-    };
+    let lastentries = lastentries.or((!ranged).then_some(50));
     let params = json!({
         "lastentries": lastentries, "since": since, "until": until,
         "startcursor": startcursor, "endcursor": endcursor,
@@ -299,7 +269,7 @@ pub enum TaskSource {
 #[serde(deny_unknown_fields)]
 pub struct TaskFilters {
     /// How many tasks (default 50, at most 2000).
-    #[schemars(range(min = 1, max = 2000))]
+    #[schemars(range(min = 1, max = MAX_LINES))]
     limit: Option<u32>,
     /// Skip this many tasks first (paging).
     start: Option<u32>,
@@ -308,10 +278,10 @@ pub struct TaskFilters {
     /// Only tasks of this guest.
     vmid: Option<VmId>,
     /// Only tasks of this type, e.g. qmstart, vzdump, qmigrate.
-    #[schemars(length(max = 64))]
+    #[schemars(length(max = 64), regex(pattern = PRINTABLE))]
     typefilter: Option<String>,
     /// Only tasks of this user, e.g. root@pam.
-    #[schemars(length(max = 128))]
+    #[schemars(length(max = 128), regex(pattern = PRINTABLE))]
     userfilter: Option<String>,
     /// Finished tasks (archive, the default), running ones (active) or all.
     source: Option<TaskSource>,
@@ -339,14 +309,6 @@ async fn proxmox_get_node_tasks(
     node: Node,
     #[flatten] filters: TaskFilters,
 ) -> ToolResult {
-    if let Some(n) = filters.limit {
-        check_lines("limit", n)?;
-    }
-    for (arg, value) in [("typefilter", &filters.typefilter), ("userfilter", &filters.userfilter)] {
-        if value.as_deref().is_some_and(|v| v.is_empty() || v.len() > 128 || v.chars().any(char::is_control)) {
-            return Err(ToolError::invalid(arg, "must be a short name without control characters"));
-        }
-    }
     let tasks: Vec<Value> = api.send(&filters).await?;
     if tasks.is_empty() {
         return Ok(ToolOutput::new(format!("No tasks found on {node}."), tasks));
@@ -383,12 +345,12 @@ async fn proxmox_get_node_task(
     /// The task id, e.g. UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mcp:
     upid: Upid,
     /// How many log lines (default 50, at most 2000).
-    #[schemars(range(min = 1, max = 2000))]
+    #[schemars(range(min = 1, max = MAX_LINES))]
     limit: Option<u32>,
     /// The log line to start at, counted from 0 (default: the last `limit` lines).
     start: Option<u32>,
 ) -> ToolResult {
-    let limit = check_lines("limit", limit.unwrap_or(50))?;
+    let limit = limit.unwrap_or(50);
     if let Some(owner) = upid.as_str().split(':').nth(1).filter(|n| *n != node.as_str()) {
         return Err(ToolError::invalid("upid", format!("is a task of node {owner}, not {node}: ask node {owner}")));
     }

@@ -314,64 +314,17 @@ fn check_options_for_type(t: &TypeOptions, set: &[String], updating: bool) -> Re
     if errors.is_empty() { Ok(()) } else { Err(ToolError::InvalidArguments(errors)) }
 }
 
-/// Content types a storage can hold.
-const CONTENT_TYPES: [&str; 8] = ["images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import", "none"];
+/// Content types a storage holds (Proxmox's `pve-storage-content-list`): a comma-separated
+/// list, or `none` alone.
+const CONTENT_LIST: &str = r"^(none|(images|rootdir|vztmpl|iso|backup|snippets|import)(\s*,\s*(images|rootdir|vztmpl|iso|backup|snippets|import))*)$";
 
-/// Checks on the values that have a format the JSON schema cannot say fully.
-fn check_common(
-    content: &Option<String>,
-    nodes: &Option<String>,
-    prune: &Option<String>,
-    fingerprint: &Option<String>,
-) -> Result<(), ToolError> {
-    if let Some(c) = content {
-        let list: Vec<&str> = c.split(',').map(str::trim).collect();
-        if list.iter().any(|c| !CONTENT_TYPES.contains(c)) || (list.len() > 1 && list.contains(&"none")) {
-            return Err(ToolError::invalid(
-                "content",
-                format!("must be a comma-separated list of {} (none alone)", CONTENT_TYPES.join(", ")),
-            ));
-        }
-    }
-    if let Some(n) = nodes
-        && n.split(',').any(|n| Node::new(n.trim()).is_err())
-    {
-        return Err(ToolError::invalid("nodes", "must be a comma-separated list of node names, e.g. pve1,pve2"));
-    }
-    if let Some(p) = prune {
-        check_prune_backups("prune-backups", p)?;
-    }
-    if let Some(f) = fingerprint {
-        let hex: Vec<&str> = f.split(':').collect();
-        if hex.len() != 32 || hex.iter().any(|h| h.len() != 2 || !h.chars().all(|c| c.is_ascii_hexdigit())) {
-            return Err(ToolError::invalid(
-                "fingerprint",
-                "must be a SHA-256 fingerprint: 32 hex pairs separated by `:`",
-            ));
-        }
-    }
-    Ok(())
-}
+/// Node names separated by commas (Proxmox's `pve-node-list`), each a host name of at most 63
+/// characters, as [`Node`].
+const NODE_LIST: &str =
+    r"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\s*,\s*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$";
 
-/// Retention options: `keep-last=3,keep-daily=7` (or `keep-all=1`).
-fn check_prune_backups(arg: &str, value: &str) -> Result<(), ToolError> {
-    const KEYS: [&str; 7] =
-        ["keep-all", "keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"];
-    let ok = !value.is_empty()
-        && value.split(',').all(|kv| {
-            kv.split_once('=').is_some_and(|(k, v)| {
-                KEYS.contains(&k.trim()) && !v.is_empty() && v.trim().chars().all(|c| c.is_ascii_digit())
-            })
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(ToolError::invalid(
-            arg,
-            format!("must be retention options like keep-last=3,keep-daily=7 (keys: {})", KEYS.join(", ")),
-        ))
-    }
-}
+/// Retention options (Proxmox's `prune-backups`), e.g. `keep-last=3,keep-daily=7` (or `keep-all=1`).
+const PRUNE_BACKUPS: &str = r"^keep-(all|last|hourly|daily|weekly|monthly|yearly)=[0-9]+(,keep-(all|last|hourly|daily|weekly|monthly|yearly)=[0-9]+)*$";
 
 /// Default image format of file storages.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, JsonSchema)]
@@ -405,8 +358,10 @@ pub enum SmbVersion {
 #[serde(deny_unknown_fields)]
 pub struct NewStorageOptions {
     /// Content types it holds, comma-separated: images, rootdir, vztmpl, iso, backup, snippets, import (or none). All types.
+    #[schemars(regex(pattern = CONTENT_LIST))]
     content: Option<String>,
     /// Only these nodes, comma-separated (default: all). All types.
+    #[schemars(regex(pattern = NODE_LIST))]
     nodes: Option<String>,
     /// Create it disabled. All types.
     disable: Option<bool>,
@@ -414,6 +369,7 @@ pub struct NewStorageOptions {
     shared: Option<bool>,
     /// Backup retention, e.g. keep-last=3,keep-daily=7 (dir, btrfs, nfs, cifs, cephfs, pbs).
     #[serde(rename = "prune-backups")]
+    #[schemars(regex(pattern = PRUNE_BACKUPS))]
     prune_backups: Option<String>,
     /// Protected backups per guest at most, -1 for unlimited (dir, btrfs, nfs, cifs, cephfs, pbs).
     #[serde(rename = "max-protected-backups")]
@@ -523,15 +479,6 @@ async fn proxmox_create_storage(
 ) -> ToolResult {
     let t = type_options(r#type.name()).ok_or_else(|| ToolError::invalid("type", "is not supported"))?;
     check_options_for_type(t, &set_options(&options), false)?;
-    check_common(&options.content, &options.nodes, &options.prune_backups, &options.fingerprint)?;
-    if let Some(p) = &options.path
-        && (!p.starts_with('/') || !p.chars().all(|c| c.is_ascii_alphanumeric() || "-/_.@".contains(c)))
-    {
-        return Err(ToolError::invalid("path", "must be an absolute path of letters, digits and `-/_.@`"));
-    }
-    if options.max_protected_backups.is_some_and(|m| m < -1) {
-        return Err(ToolError::invalid("max-protected-backups", "must be -1 (unlimited) or more"));
-    }
     let mut params = to_params(&options)?;
     params["storage"] = json!(storage);
     params["type"] = json!(r#type);
@@ -548,8 +495,10 @@ async fn proxmox_create_storage(
 #[serde(deny_unknown_fields)]
 pub struct StorageChanges {
     /// Content types it holds, comma-separated: images, rootdir, vztmpl, iso, backup, snippets, import (or none). All types.
+    #[schemars(regex(pattern = CONTENT_LIST))]
     content: Option<String>,
     /// Only these nodes, comma-separated. All types.
+    #[schemars(regex(pattern = NODE_LIST))]
     nodes: Option<String>,
     /// Disable (true) or enable (false) it. All types.
     disable: Option<bool>,
@@ -557,6 +506,7 @@ pub struct StorageChanges {
     shared: Option<bool>,
     /// Backup retention, e.g. keep-last=3,keep-daily=7 (dir, btrfs, nfs, cifs, cephfs, pbs).
     #[serde(rename = "prune-backups")]
+    #[schemars(regex(pattern = PRUNE_BACKUPS))]
     prune_backups: Option<String>,
     /// Protected backups per guest at most, -1 for unlimited (dir, btrfs, nfs, cifs, cephfs, pbs).
     #[serde(rename = "max-protected-backups")]
@@ -646,21 +596,8 @@ async fn proxmox_update_storage(
     if set.is_empty() {
         return Err(ToolError::Other("Nothing to change: give at least one option to set, or `delete`.".into()));
     }
-    check_common(&changes.content, &changes.nodes, &changes.prune_backups, &changes.fingerprint)?;
-    if let Some(d) = &changes.delete {
-        let ok = d.split(',').all(|o| {
-            o.starts_with(|c: char| c.is_ascii_alphabetic())
-                && o.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
-        });
-        if !ok || d.len() > 4096 {
-            return Err(ToolError::invalid("delete", "must be a comma-separated list of option names"));
-        }
-        if let Some(both) = d.split(',').find(|o| set.iter().any(|s| s == o)) {
-            return Err(ToolError::invalid("delete", format!("cannot unset `{both}` and set it at once")));
-        }
-    }
-    if changes.digest.as_deref().is_some_and(|d| d.len() > 64 || !d.chars().all(|c| c.is_ascii_hexdigit())) {
-        return Err(ToolError::invalid("digest", "must be the hex digest returned by proxmox_get_storage_config"));
+    if let Some(both) = changes.delete.as_deref().and_then(|d| d.split(',').find(|o| set.iter().any(|s| s == o))) {
+        return Err(ToolError::invalid("delete", format!("cannot unset `{both}` and set it at once")));
     }
     // What applies depends on the storage's type: read it first.
     let current: Value = api.get(&ApiPath::lit("/storage").join(&storage), ()).await?;
@@ -714,15 +651,32 @@ impl FileContent {
     }
 }
 
-/// The file name Proxmox will accept for this content: safe characters and the right extension.
-fn check_filename(content: FileContent, name: &str) -> Result<(), ToolError> {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "-.+=_".contains(c);
-    if name.is_empty() || name.len() > 255 || !name.chars().all(safe) || name.starts_with('.') {
-        return Err(ToolError::invalid(
+/// A file name Proxmox stores as it is: letters, digits, `-`, `.`, `+`, `=` and `_`, not
+/// starting with `.` (the `filename` arguments' pattern; at most [`MAX_FILE_NAME`] characters).
+const FILE_NAME: &str = r"^[A-Za-z0-9+=_-][A-Za-z0-9.+=_-]*$";
+const MAX_FILE_NAME: usize = 255;
+
+/// The name a file has at its source (the local file's, the URL's), used when `filename` is not
+/// given: held to the rule the schema holds `filename` to.
+fn default_filename(name: &str, source: &str) -> Result<String, ToolError> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let storable = name.chars().count() <= MAX_FILE_NAME
+        && RE.get_or_init(|| regex::Regex::new(FILE_NAME).ok()).as_ref().is_some_and(|re| re.is_match(name));
+    if storable {
+        Ok(name.to_string())
+    } else {
+        Err(ToolError::invalid(
             "filename",
-            "must be 1 to 255 letters, digits, `-`, `.`, `+`, `=` or `_`, not starting with `.`",
-        ));
+            format!(
+                "is required: {source} is not one Proxmox stores as it is (1 to {MAX_FILE_NAME} letters, digits, `-`, \
+                 `.`, `+`, `=` or `_`, not starting with `.`)"
+            ),
+        ))
     }
+}
+
+/// The file name's extension must be one of the content's.
+fn check_extension(content: FileContent, name: &str) -> Result<(), ToolError> {
     let lower = name.to_ascii_lowercase();
     let exts: &[&str] = match content {
         FileContent::Iso => &[".iso", ".img"],
@@ -762,7 +716,7 @@ fn check_checksum(checksum: &Option<String>, algorithm: Option<ChecksumAlgorithm
                 ChecksumAlgorithm::Sha384 => 96,
                 ChecksumAlgorithm::Sha512 => 128,
             };
-            if sum.len() == len && sum.chars().all(|c| c.is_ascii_hexdigit()) {
+            if sum.len() == len {
                 Ok(())
             } else {
                 Err(ToolError::invalid("checksum", format!("must be {len} hex digits for this algorithm")))
@@ -776,7 +730,7 @@ fn check_checksum(checksum: &Option<String>, algorithm: Option<ChecksumAlgorithm
 #[serde(deny_unknown_fields)]
 pub struct UploadChecksum {
     /// The file's expected checksum, in hex (with checksum-algorithm).
-    #[schemars(length(max = 128))]
+    #[schemars(length(max = 128), regex(pattern = r"^[0-9a-fA-F]+$"))]
     checksum: Option<String>,
     /// The checksum's algorithm (with checksum).
     #[serde(rename = "checksum-algorithm")]
@@ -795,10 +749,7 @@ async fn upload_source(dir: Option<&Path>, file: &str) -> Result<(PathBuf, u64),
     };
     let outside = || ToolError::invalid("file", "must be a file inside PROXMOX_UPLOAD_DIR");
     let requested = Path::new(file);
-    if file.is_empty()
-        || file.chars().any(char::is_control)
-        || requested.components().any(|c| c == Component::ParentDir)
-    {
+    if file.chars().any(char::is_control) || requested.components().any(|c| c == Component::ParentDir) {
         return Err(ToolError::invalid(
             "file",
             "must be a file name or a path inside PROXMOX_UPLOAD_DIR, without `..`",
@@ -840,16 +791,18 @@ async fn proxmox_upload_to_storage(
     #[schemars(length(min = 1, max = 4096))]
     file: String,
     /// The name to store it as (default: the local file's name), e.g. debian-13.iso.
-    #[schemars(length(min = 1, max = 255))]
+    #[schemars(length(min = 1, max = MAX_FILE_NAME), regex(pattern = FILE_NAME))]
     filename: Option<String>,
     #[flatten] checksum: UploadChecksum,
 ) -> ToolResult {
     let (path, size) = upload_source(api.upload_dir(), &file).await?;
     let filename = match filename {
         Some(f) => f,
-        None => path.file_name().and_then(|n| n.to_str()).map(str::to_string).unwrap_or_default(),
+        None => {
+            default_filename(path.file_name().and_then(|n| n.to_str()).unwrap_or_default(), "the local file's name")?
+        }
     };
-    check_filename(content, &filename)?;
+    check_extension(content, &filename)?;
     check_checksum(&checksum.checksum, checksum.checksum_algorithm)?;
     let target = ApiPath::lit("/nodes").join(&node).join_lit("storage").join(&storage).join_lit("upload");
     let params = json!({
@@ -887,7 +840,7 @@ pub enum Compression {
 #[serde(deny_unknown_fields)]
 pub struct DownloadOptions {
     /// The file's expected checksum, in hex (with checksum-algorithm).
-    #[schemars(length(max = 128))]
+    #[schemars(length(max = 128), regex(pattern = r"^[0-9a-fA-F]+$"))]
     checksum: Option<String>,
     /// The checksum's algorithm (with checksum).
     #[serde(rename = "checksum-algorithm")]
@@ -918,19 +871,15 @@ async fn proxmox_download_url_to_storage(
     /// The target storage, e.g. local (it must allow this content).
     storage: StorageId,
     /// The http(s) URL of the file.
-    #[schemars(length(max = 4096), regex(pattern = r"^https?://\S+$"))]
+    #[schemars(length(max = 4096), regex(pattern = r"^https?://[^\s\x00-\x1f\x7f-\x9f]+$"))]
     url: String,
     /// What the file is: iso, vztmpl (container template) or import (VM image).
     content: FileContent,
     /// The name to store it as (default: the URL's last path segment), e.g. debian-13.iso.
-    #[schemars(length(min = 1, max = 255))]
+    #[schemars(length(min = 1, max = MAX_FILE_NAME), regex(pattern = FILE_NAME))]
     filename: Option<String>,
     #[flatten] options: DownloadOptions,
 ) -> ToolResult {
-    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-    if !scheme_ok || url.len() > 4096 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ToolError::invalid("url", "must be an http:// or https:// URL without spaces"));
-    }
     let filename = match filename {
         Some(f) => f,
         None => {
@@ -939,10 +888,10 @@ async fn proxmox_download_url_to_storage(
             if path.matches('/').count() < 3 || last.is_empty() {
                 return Err(ToolError::invalid("filename", "is required: the URL does not end in a file name"));
             }
-            last.to_string()
+            default_filename(last, "the URL's file name")?
         }
     };
-    check_filename(content, &filename)?;
+    check_extension(content, &filename)?;
     check_checksum(&options.checksum, options.checksum_algorithm)?;
     if options.compression.is_some() && content != FileContent::Iso {
         return Err(ToolError::invalid("compression", "applies to ISO downloads only"));
@@ -1049,9 +998,6 @@ async fn proxmox_delete_storage_content(
     delay: Option<u8>,
 ) -> ToolResult {
     check_volume_storage(&volume, &storage)?;
-    if delay.is_some_and(|d| !(1..=30).contains(&d)) {
-        return Err(ToolError::invalid("delay", "must be from 1 to 30 seconds"));
-    }
     let upid: Option<String> = api.send(json!({ "delay": delay })).await?;
     Ok(match upid {
         Some(upid) => api.follow_task(upid, &node, format!("Deletion of {volume} started")).await?,
@@ -1061,31 +1007,18 @@ async fn proxmox_delete_storage_content(
 
 // ------------------------------------------------------------ single-file restore
 
+/// A `filepath` as a listing gives it: the base64 of a path inside the backup, or `/`.
+const RESTORE_FILEPATH: &str = r"^[A-Za-z0-9+/=]+$";
+/// A plain path inside a backup: absolute, without control characters.
+const RESTORE_PATH: &str = r"^/[^\x00-\x1f\x7f-\x9f]*$";
+
 /// `filepath` as Proxmox takes it (base64 of the path inside the backup, or `/`), from either
 /// `filepath` (as a listing gave it) or a plain `path`.
 fn restore_filepath(filepath: Option<String>, path: Option<String>, required: bool) -> Result<String, ToolError> {
     match (filepath, path) {
         (Some(_), Some(_)) => Err(ToolError::invalid("path", "give either path or filepath, not both")),
-        (Some(f), None) => {
-            let ok = f == "/"
-                || (!f.is_empty()
-                    && f.len() <= 8192
-                    && f.chars().all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c)));
-            if ok {
-                Ok(f)
-            } else {
-                Err(ToolError::invalid("filepath", "must be a filepath from a listing (base64) or /"))
-            }
-        }
-        (None, Some(p)) => {
-            if !p.starts_with('/') || p.len() > 4096 || p.chars().any(char::is_control) {
-                return Err(ToolError::invalid(
-                    "path",
-                    "must be an absolute path inside the backup, e.g. /drive-scsi0.img.fidx/part/1/etc",
-                ));
-            }
-            Ok(if p == "/" { p } else { format::base64(p.as_bytes()) })
-        }
+        (Some(f), None) => Ok(f),
+        (None, Some(p)) => Ok(if p == "/" { p } else { format::base64(p.as_bytes()) }),
         (None, None) if required => Err(ToolError::invalid("filepath", "is required (or give path)")),
         (None, None) => Ok("/".into()),
     }
@@ -1102,10 +1035,10 @@ async fn proxmox_list_file_restore(
     /// The backup volume id, e.g. pbs:backup/vm/100/2025-01-01T00:00:00Z.
     volume: Volume,
     /// The entry to list as a listing returned it (base64); default: the root, /.
-    #[schemars(length(max = 8192))]
+    #[schemars(length(max = 8192), regex(pattern = RESTORE_FILEPATH))]
     filepath: Option<String>,
     /// Or the plain path inside the backup, e.g. /drive-scsi0.img.fidx/part/1/etc.
-    #[schemars(length(max = 4096))]
+    #[schemars(length(max = 4096), regex(pattern = RESTORE_PATH))]
     path: Option<String>,
 ) -> ToolResult {
     check_volume_storage(&volume, &storage)?;
@@ -1159,10 +1092,10 @@ async fn proxmox_download_file_restore(
     /// The backup volume id, e.g. pbs:backup/vm/100/2025-01-01T00:00:00Z.
     volume: Volume,
     /// The file as a listing returned it (base64).
-    #[schemars(length(max = 8192))]
+    #[schemars(length(max = 8192), regex(pattern = RESTORE_FILEPATH))]
     filepath: Option<String>,
     /// Or the plain path inside the backup, e.g. /drive-scsi0.img.fidx/part/1/etc/hostname.
-    #[schemars(length(max = 4096))]
+    #[schemars(length(max = 4096), regex(pattern = RESTORE_PATH))]
     path: Option<String>,
     /// For a directory: a tar.zst archive instead of a zip.
     tar: Option<bool>,
@@ -1251,7 +1184,7 @@ pub struct PruneOptions {
     /// Retention as one string instead of the keep-* options, e.g. keep-last=3,keep-daily=7.
     /// Without either, the storage's own retention settings apply.
     #[serde(rename = "prune-backups")]
-    #[schemars(length(max = 256))]
+    #[schemars(length(max = 256), regex(pattern = PRUNE_BACKUPS))]
     prune_backups: Option<String>,
     /// Only backups of this guest.
     vmid: Option<VmId>,
@@ -1275,10 +1208,7 @@ impl PruneOptions {
             (Some(_), false) => {
                 Err(ToolError::invalid("prune-backups", "give either prune-backups or keep-* options, not both"))
             }
-            (Some(p), true) => {
-                check_prune_backups("prune-backups", p)?;
-                Ok(Some(p.clone()))
-            }
+            (Some(p), true) => Ok(Some(p.clone())),
             (None, false) => Ok(Some(set.join(","))),
             (None, true) => Ok(None),
         }
