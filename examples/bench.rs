@@ -266,7 +266,10 @@ async fn main() {
             }
             id += 1;
             calls += 1;
-            demo.send(&json!({"jsonrpc":"2.0","id": id,"method":"tools/call","params":{"name": tool,"arguments": args}})).await;
+            demo.send(
+                &json!({"jsonrpc":"2.0","id": id,"method":"tools/call","params":{"name": tool,"arguments": args}}),
+            )
+            .await;
             let answer = demo.recv().await;
             assert_eq!(answer["result"]["isError"], false, "{tool}: {answer}");
             let data = &answer["result"]["structuredContent"];

@@ -81,7 +81,9 @@ pub fn check(tool: &'static ToolDescriptor, args: &mut JsonObject) -> Result<Fac
         c.schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     if let Some(Value::Object(props)) = c.schema.get("properties") {
         args.retain(|name, v| {
-            !(v.as_str() == Some("") && !required.contains(&name.as_str()) && props.get(name).is_some_and(refuses_empty))
+            !(v.as_str() == Some("")
+                && !required.contains(&name.as_str())
+                && props.get(name).is_some_and(refuses_empty))
         });
         for (name, prop) in props {
             for alias in prop.get("x-aliases").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)

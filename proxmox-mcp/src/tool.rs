@@ -132,11 +132,19 @@ impl ToolDescriptor {
                 let hint = match guests.find(&client, vmid).await {
                     Ok(Some(g)) if self.guest_kind().is_some_and(|k| k != g.kind) => {
                         let instead = self.other_kind_tool().map(|t| format!(": use {t}")).unwrap_or_default();
-                        Some(format!("{} is a {}, on {}{instead}.", vmid, if g.kind == "lxc" { "container" } else { "VM" }, g.node))
+                        Some(format!(
+                            "{} is a {}, on {}{instead}.",
+                            vmid,
+                            if g.kind == "lxc" { "container" } else { "VM" },
+                            g.node
+                        ))
                     }
-                    Ok(Some(g)) if g.node != node => {
-                        Some(format!("{} is on {}, not {node}: call again with node {} (or leave node out).", capitalise(&g.subject()), g.node, g.node))
-                    }
+                    Ok(Some(g)) if g.node != node => Some(format!(
+                        "{} is on {}, not {node}: call again with node {} (or leave node out).",
+                        capitalise(&g.subject()),
+                        g.node,
+                        g.node
+                    )),
                     Ok(None) => Some(format!("No guest {vmid} is in the cluster: proxmox_get_vms lists them.")),
                     _ => None,
                 };
@@ -237,9 +245,8 @@ impl fmt::Debug for ToolDescriptor {
 /// the vmid): both required, and the tool is not a create (`POST /nodes/{node}/qemu|lxc`, whose
 /// vmid names the guest to make).
 pub(crate) fn finds_guest(d: &ToolDescriptor, schema: &JsonObject) -> bool {
-    let required = |name: &str| {
-        schema.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|v| v == name))
-    };
+    let required =
+        |name: &str| schema.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|v| v == name));
     let vmid_is_one = schema
         .get("properties")
         .and_then(|p| p.get("vmid"))

@@ -135,7 +135,8 @@ async fn errors_name_the_argument_and_the_rule_never_the_value() {
     let err = call("proxmox_get_node_status", json!({ "node": null })).await.unwrap_err();
     let ToolError::InvalidArguments(list) = &err else { panic!("{err:?}") };
     assert_eq!(list, &[("node".to_string(), "is required".to_string())]);
-    let err = call("proxmox_get_node_syslog", json!({ "node": "pve1", "limit": "0", "service": "" })).await.unwrap_err();
+    let err =
+        call("proxmox_get_node_syslog", json!({ "node": "pve1", "limit": "0", "service": "" })).await.unwrap_err();
     let ToolError::InvalidArguments(list) = &err else { panic!("{err:?}") };
     assert_eq!(list, &[("limit".to_string(), "must be at least 1".to_string())]);
 }

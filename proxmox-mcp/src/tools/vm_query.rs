@@ -62,14 +62,14 @@ async fn proxmox_get_vms(
     #[serde(default)]
     r#type: GuestFilter,
     /// Only guests of this name: exact, or a glob with `*` and `?` (e.g. web-*).
-    #[schemars(length(max = 128))]
+    #[schemars(length(min = 1, max = 128))]
     name: Option<String>,
     /// Only the guest with this id.
     vmid: Option<VmId>,
     /// Only running or only stopped guests.
     status: Option<GuestStatus>,
     /// Only guests with this tag.
-    #[schemars(length(max = 128))]
+    #[schemars(length(min = 1, max = 128))]
     tag: Option<String>,
     /// Only guests in this resource pool.
     pool: Option<PoolId>,
@@ -102,8 +102,7 @@ async fn proxmox_get_vms(
     let in_pool: Option<Vec<u64>> = match &pool {
         None => None,
         Some(pool) => {
-            let resources: Vec<Value> =
-                api.get(&ApiPath::lit("/cluster/resources"), json!({ "type": "vm" })).await?;
+            let resources: Vec<Value> = api.get(&ApiPath::lit("/cluster/resources"), json!({ "type": "vm" })).await?;
             Some(
                 resources
                     .iter()
@@ -118,7 +117,9 @@ async fn proxmox_get_vms(
         name.as_deref().is_none_or(|n| str_field(g, "name").is_some_and(|gn| format::glob_match(n, gn)))
             && vmid.is_none_or(|id| u64_field(g, "vmid") == Some(u64::from(id.get())))
             && status.is_none_or(|s| str_field(g, "status") == Some(s))
-            && tag.as_deref().is_none_or(|t| str_field(g, "tags").is_some_and(|tags| tags.split([';', ',']).any(|x| x == t)))
+            && tag
+                .as_deref()
+                .is_none_or(|t| str_field(g, "tags").is_some_and(|tags| tags.split([';', ',']).any(|x| x == t)))
             && in_pool.as_ref().is_none_or(|ids| u64_field(g, "vmid").is_some_and(|id| ids.contains(&id)))
     });
     let filtered = name.is_some() || vmid.is_some() || status.is_some() || tag.is_some() || pool.is_some();
