@@ -24,6 +24,7 @@ pub mod config;
 pub mod demo;
 pub mod format;
 pub mod guests;
+pub mod hints;
 pub mod listing;
 pub mod path;
 pub mod registry;

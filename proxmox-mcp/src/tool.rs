@@ -120,6 +120,7 @@ impl ToolDescriptor {
         let guests = ctx.guests.clone();
         let client = ctx.client.clone();
         let vmid = args.get("vmid").and_then(Value::as_u64);
+        let called_with = args.clone();
         let result = (self.call)(ctx, args).await;
         if !self.read_only() && result.is_ok() {
             // A create, delete or migration may have moved guests.
@@ -154,6 +155,10 @@ impl ToolDescriptor {
                     None => error,
                 })
             }
+            (Err(error), ..) => match crate::hints::explain(self, &client, &called_with, &error).await {
+                Some(hint) => Err(ToolError::Hinted(Box::new(error), hint)),
+                None => Err(error),
+            },
             (result, ..) => result,
         }
     }

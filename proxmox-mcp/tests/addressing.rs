@@ -163,3 +163,34 @@ async fn get_vms_finds_guests_and_says_how_many_matched() {
     let loose = c.call("proxmox_get_vms", json!({ "name": "", "node": "", "pool": null, "status": "" })).await.unwrap();
     assert_eq!(loose.data["matched"], total);
 }
+
+#[tokio::test]
+async fn errors_point_the_way() {
+    let c = Cluster::new();
+    let hint = |err: ToolError| {
+        let data = render(Err(err)).structured_content.unwrap();
+        data["error"]["hint"].as_str().unwrap_or_default().to_string()
+    };
+    // A running container cannot be destroyed: stop it first, or force.
+    let err = c.call("proxmox_delete_lxc", json!({ "vmid": 200 })).await.unwrap_err();
+    let h = hint(err);
+    assert!(h.contains("proxmox_shutdown_lxc") && h.contains("force: true") && h.contains("purge"), "{h}");
+    let err = c.call("proxmox_delete_vm", json!({ "vmid": 100 })).await.unwrap_err();
+    let h = hint(err);
+    assert!(h.contains("proxmox_shutdown_vm") && !h.contains("force"), "{h}");
+    // An offline node: which one, and which are up.
+    let err = c.call("proxmox_get_node_status", json!({ "node": "pve3" })).await.unwrap_err();
+    let h = hint(err);
+    assert!(h.contains("Node pve3 is offline") && h.contains("pve1, pve2"), "{h}");
+    // A locked guest: the lock, and the task that holds it.
+    let upid = c.counted.demo.with_state(|s| s.start_task("pve1", "qmclone", "101", Ok(()), |_| {}));
+    c.counted.demo.with_state(|s| {
+        let t = s.tasks.iter_mut().find(|t| t.upid == upid).unwrap();
+        t.ends = std::time::Instant::now() + Duration::from_secs(60);
+        t.done = false;
+    });
+    c.counted.demo.fail_next(1, 500, "VM is locked (clone)");
+    let err = c.call("proxmox_start_vm", json!({ "node": "pve1", "vmid": 101, "wait": 0 })).await.unwrap_err();
+    let h = hint(err);
+    assert!(h.contains("locked (clone)") && h.contains(&upid) && h.contains("proxmox_wait_task"), "{h}");
+}
