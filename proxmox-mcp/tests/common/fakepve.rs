@@ -150,6 +150,27 @@ impl FakePve {
     }
 }
 
+/// A value of a result's data as text: Proxmox sends many numbers as strings, fakepve too.
+pub fn as_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The entry of the list `list` of a result's data whose `key` is `value` (as text).
+pub fn entry<'a>(result: &'a Value, list: &str, key: &str, value: &str) -> &'a Value {
+    let items = result["structuredContent"][list].as_array();
+    items
+        .and_then(|items| items.iter().find(|i| as_text(&i[key]) == value))
+        .unwrap_or_else(|| panic!("no {key} {value} in `{list}`: {}", result["structuredContent"]))
+}
+
+/// The error message of a failed result's data.
+pub fn error_message(result: &Value) -> &str {
+    result["structuredContent"]["error"]["message"].as_str().unwrap_or_default()
+}
+
 /// Fail if a tool's result shows Proxmox rejected our request (400: wrong parameter; 404/501:
 /// wrong path or method) — those mean the request does not match the real API.
 pub fn assert_accepted(tool: &str, result: &Value) {

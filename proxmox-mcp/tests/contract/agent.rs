@@ -1,6 +1,6 @@
 //! The guest-agent tools against fakepve: every request is checked against the real API schema.
 
-use crate::common::fakepve::{FakePve, assert_accepted, call_ok};
+use crate::common::fakepve::{FakePve, assert_accepted, call_ok, entry, error_message};
 use crate::common::mcp::text;
 use serde_json::json;
 
@@ -21,11 +21,12 @@ pub async fn agent_tools_are_accepted_by_fakepve() {
         call_ok(&mut s, tool, vm.clone()).await;
     }
     let os = s.call("proxmox_agent_get_osinfo", vm.clone()).await;
-    assert!(text(&os).contains("Debian GNU/Linux 13 (trixie)"), "{}", text(&os));
+    assert_eq!(os["structuredContent"]["pretty-name"], "Debian GNU/Linux 13 (trixie)", "{os}");
     let net = s.call("proxmox_agent_get_network_interfaces", vm.clone()).await;
-    assert!(text(&net).contains("192.0.2.10/24"), "{}", text(&net));
+    let eth0 = &entry(&net, "items", "name", "eth0")["ip-addresses"][0];
+    assert_eq!((&eth0["ip-address"], &eth0["prefix"]), (&json!("192.0.2.10"), &json!(24)), "{net}");
     let cpus = s.call("proxmox_agent_get_vcpus", vm.clone()).await;
-    assert!(text(&cpus).contains("• vCPUs: 2"), "{}", text(&cpus));
+    assert_eq!(cpus["structuredContent"]["total"], 2, "{cpus}");
 
     // Start, then read the status by pid.
     let started = call_ok(
@@ -47,7 +48,7 @@ pub async fn agent_tools_are_accepted_by_fakepve() {
     .await;
     assert_eq!(ran["structuredContent"]["exitcode"], 0, "{}", text(&ran));
     assert!(ran["structuredContent"]["pid"].as_u64().unwrap() > pid);
-    assert!(text(&ran).contains("finished: exit code 0"), "{}", text(&ran));
+    assert_eq!(ran["structuredContent"]["exited"], true, "{ran}");
     call_ok(&mut s, "proxmox_execute_vm_command", json!({ "node": "pve1", "vmid": 100, "command": "uptime -p" })).await;
 
     // VM 101 is stopped: no agent answers (Proxmox's error, not a rejected request).
@@ -55,7 +56,8 @@ pub async fn agent_tools_are_accepted_by_fakepve() {
         s.call("proxmox_execute_vm_command", json!({ "node": "pve1", "vmid": 101, "command": ["true"] })).await;
     assert_accepted("proxmox_execute_vm_command", &stopped);
     assert_eq!(stopped["isError"], true);
-    assert!(text(&stopped).contains("guest agent is not running"), "{}", text(&stopped));
+    assert_eq!(stopped["structuredContent"]["error"]["status"], 500, "{stopped}");
+    assert!(error_message(&stopped).contains("guest agent is not running"), "{stopped}");
     // A container: refused before any request.
     let ct = s
         .call(

@@ -2,7 +2,7 @@
 //! against fakepve's certificate, every tool is called with valid arguments and none is
 //! answered with a 400, 404 or 501.
 
-use crate::common::fakepve::{FakePve, assert_ok};
+use crate::common::fakepve::{FakePve, assert_ok, error_message};
 use crate::common::mcp::{Session, text};
 use serde_json::json;
 
@@ -39,7 +39,7 @@ pub async fn core_tools_are_accepted_by_fakepve() {
     let status = s.call("proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 100 })).await;
     assert_eq!(status["structuredContent"]["status"], "running");
     let config = s.call("proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 101 })).await;
-    assert!(text(&config).contains("scsi0: local-lvm:vm-101-disk-0,size=8G"), "{}", text(&config));
+    assert_eq!(config["structuredContent"]["scsi0"], "local-lvm:vm-101-disk-0,size=8G", "{config}");
     let next = s.call("proxmox_get_next_vmid", json!({})).await;
     assert_eq!(next["structuredContent"]["vmid"], 102);
     // A node that does not exist is a clear error, not a crash.
@@ -58,16 +58,14 @@ pub async fn a_wrong_token_is_a_clear_401() {
     let result = s.call("proxmox_get_nodes", json!({})).await;
     assert_eq!(result["isError"], true);
     assert_eq!(result["structuredContent"]["error"]["status"], 401);
-    assert!(text(&result).contains("PROXMOX_TOKEN_VALUE"), "{}", text(&result));
+    assert!(error_message(&result).contains("PROXMOX_TOKEN_VALUE"), "{result}");
     // And strict mode refuses fakepve's self-signed certificate, naming its fingerprint.
     let mut env = pve.env(false);
     env.retain(|(k, _)| !matches!(*k, "PROXMOX_SSL_MODE" | "PROXMOX_SSL_CA_CERT"));
     let mut s = Session::spawn(&env);
     s.initialize().await;
     let result = s.call("proxmox_get_nodes", json!({})).await;
-    assert!(
-        text(&result).contains("TLS failed") && text(&result).contains("PROXMOX_SSL_FINGERPRINT="),
-        "{}",
-        text(&result)
-    );
+    assert_eq!(result["isError"], true);
+    let message = error_message(&result);
+    assert!(message.contains("TLS failed") && message.contains("PROXMOX_SSL_FINGERPRINT="), "{result}");
 }

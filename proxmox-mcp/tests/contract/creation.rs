@@ -31,7 +31,7 @@ pub async fn creation_tools_are_accepted_by_fakepve() {
         }),
     )
     .await;
-    assert!(!text(&ct).contains("s3cret-pw"));
+    assert!(!ct.to_string().contains("s3cret-pw"), "the password is shown: {ct}");
 
     // Both exist now, with what we asked for.
     let vms = s.call("proxmox_get_vms", json!({ "node": "pve1" })).await;

@@ -1,7 +1,6 @@
 //! The disk tools against fakepve: every request is checked against the real API schema.
 
 use crate::common::fakepve::{FakePve, assert_accepted, call_ok, config_value, create_guests};
-use crate::common::mcp::text;
 use serde_json::json;
 
 pub async fn disk_tools_are_accepted_by_fakepve() {
@@ -25,7 +24,9 @@ pub async fn disk_tools_are_accepted_by_fakepve() {
         )
         .await;
     assert_eq!(again["isError"], true);
-    assert!(text(&again).contains("already in use"), "{}", text(&again));
+    let error = &again["structuredContent"]["error"];
+    assert_eq!(error["kind"], "invalid_arguments", "{again}");
+    assert!(error["arguments"]["disk"].as_str().unwrap_or_default().contains("already in use"), "{again}");
     call_ok(&mut s, "proxmox_resize_disk_vm", json!({ "node": "pve1", "vmid": 310, "disk": "scsi0", "size": "+1G" }))
         .await;
     let moved = s

@@ -1,6 +1,6 @@
 //! The lifecycle tools against fakepve: every request is checked against the real API schema.
 
-use crate::common::fakepve::{FakePve, assert_ok, call_ok};
+use crate::common::fakepve::{FakePve, as_text, assert_ok, call_ok, entry};
 use crate::common::mcp::{Session, text};
 use serde_json::json;
 
@@ -63,7 +63,7 @@ pub async fn lifecycle_scenario_against_fakepve() {
     let guests = vms["structuredContent"]["guests"].as_array().unwrap();
     let listed: Vec<u64> = guests.iter().filter_map(|g| g["vmid"].as_u64()).collect();
     assert_eq!(listed, [100, 101, 102, 200, 201], "{}", text(&vms));
-    assert!(text(&vms).contains("**db-copy** (102)"), "{}", text(&vms));
+    assert_eq!(entry(&vms, "guests", "vmid", "102")["name"], "db-copy", "{vms}");
 
     // Resize the copies; the configuration shows it.
     call_ok(
@@ -73,7 +73,8 @@ pub async fn lifecycle_scenario_against_fakepve() {
     )
     .await;
     let config = call_ok(&mut s, "proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 102 })).await;
-    assert!(text(&config).contains("• Memory: 2048 MiB\n• Cores: 2"), "{}", text(&config));
+    let cfg = &config["structuredContent"];
+    assert_eq!((as_text(&cfg["memory"]), as_text(&cfg["cores"])), ("2048".into(), "2".into()), "{cfg}");
     call_ok(
         &mut s,
         "proxmox_resize_lxc",
@@ -81,7 +82,9 @@ pub async fn lifecycle_scenario_against_fakepve() {
     )
     .await;
     let config = call_ok(&mut s, "proxmox_get_lxc_config", json!({ "node": "pve1", "vmid": 201 })).await;
-    assert!(text(&config).contains("• Memory: 1024 MiB\n• Swap: 256 MiB\n• Cores: 2"), "{}", text(&config));
+    let cfg = &config["structuredContent"];
+    let (memory, swap, cores) = (as_text(&cfg["memory"]), as_text(&cfg["swap"]), as_text(&cfg["cores"]));
+    assert_eq!((memory.as_str(), swap.as_str(), cores.as_str()), ("1024", "256", "2"), "{cfg}");
 
     // Destroy them; they are gone.
     call_ok(

@@ -1,6 +1,6 @@
 //! The node management tools against fakepve: every request is checked against the real API schema.
 
-use crate::common::fakepve::{FakePve, call_ok};
+use crate::common::fakepve::{FakePve, call_ok, entry};
 use crate::common::mcp::text;
 use serde_json::json;
 
@@ -39,7 +39,7 @@ pub async fn node_management_tools_are_accepted_by_fakepve() {
     let upid = started["structuredContent"]["upid"].as_str().unwrap().to_string();
     assert!(upid.contains("root@pam!mcp"), "a token's task: {upid}");
     let tasks = s.call("proxmox_get_node_tasks", json!({ "node": "pve1", "source": "all" })).await;
-    assert!(text(&tasks).contains(&upid), "{}", text(&tasks));
+    entry(&tasks, "items", "upid", &upid);
     let task = call_ok(&mut s, "proxmox_get_node_task", json!({ "node": "pve1", "upid": upid })).await;
     assert_eq!(task["structuredContent"]["status"]["upid"], upid.as_str(), "{}", text(&task));
     assert!(s.close().await.success());

@@ -1,7 +1,6 @@
 //! The storage tools against fakepve: every request is checked against the real API schema.
 
-use crate::common::fakepve::{FakePve, assert_accepted, call_ok};
-use crate::common::mcp::text;
+use crate::common::fakepve::{FakePve, assert_accepted, call_ok, entry};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -60,9 +59,14 @@ pub async fn storage_tools_are_accepted_by_fakepve() {
     }
     // The effects, read back through our tools.
     let cfg = s.call("proxmox_get_storage_config", json!({ "storage": "scratch" })).await;
-    assert!(text(&cfg).contains("• content: iso,vztmpl") && text(&cfg).contains("• nodes: pve1"), "{}", text(&cfg));
+    assert_eq!(
+        (&cfg["structuredContent"]["content"], &cfg["structuredContent"]["nodes"]),
+        (&json!("iso,vztmpl"), &json!("pve1"))
+    );
     let list = s.call("proxmox_list_storage_config", json!({})).await;
-    assert!(text(&list).contains("**scratch** (dir)") && !text(&list).contains("nfs1"), "{}", text(&list));
+    assert_eq!(entry(&list, "items", "storage", "scratch")["type"], "dir", "{list}");
+    let storages = list["structuredContent"]["items"].as_array().unwrap().iter().map(|s| &s["storage"]);
+    assert!(!storages.clone().any(|s| s == "nfs1"), "nfs1 deleted: {list}");
     let content =
         s.call("proxmox_list_storage_content", json!({ "node": "pve1", "storage": "local", "content": "iso" })).await;
     let volids: Vec<&str> =
