@@ -110,10 +110,10 @@ impl Drop for EndGuard {
 fn main() {
     let args = Arguments::from_args();
     if let Some(why) = common::fakepve::missing() {
-        println!("note: the tests that {NO_FAKEPVE} are ignored: {why}");
+        println!("note: the tests ignored as \"{NO_FAKEPVE}\": {why}");
     }
     if let Err(why) = schema() {
-        println!("note: the tests that {NO_SCHEMA} are ignored: {why}");
+        println!("note: the tests ignored as \"{NO_SCHEMA}\": {why}");
     }
     let mut trials = Vec::new();
     for (name, check) in SCHEMA_CHECKS {
