@@ -74,7 +74,7 @@ impl Recording {
     /// Call `tool` through this mock; the result as MCP shows it (`structuredContent`, `isError`).
     async fn call(
         &self,
-        tool: &ToolDescriptor,
+        tool: &'static ToolDescriptor,
         args: &Value,
         allow_elevated: bool,
         upload_dir: &std::path::Path,
