@@ -166,9 +166,10 @@ pub fn entry<'a>(result: &'a Value, list: &str, key: &str, value: &str) -> &'a V
         .unwrap_or_else(|| panic!("no {key} {value} in `{list}`: {}", result["structuredContent"]))
 }
 
-/// The error message of a failed result's data.
-pub fn error_message(result: &Value) -> &str {
-    result["structuredContent"]["error"]["message"].as_str().unwrap_or_default()
+/// The error of a failed result's data: its message, and its hint (what to change) if it has one.
+pub fn error_text(result: &Value) -> String {
+    let error = &result["structuredContent"]["error"];
+    [&error["message"], &error["hint"]].iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("\n")
 }
 
 /// Fail if a tool's result shows Proxmox rejected our request (400: wrong parameter; 404/501:

@@ -1,6 +1,6 @@
 //! The guest-agent tools against fakepve: every request is checked against the real API schema.
 
-use crate::common::fakepve::{FakePve, assert_accepted, call_ok, entry, error_message};
+use crate::common::fakepve::{FakePve, assert_accepted, call_ok, entry, error_text};
 use crate::common::mcp::text;
 use serde_json::json;
 
@@ -57,7 +57,7 @@ pub async fn agent_tools_are_accepted_by_fakepve() {
     assert_accepted("proxmox_execute_vm_command", &stopped);
     assert_eq!(stopped["isError"], true);
     assert_eq!(stopped["structuredContent"]["error"]["status"], 500, "{stopped}");
-    assert!(error_message(&stopped).contains("guest agent is not running"), "{stopped}");
+    assert!(error_text(&stopped).contains("guest agent is not running"), "{stopped}");
     // A container: refused before any request.
     let ct = s
         .call(

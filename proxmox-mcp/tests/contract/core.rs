@@ -2,7 +2,7 @@
 //! against fakepve's certificate, every tool is called with valid arguments and none is
 //! answered with a 400, 404 or 501.
 
-use crate::common::fakepve::{FakePve, assert_ok, error_message};
+use crate::common::fakepve::{FakePve, assert_ok, error_text};
 use crate::common::mcp::{Session, text};
 use serde_json::json;
 
@@ -58,7 +58,7 @@ pub async fn a_wrong_token_is_a_clear_401() {
     let result = s.call("proxmox_get_nodes", json!({})).await;
     assert_eq!(result["isError"], true);
     assert_eq!(result["structuredContent"]["error"]["status"], 401);
-    assert!(error_message(&result).contains("PROXMOX_TOKEN_VALUE"), "{result}");
+    assert!(error_text(&result).contains("PROXMOX_TOKEN_VALUE"), "{result}");
     // And strict mode refuses fakepve's self-signed certificate, naming its fingerprint.
     let mut env = pve.env(false);
     env.retain(|(k, _)| !matches!(*k, "PROXMOX_SSL_MODE" | "PROXMOX_SSL_CA_CERT"));
@@ -66,6 +66,6 @@ pub async fn a_wrong_token_is_a_clear_401() {
     s.initialize().await;
     let result = s.call("proxmox_get_nodes", json!({})).await;
     assert_eq!(result["isError"], true);
-    let message = error_message(&result);
-    assert!(message.contains("TLS failed") && message.contains("PROXMOX_SSL_FINGERPRINT="), "{result}");
+    let error = error_text(&result);
+    assert!(error.contains("TLS failed") && error.contains("PROXMOX_SSL_FINGERPRINT="), "{result}");
 }

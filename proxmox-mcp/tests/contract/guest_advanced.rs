@@ -1,6 +1,6 @@
 //! Migration, templates and RRD data against fakepve: every request is checked against the real API schema.
 
-use crate::common::fakepve::{FakePve, assert_accepted, call_ok, error_message};
+use crate::common::fakepve::{FakePve, assert_accepted, call_ok, error_text};
 use crate::common::mcp::text;
 use serde_json::json;
 
@@ -30,7 +30,7 @@ pub async fn guest_advanced_tools_are_accepted_by_fakepve() {
     let refused = s.call("proxmox_create_template_lxc", json!({ "node": "pve1", "vmid": 200 })).await;
     assert_accepted("proxmox_create_template_lxc", &refused);
     assert_eq!(refused["structuredContent"]["error"]["status"], 500, "{refused}");
-    assert!(error_message(&refused).contains("running"), "{refused}");
+    assert!(error_text(&refused).contains("running"), "{refused}");
     let moved = call_ok(
         &mut s,
         "proxmox_migrate_lxc",
