@@ -5,25 +5,14 @@
 
 mod common;
 
-use common::calls::calls;
+use common::calls::{calls, fill};
 use common::mcp::{Session, text};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeSet;
 
 /// Tools whose sensible answer in the demo, for the valid call above, is an error by Proxmox's
 /// own rules, and why. (None: every call above succeeds.)
 const EXPECTED_ERRORS: &[(&str, &str)] = &[];
-
-/// Put the UPID / pid of earlier answers where the table asks for them.
-fn fill(args: &mut Value, upid: &Option<String>, pid: &Option<u64>) {
-    match args {
-        Value::Object(map) => map.values_mut().for_each(|v| fill(v, upid, pid)),
-        // (Left as they are if nothing was started: the call then fails and is reported.)
-        Value::String(s) if s == "$UPID" && upid.is_some() => *args = json!(upid),
-        Value::String(s) if s == "$PID" && pid.is_some() => *args = json!(pid),
-        _ => {}
-    }
-}
 
 fn upload_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("proxmox-mcp-demo-upload-{}", std::process::id()));

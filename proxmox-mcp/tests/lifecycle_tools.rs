@@ -3,8 +3,6 @@
 
 mod common;
 
-use common::fakepve::{FakePve, assert_ok, call_ok};
-use common::mcp::text;
 use common::{assert_refused, assert_refused_arg, assert_task, expect};
 use serde_json::{Value, json};
 
@@ -328,99 +326,4 @@ async fn hints_follow_what_the_tools_do() {
         assert!(!registry.get(name).unwrap().destructive(), "{name} is not destructive");
     }
     assert!(registry.get("proxmox_resize_lxc").unwrap().idempotent());
-}
-
-/// The status fakepve reports for a guest, through our own proxmox_get_vm_status.
-async fn status(s: &mut common::mcp::Session, vmid: u32, kind: &str) -> String {
-    let result = s.call("proxmox_get_vm_status", json!({ "node": "pve1", "vmid": vmid, "type": kind })).await;
-    assert_ok("proxmox_get_vm_status", &result);
-    result["structuredContent"]["status"].as_str().unwrap_or("?").to_string()
-}
-
-#[tokio::test]
-async fn lifecycle_scenario_against_fakepve() {
-    let Some(pve) = FakePve::start().await else { return };
-    let mut s = pve.session().await;
-    // VM 101 (stopped): start, pause, resume, reboot, shut down; read the state back each time.
-    let started = call_ok(&mut s, "proxmox_start_vm", json!({ "node": "pve1", "vmid": 101, "timeout": 30 })).await;
-    assert!(started["structuredContent"]["upid"].as_str().unwrap().starts_with("UPID:pve1:"), "{started}");
-    assert_eq!(started["structuredContent"]["node"], "pve1");
-    assert_eq!(status(&mut s, 101, "qemu").await, "running");
-    call_ok(&mut s, "proxmox_pause_vm", json!({ "node": "pve1", "vmid": 101 })).await;
-    let paused = s.call("proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 101 })).await;
-    assert_eq!(paused["structuredContent"]["qmpstatus"], "paused", "{}", text(&paused));
-    call_ok(&mut s, "proxmox_resume_vm", json!({ "node": "pve1", "vmid": 101 })).await;
-    let resumed = s.call("proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 101 })).await;
-    assert_eq!(resumed["structuredContent"]["qmpstatus"], "running", "{}", text(&resumed));
-    call_ok(&mut s, "proxmox_reboot_vm", json!({ "node": "pve1", "vmid": 101, "timeout": 30 })).await;
-    assert_eq!(status(&mut s, 101, "qemu").await, "running");
-    call_ok(&mut s, "proxmox_shutdown_vm", json!({ "node": "pve1", "vmid": 101, "forceStop": true, "timeout": 30 }))
-        .await;
-    assert_eq!(status(&mut s, 101, "qemu").await, "stopped");
-    call_ok(&mut s, "proxmox_start_vm", json!({ "node": "pve1", "vmid": 101 })).await;
-    assert_eq!(status(&mut s, 101, "qemu").await, "running");
-    call_ok(&mut s, "proxmox_stop_vm", json!({ "node": "pve1", "vmid": 101, "overrule-shutdown": true })).await;
-    assert_eq!(status(&mut s, 101, "qemu").await, "stopped");
-    // VM 100 (running): a hard stop.
-    call_ok(&mut s, "proxmox_stop_vm", json!({ "node": "pve1", "vmid": 100 })).await;
-    assert_eq!(status(&mut s, 100, "qemu").await, "stopped");
-
-    // CT 200 (running): reboot, shut down, start, stop.
-    call_ok(&mut s, "proxmox_reboot_lxc", json!({ "node": "pve1", "vmid": 200 })).await;
-    assert_eq!(status(&mut s, 200, "lxc").await, "running");
-    call_ok(&mut s, "proxmox_shutdown_lxc", json!({ "node": "pve1", "vmid": 200, "timeout": 10, "forceStop": true }))
-        .await;
-    assert_eq!(status(&mut s, 200, "lxc").await, "stopped");
-    call_ok(&mut s, "proxmox_start_lxc", json!({ "node": "pve1", "vmid": 200 })).await;
-    assert_eq!(status(&mut s, 200, "lxc").await, "running");
-    call_ok(&mut s, "proxmox_stop_lxc", json!({ "node": "pve1", "vmid": 200, "overrule-shutdown": true })).await;
-    assert_eq!(status(&mut s, 200, "lxc").await, "stopped");
-
-    // Clone VM 101 and CT 200: the copies appear.
-    let cloned = call_ok(
-        &mut s,
-        "proxmox_clone_vm",
-        json!({ "node": "pve1", "vmid": 101, "newid": 102, "name": "db-copy", "full": true }),
-    )
-    .await;
-    assert_eq!(cloned["structuredContent"]["newid"], 102);
-    call_ok(&mut s, "proxmox_clone_lxc", json!({ "node": "pve1", "vmid": 200, "newid": 201, "hostname": "dns-copy" }))
-        .await;
-    let vms = call_ok(&mut s, "proxmox_get_vms", json!({ "node": "pve1" })).await;
-    let guests = vms["structuredContent"]["guests"].as_array().unwrap();
-    let listed: Vec<u64> = guests.iter().filter_map(|g| g["vmid"].as_u64()).collect();
-    assert_eq!(listed, [100, 101, 102, 200, 201], "{}", text(&vms));
-    assert!(text(&vms).contains("**db-copy** (102)"), "{}", text(&vms));
-
-    // Resize the copies; the configuration shows it.
-    call_ok(
-        &mut s,
-        "proxmox_resize_vm",
-        json!({ "node": "pve1", "vmid": 102, "memory": 2048, "cores": 2, "sockets": 1 }),
-    )
-    .await;
-    let config = call_ok(&mut s, "proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 102 })).await;
-    assert!(text(&config).contains("• Memory: 2048 MiB\n• Cores: 2"), "{}", text(&config));
-    call_ok(
-        &mut s,
-        "proxmox_resize_lxc",
-        json!({ "node": "pve1", "vmid": 201, "memory": 1024, "cores": 2, "swap": 256 }),
-    )
-    .await;
-    let config = call_ok(&mut s, "proxmox_get_lxc_config", json!({ "node": "pve1", "vmid": 201 })).await;
-    assert!(text(&config).contains("• Memory: 1024 MiB\n• Swap: 256 MiB\n• Cores: 2"), "{}", text(&config));
-
-    // Destroy them; they are gone.
-    call_ok(
-        &mut s,
-        "proxmox_delete_vm",
-        json!({ "node": "pve1", "vmid": 102, "purge": true, "destroy-unreferenced-disks": true }),
-    )
-    .await;
-    call_ok(&mut s, "proxmox_delete_lxc", json!({ "node": "pve1", "vmid": 201, "purge": true, "force": true })).await;
-    let vms = call_ok(&mut s, "proxmox_get_vms", json!({ "node": "pve1" })).await;
-    let listed: Vec<u64> =
-        vms["structuredContent"]["guests"].as_array().unwrap().iter().filter_map(|g| g["vmid"].as_u64()).collect();
-    assert_eq!(listed, [100, 101, 200], "{}", text(&vms));
-    assert!(s.close().await.success());
 }

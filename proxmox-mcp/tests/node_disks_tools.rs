@@ -3,7 +3,6 @@
 
 mod common;
 
-use common::fakepve::{FakePve, call_ok};
 use common::{AUTH, Pve, api};
 use httpmock::Method::GET;
 use serde_json::json;
@@ -171,25 +170,4 @@ async fn get_node_zfs_lists_pools() {
     );
     assert!(out.text.contains("🔴 **backup** (DEGRADED)"), "{}", out.text);
     assert!(out.text.find("backup") < out.text.find("rpool"), "sorted");
-}
-
-#[tokio::test]
-async fn node_disk_tools_are_accepted_by_fakepve() {
-    let Some(pve) = FakePve::start().await else { return };
-    let mut s = pve.session().await;
-    let calls = [
-        ("proxmox_get_node_disks", json!({ "node": "pve1" })),
-        (
-            "proxmox_get_node_disks",
-            json!({ "node": "pve1", "include_partitions": true, "skip_smart": true, "type": "unused" }),
-        ),
-        ("proxmox_get_disk_smart", json!({ "node": "pve1", "disk": "/dev/sda" })),
-        ("proxmox_get_disk_smart", json!({ "node": "pve1", "disk": "/dev/nvme0n1", "health_only": true })),
-        ("proxmox_get_node_lvm", json!({ "node": "pve1" })),
-        ("proxmox_get_node_zfs", json!({ "node": "pve1" })),
-    ];
-    for (tool, args) in calls {
-        call_ok(&mut s, tool, args).await;
-    }
-    assert!(s.close().await.success());
 }

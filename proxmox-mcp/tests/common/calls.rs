@@ -231,3 +231,14 @@ pub fn calls() -> Vec<(&'static str, Value)> {
 
 /// The PBS backup the demo's file-restore browses.
 const PBS_BACKUP: &str = "pbs:backup/vm/100/2026-11-24T01:00:00Z";
+
+/// Put the UPID / pid of earlier answers where the table asks for them.
+pub fn fill(args: &mut Value, upid: &Option<String>, pid: &Option<u64>) {
+    match args {
+        Value::Object(map) => map.values_mut().for_each(|v| fill(v, upid, pid)),
+        // (Left as they are if nothing was started: the call then fails and is reported.)
+        Value::String(s) if s == "$UPID" && upid.is_some() => *args = json!(upid),
+        Value::String(s) if s == "$PID" && pid.is_some() => *args = json!(pid),
+        _ => {}
+    }
+}

@@ -15,6 +15,8 @@ pub struct Session {
     stdout: tokio::io::Lines<BufReader<ChildStdout>>,
     /// Every line the server wrote to stdout.
     pub seen: Vec<String>,
+    /// Called with every `tools/call` result (e.g. to record what a fake Proxmox accepted).
+    pub on_result: Option<fn(&str, &Value)>,
     next_id: u64,
 }
 
@@ -29,7 +31,7 @@ impl Session {
         let mut child = cmd.spawn().expect("spawn proxmox-mcp");
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        Session { child, stdin, stdout, seen: Vec::new(), next_id: 1000 }
+        Session { child, stdin, stdout, seen: Vec::new(), on_result: None, next_id: 1000 }
     }
 
     /// Start the binary with these arguments (e.g. `--demo`) and exactly these environment variables.
@@ -47,7 +49,7 @@ impl Session {
         let mut child = cmd.spawn().expect("spawn proxmox-mcp");
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        Session { child, stdin, stdout, seen: Vec::new(), next_id: 1000 }
+        Session { child, stdin, stdout, seen: Vec::new(), on_result: None, next_id: 1000 }
     }
 
     pub async fn send(&mut self, msg: Value) {
@@ -92,6 +94,9 @@ impl Session {
         let id = self.next_id;
         let answer = self.request(id, "tools/call", json!({ "name": tool, "arguments": arguments })).await;
         assert!(answer.get("error").is_none(), "{tool}: JSON-RPC error {answer}");
+        if let Some(on_result) = self.on_result {
+            on_result(tool, &answer["result"]);
+        }
         answer["result"].clone()
     }
 

@@ -4,6 +4,7 @@
 pub mod calls;
 pub mod fakepve;
 pub mod mcp;
+pub mod pve_api;
 
 use httpmock::Method::{self, GET};
 use httpmock::{Mock, MockServer};

@@ -2,15 +2,12 @@
 //! against fakepve's certificate, every tool is called with valid arguments and none is
 //! answered with a 400, 404 or 501.
 
-mod common;
-
-use common::fakepve::{FakePve, assert_ok};
-use common::mcp::text;
+use crate::common::fakepve::{FakePve, assert_ok, error_text};
+use crate::common::mcp::{Session, text};
 use serde_json::json;
 
-#[tokio::test]
-async fn core_tools_are_accepted_by_fakepve() {
-    let Some(pve) = FakePve::start().await else { return };
+pub async fn core_tools_are_accepted_by_fakepve() {
+    let pve = FakePve::start().await;
     let mut s = pve.session().await;
     let calls = [
         ("proxmox_get_nodes", json!({})),
@@ -42,7 +39,7 @@ async fn core_tools_are_accepted_by_fakepve() {
     let status = s.call("proxmox_get_vm_status", json!({ "node": "pve1", "vmid": 100 })).await;
     assert_eq!(status["structuredContent"]["status"], "running");
     let config = s.call("proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 101 })).await;
-    assert!(text(&config).contains("scsi0: local-lvm:vm-101-disk-0,size=8G"), "{}", text(&config));
+    assert_eq!(config["structuredContent"]["scsi0"], "local-lvm:vm-101-disk-0,size=8G", "{config}");
     let next = s.call("proxmox_get_next_vmid", json!({})).await;
     assert_eq!(next["structuredContent"]["vmid"], 102);
     // A node that does not exist is a clear error, not a crash.
@@ -51,27 +48,24 @@ async fn core_tools_are_accepted_by_fakepve() {
     assert!(s.close().await.success());
 }
 
-#[tokio::test]
-async fn a_wrong_token_is_a_clear_401() {
-    let Some(pve) = FakePve::start().await else { return };
+pub async fn a_wrong_token_is_a_clear_401() {
+    let pve = FakePve::start().await;
     let mut env = pve.env(false);
     env.retain(|(k, _)| *k != "PROXMOX_TOKEN_VALUE");
     env.push(("PROXMOX_TOKEN_VALUE", "00000000-0000-0000-0000-000000000000".into()));
-    let mut s = common::mcp::Session::spawn(&env);
+    let mut s = Session::spawn(&env);
     s.initialize().await;
     let result = s.call("proxmox_get_nodes", json!({})).await;
     assert_eq!(result["isError"], true);
     assert_eq!(result["structuredContent"]["error"]["status"], 401);
-    assert!(text(&result).contains("PROXMOX_TOKEN_VALUE"), "{}", text(&result));
+    assert!(error_text(&result).contains("PROXMOX_TOKEN_VALUE"), "{result}");
     // And strict mode refuses fakepve's self-signed certificate, naming its fingerprint.
     let mut env = pve.env(false);
     env.retain(|(k, _)| !matches!(*k, "PROXMOX_SSL_MODE" | "PROXMOX_SSL_CA_CERT"));
-    let mut s = common::mcp::Session::spawn(&env);
+    let mut s = Session::spawn(&env);
     s.initialize().await;
     let result = s.call("proxmox_get_nodes", json!({})).await;
-    assert!(
-        text(&result).contains("TLS failed") && text(&result).contains("PROXMOX_SSL_FINGERPRINT="),
-        "{}",
-        text(&result)
-    );
+    assert_eq!(result["isError"], true);
+    let error = error_text(&result);
+    assert!(error.contains("TLS failed") && error.contains("PROXMOX_SSL_FINGERPRINT="), "{result}");
 }
