@@ -78,7 +78,10 @@ pub fn reference(registry: &crate::Registry) -> String {
             categories.push(t.category);
         }
     }
-    out.push_str(&format!("{} tools. 🔒 = elevated: refused unless `PROXMOX_ALLOW_ELEVATED=true`.\n", registry.len()));
+    out.push_str(&format!(
+        "{} tools. 🔒 = elevated: listed and run only with `PROXMOX_ALLOW_ELEVATED=true`.\n",
+        registry.len()
+    ));
     for category in categories {
         let tools: Vec<_> = registry.iter().filter(|t| t.category == category).collect();
         out.push_str(&format!(
