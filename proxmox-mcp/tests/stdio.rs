@@ -166,6 +166,27 @@ async fn full_tool_definitions_on_request() {
 }
 
 #[tokio::test]
+async fn the_server_lists_what_the_listing_variables_select() {
+    let pve = Pve::start().await;
+    let mut env = env_for(&pve);
+    env.extend([
+        ("PROXMOX_ALLOW_ELEVATED", "true".to_string()),
+        ("PROXMOX_TOOLS", "@ha,@agent".into()),
+        ("PROXMOX_EXCLUDE_TOOLS", "proxmox_execute_vm_command,proxmox_agent_*".into()),
+    ]);
+    let mut s = Session::spawn(&env);
+    s.initialize().await;
+    let list = s.request(2, "tools/list", json!({})).await;
+    let ha = proxmox_mcp::Registry::builtin().select(&proxmox_mcp::Selection::parse("@ha")).unwrap();
+    assert_eq!(list["result"]["tools"], json!(ha.tools(SchemaDetail::Compact)));
+    let gone = s
+        .request(3, "tools/call", json!({ "name": "proxmox_agent_ping", "arguments": { "node": "pve1", "vmid": 100 } }))
+        .await;
+    assert!(gone["error"]["message"].as_str().unwrap().contains("unknown tool"), "{gone}");
+    assert!(s.close().await.success());
+}
+
+#[tokio::test]
 async fn configuration_errors_stop_start_up_with_one_line() {
     let base =
         [("PROXMOX_HOST", "pve.example.com"), ("PROXMOX_TOKEN_NAME", "mcp"), ("PROXMOX_TOKEN_VALUE", TOKEN_SECRET)];
