@@ -100,6 +100,8 @@ async fn main() {
         ("PROXMOX_SSL_CA_CERT", ca.display().to_string()),
         ("PROXMOX_RATE_LIMIT", "0".into()),
         ("PROXMOX_LOG_LEVEL", "error".into()),
+        // Every tool listed, as in the TypeScript server's figure (elevated tools are listed only
+        // when allowed; the listing without them is measured below); the task tools run.
         ("PROXMOX_ALLOW_ELEVATED", "true".into()),
     ];
 
@@ -138,6 +140,14 @@ async fn main() {
     let answer = full.recv().await;
     let full_size = serde_json::to_string(&answer["result"]).map(|t| t.len()).unwrap_or(0);
     println!("tools/list with PROXMOX_TOOL_SCHEMA=full: result JSON {full_size} bytes");
+    let basic_env: Vec<_> = env.iter().filter(|(k, _)| *k != "PROXMOX_ALLOW_ELEVATED").cloned().collect();
+    let mut basic = Server::spawn(&bin, &basic_env);
+    basic.initialize().await;
+    basic.send(&json!({"jsonrpc":"2.0","id": 1,"method":"tools/list"})).await;
+    let answer = basic.recv().await;
+    let basic_size = serde_json::to_string(&answer["result"]).map(|t| t.len()).unwrap_or(0);
+    let basic_count = answer["result"]["tools"].as_array().map_or(0, Vec::len);
+    println!("tools/list with elevated operations off: {basic_count} tools, result JSON {basic_size} bytes");
 
     // 3. Per-call overhead: one read tool through MCP vs the same request with reqwest.
     let call = |id: u64| json!({"jsonrpc":"2.0","id": id,"method":"tools/call","params":{"name":"proxmox_get_node_dns","arguments":{"node":"pve1"}}});

@@ -5,6 +5,7 @@ use crate::client::tls::{parse_fingerprint, parse_pem_certs};
 use crate::client::{ApiError, Client, HttpSettings, Setting, SetupError};
 pub use crate::client::{Secret, SslMode, TlsSettings};
 use crate::listing::SchemaDetail;
+use crate::registry::{Registry, Selection};
 use std::fmt;
 use std::time::Duration;
 
@@ -28,6 +29,8 @@ pub struct Config {
     pub tool_schema: SchemaDetail,
     /// How long a task tool waits for its task (`PROXMOX_TASK_WAIT`; zero: not at all).
     pub task_wait: Duration,
+    /// Which tools the server offers (`PROXMOX_TOOLS`, `PROXMOX_EXCLUDE_TOOLS`).
+    pub tools: ToolSelection,
 }
 
 /// A configuration variable with a bad or missing value.
@@ -72,6 +75,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "45",
         "seconds a tool waits for the Proxmox task it started (0 to 3600; 0: return the UPID at once)",
     ),
+    (
+        "PROXMOX_TOOLS",
+        "(all)",
+        "the only tools to offer: names, globs (* ?) and toolsets (@ha, @read…), comma-separated",
+    ),
+    ("PROXMOX_EXCLUDE_TOOLS", "", "tools not to offer, same syntax, e.g. proxmox_execute_vm_command,proxmox_agent_*"),
     ("PROXMOX_TOOL_SCHEMA", "compact", "compact | full: how much of each tool's schema tools/list sends (see README)"),
     ("PROXMOX_DEMO_TASK_SECONDS", "2", "with --demo: how long simulated tasks run"),
 ];
@@ -94,6 +103,7 @@ impl Config {
             upload_dir: None,
             tool_schema: SchemaDetail::Compact,
             task_wait: crate::task::DEFAULT_WAIT,
+            tools: ToolSelection::default(),
         }
     }
 
@@ -206,8 +216,10 @@ impl Config {
         let upload_dir = upload_dir(get("PROXMOX_UPLOAD_DIR"))?;
         let tool_schema = tool_schema(get("PROXMOX_TOOL_SCHEMA"))?;
         let task_wait = task_wait(get("PROXMOX_TASK_WAIT"))?;
+        let tools = ToolSelection::from_lookup(&lookup)?;
         Ok(Config {
             task_wait,
+            tools,
             upload_dir,
             tool_schema,
             host,
@@ -263,6 +275,64 @@ impl Config {
     }
 }
 
+/// `PROXMOX_TOOLS` and `PROXMOX_EXCLUDE_TOOLS`: which tools a server offers (see
+/// [`crate::registry`] for the syntax). Unset (or blank), all of them.
+///
+/// ```
+/// use proxmox_mcp::Registry;
+/// use proxmox_mcp::config::ToolSelection;
+/// let vars = |name: &str| match name {
+///     "PROXMOX_EXCLUDE_TOOLS" => Some("proxmox_execute_vm_command,proxmox_agent_*".to_string()),
+///     _ => None,
+/// };
+/// let registry = ToolSelection::from_lookup(vars).unwrap().apply(Registry::builtin()).unwrap();
+/// assert!(registry.get("proxmox_agent_exec").is_none() && registry.get("proxmox_start_vm").is_some());
+/// let bad = ToolSelection::from_lookup(|_| Some("@vms".to_string())).unwrap_err();
+/// assert_eq!(bad.variable, "PROXMOX_TOOLS");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ToolSelection {
+    /// `PROXMOX_TOOLS`: offer only these; `None`: every tool.
+    pub only: Option<Selection>,
+    /// `PROXMOX_EXCLUDE_TOOLS`: then leave these out.
+    pub exclude: Option<Selection>,
+}
+
+impl ToolSelection {
+    /// Read the process environment.
+    pub fn from_env() -> Result<ToolSelection, ConfigError> {
+        ToolSelection::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Read the two variables through `lookup`. Every entry must name a toolset or built-in
+    /// tools: anything else is an error naming the variable, the entry and the valid ones.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<ToolSelection, ConfigError> {
+        let builtin = Registry::builtin();
+        let read = |name: &str| -> Result<Option<Selection>, ConfigError> {
+            let Some(selection) = set(lookup(name)).map(|v| Selection::parse(&v)).filter(|s| !s.is_empty()) else {
+                return Ok(None);
+            };
+            selection.check(&builtin).map_err(|e| ConfigError::new(name, e.to_string()))?;
+            Ok(Some(selection))
+        };
+        Ok(ToolSelection { only: read("PROXMOX_TOOLS")?, exclude: read("PROXMOX_EXCLUDE_TOOLS")? })
+    }
+
+    /// The tools of `registry` this selection offers, in the registry's order.
+    pub fn apply(&self, registry: Registry) -> Result<Registry, ConfigError> {
+        let registry = match &self.only {
+            Some(only) => registry.select(only).map_err(|e| ConfigError::new("PROXMOX_TOOLS", e.to_string()))?,
+            None => registry,
+        };
+        match &self.exclude {
+            Some(exclude) => {
+                registry.exclude(exclude).map_err(|e| ConfigError::new("PROXMOX_EXCLUDE_TOOLS", e.to_string()))
+            }
+            None => Ok(registry),
+        }
+    }
+}
+
 /// What `proxmox-mcp --demo` reads: the variables that mean something without a Proxmox host,
 /// checked as [`Config`] checks them, and how long simulated tasks run.
 #[derive(Clone, Debug)]
@@ -272,6 +342,7 @@ pub struct DemoConfig {
     pub upload_dir: Option<std::path::PathBuf>,
     pub task_duration: Duration,
     pub task_wait: Duration,
+    pub tools: ToolSelection,
 }
 
 impl DemoConfig {
@@ -303,6 +374,7 @@ impl DemoConfig {
             upload_dir: upload_dir(get("PROXMOX_UPLOAD_DIR"))?,
             task_duration,
             task_wait: task_wait(get("PROXMOX_TASK_WAIT"))?,
+            tools: ToolSelection::from_lookup(&lookup)?,
         })
     }
 }
@@ -415,12 +487,45 @@ mod tests {
             ("PROXMOX_TASK_WAIT", "-1"),
             ("PROXMOX_TASK_WAIT", "3601"),
             ("PROXMOX_TASK_WAIT", "soon"),
+            ("PROXMOX_TOOLS", "proxmox_no_such_tool"),
+            ("PROXMOX_TOOLS", "@vms"),
+            ("PROXMOX_EXCLUDE_TOOLS", "proxmox_agnet_*"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var, "{var}={value}: {err}");
             assert!(!err.to_string().contains("s3cr3t"));
         }
         assert!(config(&[("PROXMOX_SSL_MODE", "VERIFY"), ("PROXMOX_ALLOW_ELEVATED", "TRUE")]).unwrap().allow_elevated);
+    }
+
+    #[test]
+    fn the_tool_selection_is_read_and_checked() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.tools, ToolSelection::default());
+        assert_eq!(c.tools.apply(Registry::builtin()).unwrap().len(), Registry::builtin().len());
+        // Blank, or only separators: the default.
+        assert_eq!(config(&[("PROXMOX_TOOLS", " , ")]).unwrap().tools, ToolSelection::default());
+        let c = config(&[
+            ("PROXMOX_TOOLS", "@agent,@ha,proxmox_get_vms"),
+            ("PROXMOX_EXCLUDE_TOOLS", "proxmox_execute_vm_command,proxmox_agent_*"),
+        ])
+        .unwrap();
+        let names: Vec<_> = c.tools.apply(Registry::builtin()).unwrap().iter().map(|t| t.name).collect();
+        assert_eq!(names[0], "proxmox_get_vms");
+        assert!(names.contains(&"proxmox_get_ha_status") && !names.iter().any(|n| n.contains("agent")), "{names:?}");
+        assert_eq!(names.len(), 1 + 11, "{names:?}");
+        // An exclusion may name tools the selection left out.
+        let c = config(&[("PROXMOX_TOOLS", "@ha"), ("PROXMOX_EXCLUDE_TOOLS", "@agent")]).unwrap();
+        assert_eq!(c.tools.apply(Registry::builtin()).unwrap().len(), 11);
+
+        let e = config(&[("PROXMOX_TOOLS", "proxmox_get_vm")]).unwrap_err();
+        assert_eq!(e.variable, "PROXMOX_TOOLS");
+        assert!(e.message.starts_with("unknown tool \"proxmox_get_vm\" (did you mean proxmox_get_vms"), "{e}");
+        assert!(e.message.contains("@ha") && e.message.contains("proxmox_start_vm"), "{e}");
+        let e = config(&[("PROXMOX_EXCLUDE_TOOLS", "proxmox_get_vms @snapshot")]).unwrap_err();
+        assert_eq!(e.variable, "PROXMOX_EXCLUDE_TOOLS");
+        assert!(e.message.starts_with("unknown toolset \"@snapshot\" (did you mean @snapshots?)"), "{e}");
+        assert!(!e.message.contains('\n'), "one line: {e}");
     }
 
     #[test]
@@ -445,12 +550,17 @@ mod tests {
         .unwrap();
         assert!(d.allow_elevated);
         assert_eq!((d.tool_schema, d.task_duration), (SchemaDetail::Full, Duration::from_millis(500)));
+        let d = demo(&[("PROXMOX_TOOLS", "@read"), ("PROXMOX_EXCLUDE_TOOLS", "proxmox_agent_*")]).unwrap();
+        assert_eq!(d.tools.only, Some(Selection::parse("@read")));
+        assert_eq!(d.tools.exclude, Some(Selection::parse("proxmox_agent_*")));
         for (var, value, expected) in [
             ("PROXMOX_DEMO_TASK_SECONDS", "-1", "must be seconds from 0 to 3600"),
             ("PROXMOX_DEMO_TASK_SECONDS", "soon", "must be seconds from 0 to 3600"),
             ("PROXMOX_ALLOW_ELEVATED", "sure", "must be true or false"),
             ("PROXMOX_TOOL_SCHEMA", "verbose", "must be compact or full"),
             ("PROXMOX_UPLOAD_DIR", "/nonexistent/uploads", "cannot use"),
+            ("PROXMOX_TOOLS", "@nope", "unknown toolset \"@nope\""),
+            ("PROXMOX_EXCLUDE_TOOLS", "nope", "unknown tool \"nope\""),
         ] {
             let e = demo(&[(var, value)]).unwrap_err();
             assert_eq!(e.variable, var);

@@ -1,7 +1,8 @@
 //! Proxmox VE as Model Context Protocol tools.
 //!
 //! - [`pve_tool`] turns an `async fn` into a tool: schema, permission check, typed request path.
-//! - [`Registry`] holds tools: [`Registry::builtin`] has the ready ones; filter it, add your own.
+//! - [`Registry`] holds tools: [`Registry::builtin`] has the ready ones; filter it, select from it
+//!   by names, globs and toolsets ([`Selection`]), add your own.
 //! - [`Client`] talks to Proxmox (API token, TLS modes, rate limit, errors that say what to do).
 //! - [`server`] serves a registry over MCP stdio with rmcp.
 //!
@@ -41,7 +42,7 @@ pub use client::{ApiError, Client};
 pub use config::{Config, ConfigError, SslMode};
 pub use listing::SchemaDetail;
 pub use path::{ApiPath, PathSegment};
-pub use registry::{DuplicateTool, Registry};
+pub use registry::{DuplicateTool, Registry, Selection, SelectionError};
 pub use tool::{Api, Context, Method, Origin, TaskFailure, ToolDescriptor, ToolError, ToolOutput, ToolResult};
 
 /// Turns an `async fn` into an MCP tool for Proxmox VE.

@@ -22,8 +22,8 @@ fn usage() -> String {
         ));
     }
     s.push_str(
-        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED,\n                 PROXMOX_TOOL_SCHEMA, PROXMOX_TASK_WAIT, PROXMOX_DEMO_TASK_SECONDS\n                 and PROXMOX_UPLOAD_DIR)\n  \
-         --list-tools   print the tools reference (Markdown) and exit\n  --help         this text\n  --version      the version\n",
+        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED,\n                 PROXMOX_TOOLS, PROXMOX_EXCLUDE_TOOLS, PROXMOX_TOOL_SCHEMA, PROXMOX_TASK_WAIT,\n                 PROXMOX_DEMO_TASK_SECONDS and PROXMOX_UPLOAD_DIR)\n  \
+         --list-tools   print the tools reference (Markdown) of the tools PROXMOX_TOOLS and\n                 PROXMOX_EXCLUDE_TOOLS select, and exit\n  --help         this text\n  --version      the version\n",
     );
     s
 }
@@ -83,17 +83,33 @@ fn finish(result: Result<(), Box<dyn std::error::Error + Send + Sync>>) -> ExitC
     }
 }
 
-/// `--demo`: the simulated cluster, same tools, same permission rule.
+/// A configuration error: one line on stderr, exit code 2.
+fn config_error(e: proxmox_mcp::ConfigError) -> ExitCode {
+    eprintln!("proxmox-mcp: configuration error: {e}");
+    ExitCode::from(2)
+}
+
+/// `--list-tools`: the reference of the tools the two listing variables select.
+fn list_tools() -> ExitCode {
+    let selected = proxmox_mcp::config::ToolSelection::from_env().and_then(|s| s.apply(Registry::builtin()));
+    match selected {
+        Ok(registry) => print(&proxmox_mcp::tools::reference(&registry)),
+        Err(e) => config_error(e),
+    }
+}
+
+/// `--demo`: the simulated cluster, same tools, same permission rule, same selection.
 #[cfg(feature = "demo")]
 fn demo() -> ExitCode {
     use proxmox_mcp::demo::DemoCluster;
     use proxmox_mcp::server::ProxmoxServer;
     let settings = match proxmox_mcp::config::DemoConfig::from_env() {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("proxmox-mcp: configuration error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return config_error(e),
+    };
+    let registry = match settings.tools.apply(Registry::builtin()) {
+        Ok(r) => r,
+        Err(e) => return config_error(e),
     };
     init_logging();
     let Some(runtime) = runtime() else { return ExitCode::FAILURE };
@@ -104,18 +120,18 @@ fn demo() -> ExitCode {
         "starting proxmox-mcp in DEMO mode: a simulated cluster, no Proxmox host is contacted"
     );
     let client = proxmox_mcp::Client::with_transport(DemoCluster::with_task_duration(settings.task_duration));
-    let server = ProxmoxServer::new(Registry::builtin(), client, allow_elevated)
+    let instructions = format!(
+        "DEMO MODE: these tools act on a simulated Proxmox VE cluster (nodes pve1, pve2 and the offline pve3; \
+         VM 100 'web' runs on pve1), not on real machines. Changes live in memory until the server exits. {} {} {}",
+        proxmox_mcp::server::elevated_note(&registry, allow_elevated),
+        proxmox_mcp::server::TASKS_NOTE,
+        proxmox_mcp::server::PARAMETERS_NOTE
+    );
+    let server = ProxmoxServer::new(registry, client, allow_elevated)
         .with_upload_dir(settings.upload_dir)
         .with_schema_detail(settings.tool_schema)
         .with_task_wait(settings.task_wait)
-        .with_instructions(format!(
-            "DEMO MODE: these tools act on a simulated Proxmox VE cluster (nodes pve1, pve2 and the offline pve3; \
-             VM 100 'web' runs on pve1), not on real machines. Changes live in memory until the server exits. \
-             Tools marked [elevated] are {}. {} {}",
-            if allow_elevated { "enabled" } else { "disabled: set PROXMOX_ALLOW_ELEVATED=true to try them" },
-            proxmox_mcp::server::TASKS_NOTE,
-            proxmox_mcp::server::PARAMETERS_NOTE
-        ));
+        .with_instructions(instructions);
     finish(runtime.block_on(proxmox_mcp::server::serve(server)))
 }
 
@@ -125,7 +141,7 @@ fn main() -> ExitCode {
         return match arg.as_str() {
             "--help" | "-h" => print(&usage()),
             "--version" | "-V" => print(&format!("proxmox-mcp {}\n", env!("CARGO_PKG_VERSION"))),
-            "--list-tools" => print(&proxmox_mcp::tools::reference(&Registry::builtin())),
+            "--list-tools" => list_tools(),
             #[cfg(feature = "demo")]
             "--demo" => demo(),
             other => {
@@ -136,10 +152,7 @@ fn main() -> ExitCode {
     }
     let config = match Config::from_env() {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("proxmox-mcp: configuration error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return config_error(e),
     };
     init_logging();
     let Some(runtime) = runtime() else { return ExitCode::FAILURE };

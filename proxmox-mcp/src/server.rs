@@ -2,6 +2,11 @@
 //!
 //! Tool failures (bad arguments, permission, Proxmox errors) are results with `isError: true`
 //! that the agent can read and act on; only an unknown tool is a JSON-RPC error.
+//!
+//! `tools/list` lists what can run: with elevated operations off, the elevated tools are left
+//! out (the instructions say how many and how to enable them), and calling one answers the
+//! usual permission-denied result. A tool not in the registry (e.g. left out by
+//! `PROXMOX_TOOLS`) is unknown. The list is made once and keeps the registry's order.
 
 use crate::client::Client;
 use crate::config::Config;
@@ -28,10 +33,27 @@ pub const TASKS_NOTE: &str = "Tools that start a Proxmox task (start, stop, crea
      Their `wait` argument sets how long (seconds; 0 returns the UPID at once); a task still running then goes on, \
      and proxmox_wait_task follows it.";
 
+/// Said in the instructions: the elevated tools of `registry` and whether they run. With
+/// elevated operations off they are not listed; this says how many there are and how to enable them.
+pub fn elevated_note(registry: &Registry, allow_elevated: bool) -> String {
+    let elevated = registry.iter().filter(|t| t.elevated).count();
+    match (elevated, allow_elevated) {
+        (0, _) => "This server offers no tools that change the cluster.".to_string(),
+        (_, true) => "Tools marked [elevated] change the cluster and are enabled.".to_string(),
+        (n, false) => format!(
+            "{n} elevated tools, which change the cluster (start, stop, create, delete, …), are disabled and not \
+             listed: the operator enables them with PROXMOX_ALLOW_ELEVATED=true."
+        ),
+    }
+}
+
 /// An MCP server for a registry of tools and a Proxmox client.
 #[derive(Clone)]
 pub struct ProxmoxServer {
+    /// The tools that can be called.
     registry: SharedRegistry,
+    /// The tools listed: the registry's, less the elevated ones when they are off.
+    listed: SharedRegistry,
     detail: SchemaDetail,
     /// The `tools/list` answer, made at the first request.
     tools: Arc<OnceLock<Vec<Tool>>>,
@@ -43,15 +65,19 @@ pub struct ProxmoxServer {
 }
 
 impl ProxmoxServer {
+    /// Serve `registry` (already narrowed to what the operator chose, e.g. with
+    /// [`crate::config::ToolSelection::apply`]); with `allow_elevated` false its elevated tools are
+    /// not listed and refuse to run.
     pub fn new(registry: Registry, client: Client, allow_elevated: bool) -> Self {
         let instructions = format!(
-            "Tools for the Proxmox VE cluster at {}. Read tools (list, get, status) always work. Tools marked \
-             [elevated] change the cluster and are {}. Guests are addressed by node and vmid: use \
-             proxmox_get_vms to find them. {TASKS_NOTE} {PARAMETERS_NOTE}",
+            "Tools for the Proxmox VE cluster at {}. Read tools (list, get, status) always work. {} Guests are \
+             addressed by node and vmid: use proxmox_get_vms to find them. {TASKS_NOTE} {PARAMETERS_NOTE}",
             client.describe(),
-            if allow_elevated { "enabled" } else { "disabled: the operator must set PROXMOX_ALLOW_ELEVATED=true" }
+            elevated_note(&registry, allow_elevated)
         );
+        let listed = registry.clone().filter(|t| allow_elevated || !t.elevated);
         ProxmoxServer {
+            listed: Arc::new(listed),
             registry: Arc::new(registry),
             detail: SchemaDetail::default(),
             tools: Arc::default(),
@@ -68,9 +94,9 @@ impl ProxmoxServer {
         self
     }
 
-    /// The tool definitions `tools/list` answers with.
+    /// The tool definitions `tools/list` answers with: those of [`ProxmoxServer::listed`].
     pub fn tools(&self) -> &[Tool] {
-        self.tools.get_or_init(|| self.registry.tools(self.detail))
+        self.tools.get_or_init(|| self.listed.tools(self.detail))
     }
 
     /// Allow uploads of the files under this directory (`PROXMOX_UPLOAD_DIR`).
@@ -97,11 +123,19 @@ impl ProxmoxServer {
         self
     }
 
+    /// The tools that can be called (an elevated one answers permission denied while elevated
+    /// operations are off).
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
 
-    /// Call a tool by name, as `tools/call` does. `None` if there is no such tool.
+    /// The tools `tools/list` lists: the elevated ones only while elevated operations are on.
+    pub fn listed(&self) -> &Registry {
+        &self.listed
+    }
+
+    /// Call a tool by name, as `tools/call` does. `None` if there is no such tool; an elevated
+    /// tool that is not listed answers permission denied.
     pub async fn call(&self, name: &str, arguments: serde_json::Map<String, Value>) -> Option<CallToolResult> {
         self.call_reporting(name, arguments, None).await
     }
@@ -264,8 +298,10 @@ impl ServerHandler for ProxmoxServer {
     }
 }
 
-/// Serve `registry` over stdio (stdin/stdout) until the client closes stdin.
+/// Serve the tools of `registry` that `config` selects (`PROXMOX_TOOLS`, `PROXMOX_EXCLUDE_TOOLS`)
+/// over stdio (stdin/stdout) until the client closes stdin.
 pub async fn serve_stdio(registry: Registry, config: &Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let registry = config.tools.apply(registry)?;
     let client = config.client()?;
     let server = ProxmoxServer::new(registry, client, config.allow_elevated)
         .with_error_hints(crate::config::env_hint)
@@ -277,7 +313,10 @@ pub async fn serve_stdio(registry: Registry, config: &Config) -> Result<(), Box<
 
 /// Serve a ready server over stdio.
 pub async fn serve(server: ProxmoxServer) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    tracing::info!(tools = server.registry.len(), "serving MCP over stdio");
+    tracing::info!(tools = server.registry.len(), listed = server.listed.len(), "serving MCP over stdio");
+    if server.listed.is_empty() {
+        tracing::warn!("no tool is listed: see PROXMOX_TOOLS, PROXMOX_EXCLUDE_TOOLS and PROXMOX_ALLOW_ELEVATED");
+    }
     let running = server.serve(rmcp::transport::stdio()).await?;
     running.waiting().await?;
     tracing::info!("stdin closed, exiting");

@@ -1,8 +1,8 @@
 //! The README stays true: its tools reference is the registry's, its configuration table names
-//! every variable, and it shows the two commands.
+//! every variable, its table of toolsets is the library's, and it shows the two commands.
 
-use proxmox_mcp::Registry;
 use proxmox_mcp::config::VARIABLES;
+use proxmox_mcp::{Registry, Selection};
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md")
@@ -28,4 +28,15 @@ fn configuration_table_names_every_variable() {
     }
     assert!(readme.contains("cargo test --workspace"));
     assert!(readme.contains("cargo run --release -p proxmox-mcp"));
+}
+
+#[test]
+fn toolsets_table_matches_the_library() {
+    let readme = readme();
+    for toolset in proxmox_mcp::tools::TOOLSETS {
+        let tools = Registry::builtin().select(&Selection::parse(&format!("@{}", toolset.name))).unwrap();
+        let elevated = tools.iter().filter(|t| t.elevated).count();
+        let row = format!("| `@{}` | {} | {elevated} | {} |\n", toolset.name, tools.len(), toolset.about);
+        assert!(readme.contains(&row), "README lacks the toolset row {row}");
+    }
 }

@@ -1,7 +1,8 @@
-//! The registry: the built-in set, filtering, extending, duplicate names; and the shape of
-//! every tool definition clients see.
+//! The registry: the built-in set, filtering, selecting, extending, duplicate names; and the
+//! shape and size of every tool definition clients see.
 
-use proxmox_mcp::{Api, Method, Registry, SchemaDetail, ToolOutput, ToolResult, pve_tool};
+use proxmox_mcp::registry::{Members, Unknown};
+use proxmox_mcp::{Api, Method, Registry, SchemaDetail, Selection, ToolOutput, ToolResult, pve_tool};
 use rmcp::model::{ListToolsResult, Tool};
 use serde_json::Value;
 
@@ -41,6 +42,119 @@ fn filters_by_name_category_tier_and_method() {
     assert_eq!(all.clone().without(&["proxmox_get_vms"]).len(), all.len() - 1);
     let basic = all.clone().filter(|t| !t.elevated);
     assert!(!basic.is_empty() && basic.len() < all.len());
+}
+
+fn names(registry: &Registry) -> Vec<&'static str> {
+    registry.iter().map(|t| t.name).collect()
+}
+
+fn select(text: &str) -> Registry {
+    Registry::builtin().select(&Selection::parse(text)).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+#[test]
+fn area_toolsets_partition_the_built_in_tools_in_their_order() {
+    let all = Registry::builtin();
+    let mut joined = Vec::new();
+    for toolset in proxmox_mcp::tools::TOOLSETS {
+        assert!(toolset.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{toolset:?}");
+        assert!(!toolset.about.is_empty(), "{toolset:?}");
+        let members = names(&select(&format!("@{}", toolset.name)));
+        assert!(!members.is_empty(), "{toolset:?}");
+        match toolset.members {
+            Members::Area(tools) => {
+                // One file of tools/ each: the toolset is named after it.
+                let module = format!("proxmox_mcp::tools::{}", toolset.name);
+                assert!(tools.iter().all(|t| t.origin.module == module), "{toolset:?}");
+                assert_eq!(members, tools.iter().map(|t| t.name).collect::<Vec<_>>());
+                joined.extend(members);
+            }
+            Members::Tier { elevated } => {
+                assert_eq!(members, names(&all.clone().filter(|t| t.elevated == elevated)));
+            }
+        }
+    }
+    assert_eq!(joined, names(&all), "the areas, joined in order, are the built-in tools");
+    assert_eq!(select("@read").len() + select("@elevated").len(), all.len());
+}
+
+#[test]
+fn selections_take_names_globs_and_toolsets_in_the_registry_order() {
+    let all = Registry::builtin();
+    assert_eq!(names(&select("proxmox_get_vms")), ["proxmox_get_vms"]);
+    // The registry's order, whatever the order of the entries; an entry twice counts once.
+    assert_eq!(
+        names(&select("proxmox_get_vms,proxmox_get_nodes,proxmox_get_vms")),
+        ["proxmox_get_nodes", "proxmox_get_vms"]
+    );
+    let gets = select("proxmox_get_*");
+    assert!(gets.len() > 20 && gets.iter().all(|t| t.name.starts_with("proxmox_get_")), "{gets:?}");
+    assert_eq!(names(&select("proxmox_?et_nodes")), ["proxmox_get_nodes"]);
+    assert_eq!(select("*").len(), all.len());
+    let ha_and_vms = select("@ha proxmox_get_vms");
+    assert_eq!(ha_and_vms.len(), 12);
+    assert_eq!(ha_and_vms.iter().next().unwrap().name, "proxmox_get_vms");
+    // @read is the basic tier: what runs with elevated operations off.
+    assert_eq!(names(&select("@read")), names(&all.clone().filter(|t| !t.elevated)));
+    assert!(Registry::builtin().select(&Selection::default()).unwrap().is_empty());
+}
+
+#[test]
+fn exclusions_drop_what_they_name() {
+    let all = Registry::builtin();
+    // The operator who allows changes but not commands.
+    let no_commands = all.clone().exclude(&Selection::parse("proxmox_execute_vm_command,proxmox_agent_*")).unwrap();
+    assert_eq!(no_commands.len(), all.len() - 11);
+    assert!(
+        no_commands.iter().all(|t| t.name != "proxmox_execute_vm_command" && !t.name.starts_with("proxmox_agent_"))
+    );
+    assert!(no_commands.get("proxmox_start_vm").is_some());
+    assert_eq!(names(&all.clone().exclude(&Selection::parse("@elevated")).unwrap()), names(&select("@read")));
+    assert_eq!(all.clone().exclude(&Selection::default()).unwrap().len(), all.len());
+    // Selections compose with each other and with filters: a built-in tool already gone is no error.
+    let ha = select("@ha").exclude(&Selection::parse("@agent,proxmox_start_vm")).unwrap();
+    assert_eq!(ha.len(), 11);
+    let reads = all.clone().filter(|t| !t.elevated).select(&Selection::parse("proxmox_start_vm,@ha")).unwrap();
+    assert_eq!(reads.len(), 5, "{reads:?}");
+}
+
+#[test]
+fn an_entry_that_names_nothing_is_refused_with_the_valid_ones() {
+    let all = Registry::builtin();
+    let err = all.clone().select(&Selection::parse("proxmox_get_nodes,proxmox_get_vm")).unwrap_err();
+    assert_eq!((err.kind, err.entry.as_str()), (Unknown::Tool, "proxmox_get_vm"));
+    assert_eq!(err.suggestions, ["proxmox_get_vms"]);
+    assert_eq!(err.tools, names(&all));
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "unknown tool \"proxmox_get_vm\" (did you mean proxmox_get_vms?); the toolsets are @cluster, "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("@read, @elevated; the tools are proxmox_get_nodes, ") && !text.contains('\n'), "{text}");
+
+    let err = all.clone().exclude(&Selection::parse("@snapshot")).unwrap_err();
+    assert_eq!((err.kind, err.entry.as_str()), (Unknown::Toolset, "@snapshot"));
+    assert_eq!(err.suggestions, ["@snapshots"]);
+    assert!(!err.to_string().contains("proxmox_"), "a toolset error lists the toolsets: {err}");
+    assert_eq!(err.toolsets.len(), proxmox_mcp::tools::TOOLSETS.len());
+
+    let err = all.clone().select(&Selection::parse("proxmox_agnet_*")).unwrap_err();
+    assert_eq!(err.kind, Unknown::Glob);
+    assert!(err.to_string().starts_with("\"proxmox_agnet_*\" matches no tool; "), "{err}");
+    for bad in ["@", "@HA", "PROXMOX_GET_VMS", "-proxmox_get_vms"] {
+        assert!(all.clone().select(&Selection::parse(bad)).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn selections_know_tools_of_your_own() {
+    let mine = Registry::new().add(&SHADOW).unwrap();
+    assert_eq!(mine.clone().select(&Selection::parse("proxmox_get_nodes")).unwrap().len(), 1);
+    // Basic: in @read; in no area.
+    assert_eq!(mine.clone().select(&Selection::parse("@read")).unwrap().len(), 1);
+    assert!(mine.clone().select(&Selection::parse("@cluster")).unwrap().len() == 1, "named like a built-in one");
 }
 
 /// The MCP meaning of a tool's hints, reading an absent one as the spec's default.
@@ -140,6 +254,22 @@ fn default_tools_list_stays_within_its_budget() {
     let bytes = serde_json::to_vec(&result).unwrap().len();
     assert!(bytes <= 85_000, "tools/list is {bytes} bytes");
     eprintln!("tools/list: {bytes} bytes");
+}
+
+/// What a server lists by default (elevated operations off, every tool selected, compact) stays
+/// within the listing issue's budget: at most 128 tools (GitHub Copilot refuses more) and
+/// 40,000 bytes.
+#[test]
+fn the_listing_with_elevation_off_fits_copilot_and_its_budget() {
+    let client = proxmox_mcp::Client::with_transport(proxmox_mcp::demo::DemoCluster::new());
+    let server = proxmox_mcp::server::ProxmoxServer::new(Registry::builtin(), client, false);
+    let tools = server.tools().to_vec();
+    assert!(tools.iter().all(|t| !Registry::builtin().get(&t.name).unwrap().elevated));
+    let result = ListToolsResult::with_all_items(tools);
+    let bytes = serde_json::to_vec(&result).unwrap().len();
+    eprintln!("tools/list with elevation off: {} tools, {bytes} bytes", result.tools.len());
+    assert!(result.tools.len() <= 128, "{} tools", result.tools.len());
+    assert!(bytes <= 40_000, "tools/list with elevation off is {bytes} bytes");
 }
 
 #[test]

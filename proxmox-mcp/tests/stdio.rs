@@ -59,12 +59,12 @@ async fn a_client_session_over_stdio() {
     assert!(init["capabilities"]["tools"].is_object());
     assert!(init["instructions"].as_str().unwrap().contains("disabled"));
 
-    // Compact definitions by default; the hints mean what the descriptor says, absent ones
-    // read as MCP's defaults.
+    // Compact definitions by default, of the basic tools only (elevated operations are off); the
+    // hints mean what the descriptor says, absent ones read as MCP's defaults.
     let list = s.request(2, "tools/list", json!({})).await;
     let tools = list["result"]["tools"].as_array().unwrap();
     let registry = proxmox_mcp::Registry::builtin();
-    assert_eq!(json!(tools), json!(registry.tools(SchemaDetail::Compact)));
+    assert_eq!(json!(tools), json!(registry.clone().filter(|t| !t.elevated).tools(SchemaDetail::Compact)));
     for t in tools {
         let d = registry.get(t["name"].as_str().unwrap()).unwrap();
         let hint = |name: &str, default: bool| t["annotations"][name].as_bool().unwrap_or(default);
@@ -110,6 +110,8 @@ async fn a_client_session_over_stdio() {
         )
         .await;
     assert_eq!(refused["isError"], true);
+    // Not listed, yet known: the refusal says how to enable it.
+    assert_eq!(refused["structuredContent"]["error"]["kind"], "permission_denied", "{refused}");
 
     let ping = s.request(8, "ping", json!({})).await;
     assert_eq!(ping["result"], json!({}));
@@ -157,10 +159,31 @@ async fn full_tool_definitions_on_request() {
     let mut s = Session::spawn(&env);
     s.initialize().await;
     let list = s.request(2, "tools/list", json!({})).await;
-    let full = proxmox_mcp::Registry::builtin().tools(SchemaDetail::Full);
+    let full = proxmox_mcp::Registry::builtin().filter(|t| !t.elevated).tools(SchemaDetail::Full);
     assert_eq!(list["result"]["tools"], json!(full));
     let node = &list["result"]["tools"][1]["inputSchema"]["properties"]["node"];
     assert!(node["description"].is_string() && node["pattern"].is_string(), "{node}");
+}
+
+#[tokio::test]
+async fn the_server_lists_what_the_listing_variables_select() {
+    let pve = Pve::start().await;
+    let mut env = env_for(&pve);
+    env.extend([
+        ("PROXMOX_ALLOW_ELEVATED", "true".to_string()),
+        ("PROXMOX_TOOLS", "@ha,@agent".into()),
+        ("PROXMOX_EXCLUDE_TOOLS", "proxmox_execute_vm_command,proxmox_agent_*".into()),
+    ]);
+    let mut s = Session::spawn(&env);
+    s.initialize().await;
+    let list = s.request(2, "tools/list", json!({})).await;
+    let ha = proxmox_mcp::Registry::builtin().select(&proxmox_mcp::Selection::parse("@ha")).unwrap();
+    assert_eq!(list["result"]["tools"], json!(ha.tools(SchemaDetail::Compact)));
+    let gone = s
+        .request(3, "tools/call", json!({ "name": "proxmox_agent_ping", "arguments": { "node": "pve1", "vmid": 100 } }))
+        .await;
+    assert!(gone["error"]["message"].as_str().unwrap().contains("unknown tool"), "{gone}");
+    assert!(s.close().await.success());
 }
 
 #[tokio::test]
@@ -175,6 +198,8 @@ async fn configuration_errors_stop_start_up_with_one_line() {
         ("PROXMOX_PORT", Some("99999"), "PROXMOX_PORT: must be a port number from 1 to 65535"),
         ("PROXMOX_SSL_CA_CERT", Some("/nonexistent/ca.pem"), "PROXMOX_SSL_CA_CERT: cannot read"),
         ("PROXMOX_TOOL_SCHEMA", Some("verbose"), "PROXMOX_TOOL_SCHEMA: must be compact or full"),
+        ("PROXMOX_TOOLS", Some("proxmox_get_vm"), "PROXMOX_TOOLS: unknown tool \"proxmox_get_vm\""),
+        ("PROXMOX_EXCLUDE_TOOLS", Some("@nope"), "PROXMOX_EXCLUDE_TOOLS: unknown toolset \"@nope\""),
     ];
     for (var, value, expected) in cases {
         let mut env: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| k != var).collect();

@@ -1,7 +1,8 @@
 //! The built-in tools, one file per area of the Proxmox API. Each file lists its tools in a
-//! `TOOLS` slice; [`GROUPS`] joins them for [`crate::Registry::builtin`].
+//! `TOOLS` slice, an area of [`TOOLSETS`]; [`crate::Registry::builtin`] joins them.
 
-use crate::{ToolDescriptor, ToolError};
+use crate::ToolError;
+use crate::registry::Toolset;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -22,25 +23,50 @@ pub mod snapshots;
 pub mod storage;
 pub mod vm_query;
 
-/// Every built-in tool, by area.
-pub static GROUPS: &[&[&ToolDescriptor]] = &[
-    cluster::TOOLS,
-    nodes::TOOLS,
-    node_disks::TOOLS,
-    vm_query::TOOLS,
-    lifecycle::TOOLS,
-    snapshots::TOOLS,
-    backups::TOOLS,
-    disks::TOOLS,
-    guest_network::TOOLS,
-    guest_advanced::TOOLS,
-    agent::TOOLS,
-    creation::TOOLS,
-    storage::TOOLS,
-    ha::TOOLS,
-    firewall::TOOLS,
-    cluster_jobs::TOOLS,
+/// The toolsets an operator names as `@name` in `PROXMOX_TOOLS` and `PROXMOX_EXCLUDE_TOOLS`:
+/// one per area (each file's `TOOLS`; together, in this order, [`crate::Registry::builtin`]),
+/// then one per tier.
+pub static TOOLSETS: &[Toolset] = &[
+    Toolset::area(
+        "cluster",
+        "nodes, their status, network and DNS; cluster status; the next free vmid",
+        cluster::TOOLS,
+    ),
+    Toolset::area(
+        "nodes",
+        "node services, logs, tasks (follow, stop), downloadable templates, guests' network traffic",
+        nodes::TOOLS,
+    ),
+    Toolset::area("node_disks", "a node's disks, SMART health, LVM and ZFS", node_disks::TOOLS),
+    Toolset::area("vm_query", "guests: list, status, configuration; storages with usage", vm_query::TOOLS),
+    Toolset::area(
+        "lifecycle",
+        "start, stop, shut down, reboot, pause, resume, delete, clone and resize guests",
+        lifecycle::TOOLS,
+    ),
+    Toolset::area("snapshots", "guest snapshots: list, create, roll back, delete", snapshots::TOOLS),
+    Toolset::area("backups", "guest backups: make, list, restore, delete", backups::TOOLS),
+    Toolset::area("disks", "guest disks and mount points: add, resize, move, remove", disks::TOOLS),
+    Toolset::area("guest_network", "guest network interfaces: add, update, remove", guest_network::TOOLS),
+    Toolset::area("guest_advanced", "migration, templates, usage history (RRD)", guest_advanced::TOOLS),
+    Toolset::area("agent", "the QEMU guest agent: what it reports, and running commands in the guest", agent::TOOLS),
+    Toolset::area("creation", "OS templates; creating VMs and containers", creation::TOOLS),
+    Toolset::area(
+        "storage",
+        "storage definitions and content, uploads, downloads, file restore, pruning",
+        storage::TOOLS,
+    ),
+    Toolset::area("ha", "high availability: resources, groups, status", ha::TOOLS),
+    Toolset::area("firewall", "firewall rules and security groups of the cluster and of guests", firewall::TOOLS),
+    Toolset::area("cluster_jobs", "cluster backup and replication jobs, cluster options", cluster_jobs::TOOLS),
+    Toolset::tier("read", "every basic tool, of every area: lists, gets, status", false),
+    Toolset::tier("elevated", "every elevated tool, of every area: what changes the cluster", true),
 ];
+
+/// The toolset of this name (without the `@`).
+pub fn toolset(name: &str) -> Option<&'static Toolset> {
+    TOOLSETS.iter().find(|t| t.name == name)
+}
 
 /// The tools reference in Markdown: one table per category, with tier and request. The README's
 /// reference is this text (a test keeps them equal).
@@ -52,7 +78,10 @@ pub fn reference(registry: &crate::Registry) -> String {
             categories.push(t.category);
         }
     }
-    out.push_str(&format!("{} tools. 🔒 = elevated: refused unless `PROXMOX_ALLOW_ELEVATED=true`.\n", registry.len()));
+    out.push_str(&format!(
+        "{} tools. 🔒 = elevated: listed and run only with `PROXMOX_ALLOW_ELEVATED=true`.\n",
+        registry.len()
+    ));
     for category in categories {
         let tools: Vec<_> = registry.iter().filter(|t| t.category == category).collect();
         out.push_str(&format!(
