@@ -293,7 +293,7 @@ impl Entry {
     pub fn matches(&self, tool: &ToolDescriptor) -> bool {
         match self {
             Entry::Tool(name) => tool.name == name,
-            Entry::Glob(pattern) => glob(pattern, tool.name),
+            Entry::Glob(pattern) => crate::format::glob_match(pattern, tool.name),
             Entry::Toolset(name) => crate::tools::toolset(name).is_some_and(|t| t.contains(tool)),
         }
     }
@@ -372,30 +372,6 @@ impl fmt::Display for SelectionError {
 
 impl std::error::Error for SelectionError {}
 
-/// `*` matches any run of characters (none too), `?` any one character; the rest is literal.
-fn glob(pattern: &str, name: &str) -> bool {
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
-    let (mut pi, mut ni) = (0, 0);
-    // The last `*` seen, and where in `name` its run currently ends: backtrack there on a mismatch.
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ni));
-            pi += 1;
-        } else if let Some((sp, sn)) = star {
-            star = Some((sp, sn + 1));
-            pi = sp + 1;
-            ni = sn + 1;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
 /// The names within `max` edits of `word`, closest first (at most three).
 fn similar<'a>(word: &str, names: &[&'a str], max: usize) -> Vec<&'a str> {
     let mut close: Vec<(usize, &str)> =
@@ -448,7 +424,7 @@ mod tests {
             ("exact", "exactly", false),
             ("**x", "abx", true),
         ] {
-            assert_eq!(glob(pattern, name), expected, "{pattern} ~ {name}");
+            assert_eq!(crate::format::glob_match(pattern, name), expected, "{pattern} ~ {name}");
         }
     }
 
