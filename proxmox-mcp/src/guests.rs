@@ -36,10 +36,13 @@ impl GuestRef {
     }
 }
 
+/// A listing of the cluster's guests, and when it was made.
+type Listing = (Instant, Arc<Vec<GuestRef>>);
+
 /// The cluster's guests, cached for [`TTL`]. Cheap to clone; clones share the cache.
 #[derive(Clone, Debug, Default)]
 pub struct GuestIndex {
-    cache: Arc<Mutex<Option<(Instant, Arc<Vec<GuestRef>>)>>>,
+    cache: Arc<Mutex<Option<Listing>>>,
 }
 
 impl GuestIndex {

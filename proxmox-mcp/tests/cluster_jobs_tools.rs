@@ -410,7 +410,8 @@ async fn invalid_job_arguments_are_refused_before_sending() {
         ("proxmox_create_cluster_replication_job", json!({ "id": "100-0", "target": "pve2", "rate": 0.5 }), "rate"),
         (
             "proxmox_create_cluster_replication_job",
-            json!({ "id": "100-0", "target": "pve2", "schedule": "" }),
+            // ("" would be "not given": a schedule cannot be empty.)
+            json!({ "id": "100-0", "target": "pve2", "schedule": "\u{7}" }),
             "schedule",
         ),
         ("proxmox_update_cluster_replication_job", json!({ "id": "100-0", "remove_job": "all" }), "remove_job"),
