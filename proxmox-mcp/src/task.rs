@@ -2,7 +2,8 @@
 //! deadline, so the agent gets the outcome in the same call instead of polling.
 //!
 //! - The task's status is polled at `/nodes/{node}/tasks/{upid}/status`, with the node read
-//!   from the UPID: once a second at first, backing off to every 3 s.
+//!   from the UPID: once a second for the first five seconds (most tasks end by then), then
+//!   backing off to every 3 s.
 //! - A task not visible yet right after dispatch, and a transient error (timeout, refused
 //!   connection, a 5xx), are waited through; a node that goes offline (595) is reported.
 //! - The log is read as it grows (only the new lines each time), for the progress messages, the
@@ -290,6 +291,7 @@ pub async fn wait(
     let status_path = base.clone().join_lit("status");
     let mut log = Log::new();
     let mut interval = Duration::from_secs(1);
+    let mut polls = 0;
     let mut transient = 0;
     let duration = |status: &Value| {
         let start = status.get("starttime").and_then(Value::as_u64).or(parts.starttime);
@@ -355,7 +357,10 @@ pub async fn wait(
             break;
         }
         tokio::time::sleep(interval.min(deadline - elapsed)).await;
-        interval = (interval.mul_f64(1.5)).min(Duration::from_secs(3));
+        polls += 1;
+        if polls >= 5 {
+            interval = (interval.mul_f64(1.5)).min(Duration::from_secs(3));
+        }
     }
     note.done = true;
     report.log_tail = log.tail.into_iter().collect();
