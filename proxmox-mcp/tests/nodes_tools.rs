@@ -346,3 +346,57 @@ async fn get_node_netstat_shows_guest_counters() {
     empty.assert_async().await;
     assert_eq!(out.text, "No guest network devices on pve2.");
 }
+
+#[tokio::test]
+async fn list_cluster_tasks_filters_the_cluster_index_itself_and_bounds_it() {
+    let index = json!([
+        { "upid": "UPID:pve1:0000A001:00000001:65F0A1B0:vzdump:100:root@pam:", "node": "pve1", "type": "vzdump", "id": "100", "user": "root@pam", "starttime": 1_710_238_000, "endtime": 1_710_238_060, "status": "OK" },
+        { "upid": "UPID:pve2:0000A002:00000002:65F0A1C0:vzdump:101:root@pam:", "node": "pve2", "type": "vzdump", "id": "101", "user": "root@pam", "starttime": 1_710_238_100, "endtime": 1_710_238_130, "status": "job errors" },
+        { "upid": "UPID:pve1:0000A003:00000003:65F0A1D0:vzdump:102:root@pam:", "node": "pve1", "type": "vzdump", "id": "102", "user": "root@pam", "starttime": 1_710_238_200, "endtime": 1_710_238_210, "status": "unable to find VM 102" },
+        { "upid": "UPID:pve1:0000A004:00000004:65F0A1E0:qmstart:100:root@pam:", "node": "pve1", "type": "qmstart", "id": "100", "user": "root@pam", "starttime": 1_710_238_300, "status": "WARNINGS: 1" },
+        { "upid": "UPID:pve1:0000A005:00000005:65F0A1F0:vzdump:100:root@pam:", "node": "pve1", "type": "vzdump", "id": "100", "user": "root@pam", "starttime": 1_710_238_400 }
+    ]);
+    // /cluster/tasks takes no filter parameters: exactly a bare GET, filtered here.
+    let out = common::expect(
+        "proxmox_list_cluster_tasks",
+        json!({ "type": "vzdump", "errors": true, "since": 1_710_238_050 }),
+        "GET",
+        "/cluster/tasks",
+        &[],
+        index.clone(),
+    )
+    .await;
+    assert_eq!(out.data["total"], 5);
+    assert_eq!(out.data["matched"], 2);
+    let upids: Vec<&str> = out.data["tasks"].as_array().unwrap().iter().map(|t| t["upid"].as_str().unwrap()).collect();
+    // Newest first; the OK, the warnings-only and the running vzdump are not failures.
+    assert_eq!(
+        upids,
+        [
+            "UPID:pve1:0000A003:00000003:65F0A1D0:vzdump:102:root@pam:",
+            "UPID:pve2:0000A002:00000002:65F0A1C0:vzdump:101:root@pam:"
+        ]
+    );
+    assert!(out.text.contains("(2 shown, 2 matching, 5 in all)"), "{}", out.text);
+    assert!(out.text.contains("🔴 **vzdump 101** on pve2 — job errors, root@pam"), "{}", out.text);
+
+    // By guest and node, bounded by `limit`: the rest is counted, not shown.
+    let out = common::expect(
+        "proxmox_list_cluster_tasks",
+        json!({ "vmid": 100, "node": "pve1", "limit": 2 }),
+        "GET",
+        "/cluster/tasks",
+        &[],
+        index,
+    )
+    .await;
+    assert_eq!((out.data["matched"].as_u64(), out.data["tasks"].as_array().unwrap().len()), (Some(3), 2));
+    assert_eq!(out.data["tasks"][0]["type"], "vzdump");
+    assert_eq!(out.data["tasks"][1]["type"], "qmstart");
+    assert!(out.text.contains("🔄 **vzdump 100** on pve1 — running"), "{}", out.text);
+    assert!(out.text.contains("1 more match: raise `limit`"), "{}", out.text);
+
+    // The bound is in the schema: refused before anything is sent.
+    common::assert_refused_arg("proxmox_list_cluster_tasks", json!({ "limit": 501 }), "limit").await;
+    common::assert_refused_arg("proxmox_list_cluster_tasks", json!({ "type": "vz dump" }), "type").await;
+}

@@ -220,6 +220,7 @@ const CORE: &[Route] = &[
         handler: task_log,
     },
     Route { method: Delete, path: "/nodes/{node}/tasks/{upid}", params: &[], also: None, handler: task_stop },
+    Route { method: Get, path: "/cluster/tasks", params: &[], also: None, handler: cluster_tasks },
 ];
 
 /// The routes of every area.
@@ -688,6 +689,28 @@ fn task_list(state: &mut State, call: &Call) -> Result<Value, DemoError> {
             .skip(start)
             .take(limit)
             .map(task_json)
+            .collect(),
+    ))
+}
+
+/// The cluster's task index, as Proxmox answers it: every node's tasks, newest first, with the
+/// outcome in `status` (none while running) and no filters.
+fn cluster_tasks(state: &mut State, _call: &Call) -> Result<Value, DemoError> {
+    Ok(Value::Array(
+        state
+            .tasks
+            .iter()
+            .rev()
+            .map(|t| {
+                let mut v = task_json(t);
+                if let Some(obj) = v.as_object_mut() {
+                    obj.remove("status");
+                    if let Some(exit) = obj.remove("exitstatus") {
+                        obj.insert("status".into(), exit);
+                    }
+                }
+                v
+            })
             .collect(),
     ))
 }

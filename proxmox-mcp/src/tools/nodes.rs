@@ -15,6 +15,7 @@ pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_GET_NODE_SYSLOG,
     &PROXMOX_GET_NODE_JOURNAL,
     &PROXMOX_GET_NODE_TASKS,
+    &PROXMOX_LIST_CLUSTER_TASKS,
     &PROXMOX_GET_NODE_TASK,
     &PROXMOX_WAIT_TASK,
     &PROXMOX_STOP_TASK,
@@ -334,6 +335,81 @@ async fn proxmox_get_node_tasks(
         text.push_str(&line);
     }
     Ok(ToolOutput::new(text, tasks))
+}
+
+/// The most tasks one cluster task listing shows.
+const MAX_CLUSTER_TASKS: u32 = 500;
+
+/// Whether a task ended in failure: finished, and neither OK nor only with warnings.
+fn task_failed(t: &Value) -> bool {
+    match str_field(t, "exitstatus").or(str_field(t, "status")) {
+        None | Some("running" | "OK") => false,
+        Some(s) => !s.starts_with("WARNINGS"),
+    }
+}
+
+/// List recent tasks of the whole cluster, newest first, filtered by type, failure, guest, node or start time.
+/// Every node's tasks in one call (the cluster's task index); for a node's full history use proxmox_get_node_tasks.
+#[pve_tool(path = "/cluster/tasks", method = GET, category = "Node Management")]
+async fn proxmox_list_cluster_tasks(
+    api: Api,
+    /// Only tasks of this type, e.g. vzdump, qmstart, qmigrate.
+    #[schemars(length(max = 64), regex(pattern = r"^[A-Za-z0-9_.-]+$"))]
+    r#type: Option<String>,
+    /// Only tasks that failed (ended with an error; warnings are not failures).
+    errors: Option<bool>,
+    /// Only tasks of this guest.
+    vmid: Option<VmId>,
+    /// Only tasks that ran on this node.
+    node: Option<Node>,
+    /// Only tasks started at or after this Unix time (seconds).
+    since: Option<u64>,
+    /// How many tasks to show at most (default 50, at most 500).
+    #[schemars(range(min = 1, max = MAX_CLUSTER_TASKS))]
+    limit: Option<u32>,
+) -> ToolResult {
+    // /cluster/tasks takes no filters: it answers the cluster's recent task index, filtered here.
+    let mut tasks: Vec<Value> = api.send(()).await?;
+    let total = tasks.len();
+    let vmid = vmid.map(|v| v.to_string());
+    tasks.retain(|t| {
+        r#type.as_deref().is_none_or(|k| str_field(t, "type") == Some(k))
+            && (errors != Some(true) || task_failed(t))
+            && vmid.as_deref().is_none_or(|v| str_field(t, "id") == Some(v))
+            && node.as_ref().is_none_or(|n| str_field(t, "node") == Some(n.as_str()))
+            && since.is_none_or(|s| u64_field(t, "starttime").is_some_and(|st| st >= s))
+    });
+    tasks.sort_by_key(|t| std::cmp::Reverse(u64_field(t, "starttime").unwrap_or(0)));
+    let matched = tasks.len();
+    tasks.truncate(limit.unwrap_or(50) as usize);
+    let mut text = if tasks.is_empty() {
+        format!("No matching tasks in the cluster ({total} in its task list).")
+    } else {
+        format!("📋 **Cluster tasks** ({} shown, {matched} matching, {total} in all)\n", tasks.len())
+    };
+    for t in &tasks {
+        let (dot, outcome) = task_outcome(t);
+        let kind = str_field(t, "type").unwrap_or("?");
+        let id = str_field(t, "id").filter(|i| !i.is_empty()).map(|i| format!(" {i}")).unwrap_or_default();
+        let mut line = format!("\n• {dot} **{kind}{id}** on {} — {outcome}", str_field(t, "node").unwrap_or("?"));
+        if let Some(user) = str_field(t, "user") {
+            line.push_str(&format!(", {user}"));
+        }
+        if let Some(start) = u64_field(t, "starttime") {
+            line.push_str(&format!(", started {}", format::timestamp(start)));
+            if let Some(end) = u64_field(t, "endtime") {
+                line.push_str(&format!(" ({}s)", end.saturating_sub(start)));
+            }
+        }
+        if let Some(upid) = str_field(t, "upid") {
+            line.push_str(&format!("\n  {upid}"));
+        }
+        text.push_str(&line);
+    }
+    if matched > tasks.len() {
+        text.push_str(&format!("\n\n{} more match: raise `limit` or narrow the filters.", matched - tasks.len()));
+    }
+    Ok(ToolOutput::new(text, json!({ "tasks": tasks, "matched": matched, "total": total })))
 }
 
 /// Show a task's status and log. The end of its log by default, or the lines asked for.

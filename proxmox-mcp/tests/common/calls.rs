@@ -26,6 +26,7 @@ pub fn calls() -> Vec<(&'static str, Value)> {
         ("proxmox_wait_task", json!({ "upid": "$UPID", "timeout": 5 })),
         ("proxmox_stop_task", json!({ "upid": "$UPID" })),
         ("proxmox_get_node_tasks", json!({ "node": pve1, "limit": 10 })),
+        ("proxmox_list_cluster_tasks", json!({ "node": pve1, "type": "srvrestart", "limit": 5 })),
         ("proxmox_get_node_syslog", json!({ "node": pve1, "limit": 20 })),
         ("proxmox_get_node_journal", json!({ "node": pve1, "lastentries": 20 })),
         ("proxmox_get_node_aplinfo", json!({ "node": pve1 })),

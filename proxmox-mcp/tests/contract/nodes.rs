@@ -23,6 +23,11 @@ pub async fn node_management_tools_are_accepted_by_fakepve() {
             "proxmox_get_node_tasks",
             json!({ "node": "pve1", "limit": 5, "vmid": 100, "errors": false, "source": "all" }),
         ),
+        ("proxmox_list_cluster_tasks", json!({})),
+        (
+            "proxmox_list_cluster_tasks",
+            json!({ "type": "vzdump", "errors": true, "vmid": 100, "node": "pve1", "since": 0, "limit": 5 }),
+        ),
         ("proxmox_get_node_aplinfo", json!({ "node": "pve1" })),
         ("proxmox_get_node_netstat", json!({ "node": "pve1" })),
     ];
