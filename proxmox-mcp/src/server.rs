@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::listing::SchemaDetail;
 use crate::registry::{Registry, SharedRegistry};
 use crate::tool::{Context, ToolError, ToolResult};
+use futures_util::FutureExt;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
     PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, Tool,
@@ -71,7 +72,7 @@ impl ProxmoxServer {
     pub fn new(registry: Registry, client: Client, allow_elevated: bool) -> Self {
         let instructions = format!(
             "Tools for the Proxmox VE cluster at {}. Read tools (list, get, status) always work. {} Guests are \
-             addressed by node and vmid: use proxmox_get_vms to find them. {TASKS_NOTE} {PARAMETERS_NOTE}",
+             addressed by vmid (`node` may be left out: it is looked up); proxmox_get_vms finds them by name, tag or status. {TASKS_NOTE} {PARAMETERS_NOTE}",
             client.describe(),
             elevated_note(&registry, allow_elevated)
         );
@@ -149,7 +150,16 @@ impl ProxmoxServer {
     ) -> Option<CallToolResult> {
         let descriptor = self.registry.get(name)?;
         let started = std::time::Instant::now();
-        let result = descriptor.call(self.ctx.clone().with_progress(progress), arguments).await;
+        let call = descriptor.call(self.ctx.clone().with_progress(progress), arguments);
+        // A bug in one tool must not leave its call unanswered (or take the server down): the
+        // panic is logged (by the panic hook) and becomes this call's error.
+        let result = std::panic::AssertUnwindSafe(call).catch_unwind().await.unwrap_or_else(|_| {
+            tracing::error!(tool = name, "tool call panicked");
+            Err(ToolError::Other(format!(
+                "`{name}` stopped on an internal error of this server (a bug: please report it). \
+                 If it was a change, read the guest's or task's state before trying again."
+            )))
+        });
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         match &result {
             Ok(_) => tracing::info!(tool = name, ms, "tool call ok"),

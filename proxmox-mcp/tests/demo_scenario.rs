@@ -137,7 +137,7 @@ async fn create_start_snapshot_stop_rollback_clone_delete() {
     assert!(s.close().await.success());
 }
 
-/// The tools wait for their tasks: create → start → snapshot → clone → start the clone → migrate
+/// The tools wait for their tasks: create → start → snapshot → clone and start the clone → migrate
 /// → stop → delete, one call per step and no polling call, every effect read back.
 #[tokio::test]
 async fn each_step_is_one_call_that_waits_for_its_task() {
@@ -167,10 +167,16 @@ async fn each_step_is_one_call_that_waits_for_its_task() {
     assert_eq!(ok(&mut s, "proxmox_get_vm_status", at("pve1", 600)).await["status"], "running");
     step(&mut s, "proxmox_create_snapshot_vm", json!({ "node": "pve1", "vmid": 600, "snapname": "first" })).await;
     assert!(ok(&mut s, "proxmox_list_snapshots_vm", at("pve1", 600)).await.to_string().contains("first"));
-    step(&mut s, "proxmox_clone_vm", json!({ "node": "pve1", "vmid": 600, "newid": 601, "name": "app-copy" })).await;
+    // Clone and start the copy in one call: the start waits for the clone's task to end OK.
+    let cloned = step(
+        &mut s,
+        "proxmox_clone_vm",
+        json!({ "node": "pve1", "vmid": 600, "newid": 601, "name": "app-copy", "start": true }),
+    )
+    .await;
+    assert_eq!(cloned["started"], true, "{cloned}");
+    assert_eq!(cloned["start"]["task"]["exitstatus"], "OK", "{cloned}");
     assert_eq!(ok(&mut s, "proxmox_get_vm_config", at("pve1", 601)).await["name"], "app-copy");
-    // The clone's task has ended, so its start does not meet a locked VM.
-    step(&mut s, "proxmox_start_vm", at("pve1", 601)).await;
     assert_eq!(ok(&mut s, "proxmox_get_vm_status", at("pve1", 601)).await["status"], "running");
     step(&mut s, "proxmox_migrate_vm", json!({ "node": "pve1", "vmid": 601, "target": "pve2", "online": true })).await;
     assert_eq!(ok(&mut s, "proxmox_get_vm_status", at("pve2", 601)).await["status"], "running");
@@ -180,7 +186,7 @@ async fn each_step_is_one_call_that_waits_for_its_task() {
     let ids = vm_ids(&mut s).await;
     assert!(!ids.contains(&600) && ids.contains(&601), "{ids:?}");
 
-    assert_eq!(calls, 8);
+    assert_eq!(calls, 7);
     // No call polled a task.
     assert!(!s.seen.iter().any(|l| l.contains("proxmox_get_node_task")));
     assert!(s.close().await.success());

@@ -327,3 +327,20 @@ async fn hints_follow_what_the_tools_do() {
     }
     assert!(registry.get("proxmox_resize_lxc").unwrap().idempotent());
 }
+
+#[tokio::test]
+async fn clone_with_start_says_when_the_clone_is_not_finished_yet() {
+    // Mock tests do not wait for tasks: the clone is still running when the call answers, so the
+    // copy is not started, and the result says how to start it once the clone is done.
+    let out = expect(
+        "proxmox_clone_lxc",
+        json!({ "node": "pve1", "vmid": 200, "newid": 201, "start": true }),
+        "POST",
+        "/nodes/pve1/lxc/200/clone",
+        &[("newid", "201")],
+        json!(UPID),
+    )
+    .await;
+    assert_eq!(out.data["started"], false);
+    assert!(out.text.contains("start it with proxmox_start_lxc (vmid 201)"), "{}", out.text);
+}

@@ -5,7 +5,8 @@
 mod common;
 
 use common::Pve;
-use proxmox_mcp::Registry;
+use proxmox_mcp::server::ProxmoxServer;
+use proxmox_mcp::{Api, Registry, ToolResult, pve_tool};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -97,4 +98,27 @@ async fn no_input_and_no_answer_makes_a_tool_panic() {
             }
         }
     }
+}
+
+/// A tool with a bug: it panics.
+#[pve_tool(path = "/nodes", method = GET)]
+async fn buggy(api: Api) -> ToolResult {
+    let _ = api;
+    panic!("a bug in a downstream tool")
+}
+
+#[tokio::test]
+async fn a_panicking_tool_answers_an_error_and_the_server_goes_on() {
+    let pve = Pve::start().await;
+    let registry = Registry::builtin().add(&BUGGY).unwrap();
+    let server = ProxmoxServer::new(registry, pve.config(false).client().unwrap(), false);
+    let result = server.call("buggy", serde_json::Map::new()).await.expect("a known tool");
+    assert_eq!(result.is_error, Some(true));
+    let text = serde_json::to_value(&result.content).unwrap()[0]["text"].as_str().unwrap().to_string();
+    assert!(text.contains("`buggy` stopped on an internal error of this server"), "{text}");
+    // The next call is served as usual.
+    let nodes = pve.mock_get("/nodes", json!([])).await;
+    let result = server.call("proxmox_get_nodes", serde_json::Map::new()).await.expect("a known tool");
+    assert_ne!(result.is_error, Some(true));
+    nodes.assert_async().await;
 }

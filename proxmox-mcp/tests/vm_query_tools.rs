@@ -180,7 +180,7 @@ async fn get_lxc_config_shows_mount_points() {
 }
 
 #[tokio::test]
-async fn get_storage_deduplicates_shared_storage() {
+async fn get_storage_lists_shared_storage_once_and_local_storage_per_node() {
     let pve = Pve::start().await;
     let nodes = mock_nodes(&pve).await;
     let s1 = pve
@@ -199,6 +199,7 @@ async fn get_storage_deduplicates_shared_storage() {
             when.method(GET).path(api("/nodes/pve2/storage"));
             then.status(200).json_body(json!({ "data": [
                 { "storage": "ceph", "type": "rbd", "content": "images", "shared": 1, "enabled": 1, "active": 1 },
+                { "storage": "local", "type": "dir", "content": "iso,vztmpl,backup", "used": 3221225472u64, "total": 4294967296u64, "enabled": 1, "active": 1 },
                 { "storage": "backup", "type": "pbs", "content": "backup", "enabled": 0, "active": 0 }
             ]}));
         })
@@ -207,9 +208,20 @@ async fn get_storage_deduplicates_shared_storage() {
     nodes.assert_async().await;
     s1.assert_async().await;
     s2.assert_async().await;
-    assert_eq!(out.data["total"], 3);
+    // ceph once, seen from both nodes; each node's own `local` is a storage of its own.
+    assert_eq!(out.data["total"], 4);
     assert_eq!(out.text.matches("**ceph**").count(), 1, "{}", out.text);
-    assert!(out.text.contains("🟢 **ceph** (rbd) on pve1 — images; 0 B / 1.00 KiB (0.0%), shared"), "{}", out.text);
+    assert!(
+        out.text.contains("🟢 **ceph** (rbd) on pve1, pve2 — images; 0 B / 1.00 KiB (0.0%), shared"),
+        "{}",
+        out.text
+    );
+    assert_eq!(out.data["storages"][1]["nodes"], json!(["pve1", "pve2"]));
+    assert!(
+        out.text.contains("🟢 **local** (dir) on pve2 — iso,vztmpl,backup; 3.00 GiB / 4.00 GiB (75.0%)"),
+        "{}",
+        out.text
+    );
     assert!(out.text.contains("🔴 **backup** (pbs) on pve2"), "{}", out.text);
     assert!(
         out.text.contains("🟢 **local** (dir) on pve1 — iso,vztmpl,backup; 1.00 GiB / 4.00 GiB (25.0%)"),

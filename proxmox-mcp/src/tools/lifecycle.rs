@@ -3,7 +3,7 @@
 //! one implementation; each tool only names its endpoint and its options.
 
 use crate::types::{DnsName, GuestType, Node, PoolId, SnapshotName, StorageId, VmId};
-use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
+use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -433,7 +433,8 @@ struct CloneRequest<'a, T> {
     options: &'a T,
 }
 
-/// Clone a guest to a new id.
+/// Clone a guest to a new id; with `start`, start the copy once the clone task has ended OK.
+#[allow(clippy::too_many_arguments)]
 async fn clone<T: Serialize>(
     api: Api,
     kind: GuestType,
@@ -441,15 +442,52 @@ async fn clone<T: Serialize>(
     vmid: VmId,
     newid: VmId,
     name: Option<&DnsName>,
+    target: Option<&Node>,
+    start: bool,
     options: &T,
 ) -> ToolResult {
     if newid == vmid {
         return Err(ToolError::invalid("newid", "must differ from `vmid`: it is the id of the copy"));
     }
+    let began = tokio::time::Instant::now();
     let named = name.map(|n| format!(" named {n}")).unwrap_or_default();
     let what = format!("{} {vmid} is being cloned to {newid}{named}", kind.subject());
     let out = api.start_task(CloneRequest { newid, options }, &node, what).await?;
-    Ok(out.with(None, "vmid", vmid).with(None, "newid", newid))
+    let out = out.with(None, "vmid", vmid).with(None, "newid", newid);
+    if !start {
+        return Ok(out);
+    }
+    let home = target.unwrap_or(&node);
+    if out.data["task"]["status"] != "stopped" {
+        let tool = if kind == GuestType::Qemu { "proxmox_start_vm" } else { "proxmox_start_lxc" };
+        let line = format!(
+            "▶️ Not started yet: the clone is not finished. Once proxmox_wait_task reports it OK, start it with {tool} (vmid {newid})."
+        );
+        return Ok(out.with(Some(line), "started", false));
+    }
+    // The clone exists now: its start is a task of its own, waited for in what is left of the call's wait.
+    let path =
+        ApiPath::lit("/nodes").join(home).join_lit(kind.as_str()).join(&newid).join_lit("status").join_lit("start");
+    let started = match api.post::<Value>(&path, ()).await {
+        Ok(Value::String(upid)) => {
+            let left = api.task_wait().saturating_sub(began.elapsed());
+            api.wait_task(upid, home, format!("{} {newid} is starting", kind.subject()), left).await
+        }
+        Ok(_) => Ok(ToolOutput::new(format!("✅ {} {newid} started", kind.subject()), json!({}))),
+        Err(e) => Err(e),
+    };
+    Ok(match started {
+        Ok(s) => {
+            let mut out = out.with(Some(format!("\n{}", s.text)), "started", true);
+            out.data["start"] = s.data;
+            out
+        }
+        Err(e) => out.with(
+            Some(format!("\n⚠️ The clone was made, but starting {} {newid} failed: {e}", kind.noun())),
+            "started",
+            false,
+        ),
+    })
 }
 
 /// Clone an LXC container to a new id.
@@ -462,9 +500,12 @@ async fn proxmox_clone_lxc(
     vmid: VmId,
     /// The id of the copy (see proxmox_get_next_vmid).
     newid: VmId,
+    /// Start the copy once the clone has ended OK (within `wait`).
+    start: Option<bool>,
     #[flatten] options: CloneLxcOptions,
 ) -> ToolResult {
-    clone(api, GuestType::Lxc, node, vmid, newid, options.hostname.as_ref(), &options).await
+    let (name, target) = (options.hostname.as_ref(), options.target.as_ref());
+    clone(api, GuestType::Lxc, node, vmid, newid, name, target, start == Some(true), &options).await
 }
 
 /// Clone a QEMU VM or template to a new id.
@@ -477,9 +518,12 @@ async fn proxmox_clone_vm(
     vmid: VmId,
     /// The id of the copy (see proxmox_get_next_vmid).
     newid: VmId,
+    /// Start the copy once the clone has ended OK (within `wait`).
+    start: Option<bool>,
     #[flatten] options: CloneVmOptions,
 ) -> ToolResult {
-    clone(api, GuestType::Qemu, node, vmid, newid, options.name.as_ref(), &options).await
+    let (name, target) = (options.name.as_ref(), options.target.as_ref());
+    clone(api, GuestType::Qemu, node, vmid, newid, name, target, start == Some(true), &options).await
 }
 
 // --------------------------------------------------------------------------------- resize

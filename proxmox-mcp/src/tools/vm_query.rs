@@ -290,7 +290,7 @@ async fn proxmox_get_lxc_config(
     Ok(ToolOutput::new(block.finish(), cfg))
 }
 
-/// List storages with usage. Type, content and usage, on one node or across the cluster (shared storages once).
+/// List storages with usage. Type, content and usage, on one node or across the cluster: a shared storage once, with its nodes; a node-local one per node.
 #[pve_tool(method = GET, category = "VM Query")]
 async fn proxmox_get_storage(
     api: Api,
@@ -302,20 +302,17 @@ async fn proxmox_get_storage(
     for node in &nodes {
         match api.get::<Vec<Value>>(&ApiPath::lit("/nodes").join(node).join_lit("storage"), ()).await {
             Ok(list) => {
-                for mut s in list {
-                    let id = str_field(&s, "storage").map(str::to_string);
-                    // A shared storage shows on every node: keep the first.
-                    if storages.iter().any(|x| str_field(x, "storage").map(str::to_string) == id) {
-                        continue;
-                    }
-                    s["node"] = json!(node);
-                    storages.push(s);
+                for s in list {
+                    merge_storage(&mut storages, s, node.as_str());
                 }
             }
             Err(e) if nodes.len() > 1 => unreachable.push(format!("{node} ({e})")),
             Err(e) => return Err(e),
         }
     }
+    storages.sort_by(|a, b| {
+        (str_field(a, "storage"), str_field(a, "node")).cmp(&(str_field(b, "storage"), str_field(b, "node")))
+    });
     storages.sort_by(|a, b| str_field(a, "storage").cmp(&str_field(b, "storage")));
     let mut text = if storages.is_empty() {
         "No storage found.".to_string()
@@ -330,7 +327,7 @@ async fn proxmox_get_storage(
             if enabled { "🟢" } else { "🔴" },
             str_field(s, "storage").unwrap_or("?"),
             str_field(s, "type").unwrap_or("?"),
-            str_field(s, "node").unwrap_or("?"),
+            storage_place(s),
             str_field(s, "content").unwrap_or(""),
             format::usage(u64_field(s, "used"), u64_field(s, "total")),
             if format::flag(s, "shared") == Some(true) { ", shared" } else { "" },
@@ -343,4 +340,34 @@ async fn proxmox_get_storage(
         text,
         json!({ "storages": storages, "total": storages.len(), "unreachable_nodes": unreachable }),
     ))
+}
+
+/// Adds one node's view of a storage to the cluster list. A shared storage is one storage seen
+/// from many nodes: it appears once, with `nodes` naming them (and `node`, the first). A node-local
+/// storage with the same id on two nodes is two storages: one entry per node.
+fn merge_storage(storages: &mut Vec<Value>, mut s: Value, node: &str) {
+    let shared = format::flag(&s, "shared") == Some(true);
+    if shared {
+        let id = str_field(&s, "storage").map(str::to_string);
+        let seen = storages
+            .iter_mut()
+            .find(|x| format::flag(x, "shared") == Some(true) && str_field(x, "storage").map(str::to_string) == id);
+        if let Some(seen) = seen {
+            if let Some(nodes) = seen.get_mut("nodes").and_then(Value::as_array_mut) {
+                nodes.push(json!(node));
+            }
+            return;
+        }
+        s["nodes"] = json!([node]);
+    }
+    s["node"] = json!(node);
+    storages.push(s);
+}
+
+/// Where a storage is: its node, or for a shared storage, the nodes that see it.
+fn storage_place(s: &Value) -> String {
+    match s.get("nodes").and_then(Value::as_array) {
+        Some(nodes) => nodes.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
+        None => str_field(s, "node").unwrap_or("?").to_string(),
+    }
 }
