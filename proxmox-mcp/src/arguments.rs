@@ -10,11 +10,13 @@
 //! - `null` means "not given" (strict function-calling schemas make agents send it), and so does
 //!   `""` for an optional argument that could not be empty anyway;
 //! - an old name of a parameter (`"x-aliases": ["fsname"]`) or of a value
-//!   (`"x-value-aliases": {"none": "0"}`) is read as the current one;
+//!   (`"x-value-aliases": {"none": "0"}`) is read as the current one (an old name that is a
+//!   parameter too is read as both);
 //! - a value in a neighbouring JSON shape is read as the declared one: `"100"` for an
 //!   integer, `22` for a string, `1`/`0` for a boolean, `true`/`false` for a 0/1 integer, a list
 //!   for a comma-separated string and the reverse, and `"32G"` for a size in GiB (a property
-//!   marked `"x-unit": "GiB"`).
+//!   marked `"x-unit": "GiB"`), and a Proxmox property string (`"virtio,bridge=vmbr0"`) for an
+//!   object whose schema says how to read one (`"x-property-string"`).
 //!
 //! Messages name the argument and the rule, never the value (it may be a secret); each
 //! argument gets its first broken rule.
@@ -88,8 +90,11 @@ pub fn check(tool: &'static ToolDescriptor, args: &mut JsonObject) -> Result<Fac
         for (name, prop) in props {
             for alias in prop.get("x-aliases").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
             {
+                // An alias that is a parameter of its own too (upload's `filename`) keeps its
+                // meaning, and its rules: it is copied, not moved.
+                let moved = if props.contains_key(alias) { args.get(alias).cloned() } else { args.remove(alias) };
                 if !args.contains_key(name)
-                    && let Some(v) = args.remove(alias)
+                    && let Some(v) = moved
                 {
                     args.insert(name.clone(), v);
                 }
@@ -189,6 +194,9 @@ fn coerce(value: &mut Value, schema: &Value) {
             }
             Some(list)
         }
+        // A Proxmox property string for an object (`"virtio,bridge=vmbr0,tag=20"`), where the
+        // schema says how to read one (`x-property-string`).
+        ("object", Value::String(s)) => schema.get("x-property-string").map(|how| property_string(s, how, schema)),
         ("array", _) => {
             if let (Value::Array(items), Some(item_schema)) = (&mut *value, schema.get("items")) {
                 items.iter_mut().for_each(|item| coerce(item, item_schema));
@@ -200,6 +208,53 @@ fn coerce(value: &mut Value, schema: &Value) {
     if let Some(new) = new {
         *value = new;
     }
+}
+
+/// An object read from a Proxmox property string: `key=value` items separated by commas, with
+/// the sub-properties' `x-aliases` for Proxmox's own key names. The schema's
+/// `x-property-string` says what a bare item is (`"default"`: the property it sets) and, for
+/// `model=MAC`-style items whose key is one of that property's values, where the value goes
+/// (`"keyed"`). Items that fit no property stay as they are, for the check to name.
+fn property_string(s: &str, how: &Value, schema: &Value) -> Value {
+    let props = schema.get("properties").and_then(Value::as_object);
+    let default = how.get("default").and_then(Value::as_str);
+    let keyed = how.get("keyed").and_then(Value::as_str);
+    let is_default_value = |k: &str| {
+        default
+            .and_then(|d| props?.get(d)?.get("enum")?.as_array())
+            .is_some_and(|values| values.iter().any(|v| v.as_str() == Some(k)))
+    };
+    let mut out = JsonObject::new();
+    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (key, value) = match item.split_once('=') {
+            None => match default {
+                Some(d) => (d.to_string(), item.to_string()),
+                None => (item.to_string(), String::new()),
+            },
+            Some((k, v)) if is_default_value(k) => {
+                if let (Some(d), Some(kd)) = (default, keyed) {
+                    out.insert(d.to_string(), Value::String(k.to_string()));
+                    (kd.to_string(), v.to_string())
+                } else {
+                    (k.to_string(), v.to_string())
+                }
+            }
+            Some((k, v)) => (k.to_string(), v.to_string()),
+        };
+        let name = props
+            .and_then(|p| {
+                p.iter().find(|(_, sub)| {
+                    sub.get("x-aliases").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == key.as_str()))
+                })
+            })
+            .map_or(key, |(name, _)| name.clone());
+        let mut value = Value::String(value);
+        if let Some(sub) = props.and_then(|p| p.get(&name)) {
+            coerce(&mut value, sub);
+        }
+        out.insert(name, value);
+    }
+    Value::Object(out)
 }
 
 /// `/username` → `username`; `/command/3` → `command[3]`; `/rules/0/port` → `rules[0].port`.

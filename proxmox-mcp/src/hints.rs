@@ -23,6 +23,12 @@ pub async fn explain(tool: &ToolDescriptor, client: &Client, args: &JsonObject, 
     if message.contains("is running") && tool.method == Method::Delete {
         return Some(running_guest(tool));
     }
+    // Proxmox names its command-line flag; the agent has the tool's argument.
+    if message.contains("without --online")
+        && tool.input_schema().get("properties").is_some_and(|p| p.get("online").is_some())
+    {
+        return Some(format!("The guest is running: call {} again with online: true to migrate it live.", tool.name));
+    }
     if let (Some(lock), Some(node), Some(vmid)) = (locked(&message), node, vmid) {
         return Some(lock_holder(client, node, vmid, &lock).await);
     }

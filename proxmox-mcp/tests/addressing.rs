@@ -193,4 +193,8 @@ async fn errors_point_the_way() {
     let err = c.call("proxmox_start_vm", json!({ "node": "pve1", "vmid": 101, "wait": 0 })).await.unwrap_err();
     let h = hint(err);
     assert!(h.contains("locked (clone)") && h.contains(&upid) && h.contains("proxmox_wait_task"), "{h}");
+    // A running VM migrated without `online`: the argument, not Proxmox's command-line flag.
+    let err = c.call("proxmox_migrate_vm", json!({ "vmid": 100, "target": "pve2" })).await.unwrap_err();
+    let h = hint(err);
+    assert!(h.contains("proxmox_migrate_vm again with online: true"), "{h}");
 }

@@ -161,7 +161,6 @@ async fn create_vm_refuses_injection_and_bad_values() {
         (json!({ "disk_size": 0 }), "disk_size"),
         (json!({ "storage": "local-lvm:8,format=qcow2" }), "storage"),
         (json!({ "iso": "local:iso/x.iso,media=disk" }), "iso"),
-        (json!({ "net0": "virtio,bridge=vmbr0" }), "net0"),
         (json!({ "net0": { "bridge": "vmbr0,tag=5" } }), "net0"),
         (json!({ "net0": { "queues": 4 } }), "net0"),
         (json!({ "ostype": "linux" }), "ostype"),
@@ -280,4 +279,53 @@ async fn create_tools_are_elevated() {
     assert_refused("proxmox_create_vm", json!({ "node": "pve1", "vmid": 105 })).await;
     assert_refused("proxmox_create_lxc", json!({ "node": "pve1", "vmid": 106, "ostemplate": "local:vztmpl/a.tar.gz" }))
         .await;
+}
+
+#[tokio::test]
+async fn create_vm_builds_a_uefi_windows_11_vm() {
+    let out = common::expect(
+        "proxmox_create_vm",
+        json!({
+            "node": "pve1", "vmid": 110, "name": "win11", "ostype": "win11", "bios": "ovmf", "machine": "q35",
+            "efidisk0": "local-lvm:1,efitype=4m,pre-enrolled-keys=1", "tpmstate0": "local-lvm:1,version=v2.0"
+        }),
+        "POST",
+        "/nodes/pve1/qemu",
+        &[
+            ("vmid", "110"),
+            ("name", "win11"),
+            ("memory", "512"),
+            ("cores", "1"),
+            ("sockets", "1"),
+            ("ostype", "win11"),
+            ("scsihw", "virtio-scsi-single"),
+            ("scsi0", "local-lvm:8,iothread=1"),
+            ("bios", "ovmf"),
+            ("machine", "q35"),
+            ("efidisk0", "local-lvm:1,efitype=4m,pre-enrolled-keys=1"),
+            ("tpmstate0", "local-lvm:1,version=v2.0"),
+            ("boot", "order=scsi0;net0"),
+            ("net0", "virtio,bridge=vmbr0"),
+        ],
+        json!(UPID),
+    )
+    .await;
+    for expected in [
+        "• Firmware: ovmf",
+        "• Machine: q35",
+        "• efidisk0: local-lvm:1,efitype=4m",
+        "• tpmstate0: local-lvm:1,version=v2.0",
+    ] {
+        assert!(out.text.contains(expected), "missing {expected:?} in {}", out.text);
+    }
+    // Options outside what Proxmox takes are refused before anything is sent.
+    for (args, arg) in [
+        (json!({ "bios": "uefi" }), "bios"),
+        (json!({ "machine": "q35,args=-foo" }), "machine"),
+        (json!({ "efidisk0": "local-lvm:1,efitype=8m" }), "efidisk0"),
+        (json!({ "efidisk0": "local-lvm:1,size=4M,format=raw,import-from=x;rm" }), "efidisk0"),
+        (json!({ "tpmstate0": "local-lvm:1,version=v3" }), "tpmstate0"),
+    ] {
+        common::assert_refused_arg("proxmox_create_vm", with(&json!({ "node": "pve1", "vmid": 110 }), args), arg).await;
+    }
 }

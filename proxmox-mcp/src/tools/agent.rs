@@ -504,6 +504,10 @@ pub struct ExecInput {
     #[serde(rename = "input-data")]
     #[schemars(length(max = 65536))]
     pub input_data: Option<String>,
+    /// Output is always captured: read it with proxmox_agent_exec_status. (Taken from older callers; changes nothing.)
+    #[serde(rename = "capture-output")]
+    #[schemars(extend("x-rare" = true))]
+    pub capture_output: Option<bool>,
 }
 
 /// Start a program in a QEMU VM (no wait). Through its guest agent: returns its pid for proxmox_agent_exec_status.

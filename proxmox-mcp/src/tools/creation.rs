@@ -114,6 +114,41 @@ pub enum VmOsType {
     Other,
 }
 
+/// A VM's firmware. (No doc comments on the variants: an optional enum then has a plain `enum` schema.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Bios {
+    Seabios,
+    Ovmf,
+}
+
+string_id! {
+    /// The QEMU machine (Proxmox's `machine` property string), e.g. `q35`, `pc-q35-9.2+pve1` or
+    /// `q35,viommu=virtio`.
+    MachineSpec, kind = "machine",
+    pattern = r"^((type=)?(pc|pc(-i440fx)?-\d+(\.\d+)+(\+pve\d+)?(\.pxe)?|q35|pc-q35-\d+(\.\d+)+(\+pve\d+)?(\.pxe)?|virt(-\d+(\.\d+)+)?(\+pve\d+)?))?(,(aw-bits=\d{2}|enable-s3=[01]|enable-s4=[01]|viommu=(intel|virtio)))*$",
+    max = 128,
+    rule = "a machine type (q35, pc, or a versioned one such as pc-q35-9.2+pve1), optionally with ,viommu=intel|virtio, ,enable-s3=0|1, ,enable-s4=0|1 or ,aw-bits=N"
+}
+
+string_id! {
+    /// The EFI vars disk of an OVMF VM (Proxmox's `efidisk0`), e.g. `local-lvm:1,efitype=4m,pre-enrolled-keys=1`
+    /// (`storage:1` allocates a new one).
+    EfiDiskSpec, kind = "EFI disk",
+    pattern = r"^((file|volume)=)?[a-zA-Z][a-zA-Z0-9_.-]*:[A-Za-z0-9_.+@~/-]+(,(efitype=(2m|4m)|format=(raw|qcow|qed|qcow2|vmdk|cloop)|import-from=[A-Za-z0-9_.+@~:/-]+|ms-cert=(2011|2023|2023w|2023k)|pre-enrolled-keys=[01]|size=\d+(\.\d+)?[KMGT]?))*$",
+    max = 512,
+    rule = "storage:1 to allocate (or an existing volume), then options such as ,efitype=4m ,pre-enrolled-keys=1 ,ms-cert=2023, e.g. local-lvm:1,efitype=4m,pre-enrolled-keys=1"
+}
+
+string_id! {
+    /// The TPM state disk of a VM (Proxmox's `tpmstate0`), e.g. `local-lvm:1,version=v2.0` (`storage:1`
+    /// allocates a new one).
+    TpmStateSpec, kind = "TPM state disk",
+    pattern = r"^((file|volume)=)?[a-zA-Z][a-zA-Z0-9_.-]*:[A-Za-z0-9_.+@~/-]+(,(format=(raw|qcow2|vmdk)|import-from=[A-Za-z0-9_.+@~:/-]+|size=\d+(\.\d+)?[KMGT]?|version=(v1\.2|v2\.0)))*$",
+    max = 512,
+    rule = "storage:1 to allocate (or an existing volume), then options such as ,version=v2.0, e.g. local-lvm:1,version=v2.0"
+}
+
 /// SCSI controller models of a VM.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -259,6 +294,7 @@ async fn proxmox_create_lxc(
     #[schemars(extend("default" = 8))]
     rootfs: Option<GiB>,
     /// The first NIC (default: eth0 on vmbr0 with IPv4 DHCP).
+    #[schemars(extend("x-property-string" = {}))]
     net0: Option<LxcNicOptions>,
     /// Run as an unprivileged container (default true; false needs root and is less safe).
     #[schemars(extend("default" = true))]
@@ -344,6 +380,10 @@ struct NewVm<'a> {
     scsihw: ScsiHw,
     scsi0: String,
     ide2: Option<String>,
+    bios: Option<Bios>,
+    machine: Option<&'a MachineSpec>,
+    efidisk0: Option<&'a EfiDiskSpec>,
+    tpmstate0: Option<&'a TpmStateSpec>,
     boot: &'static str,
     net0: String,
     agent: Option<bool>,
@@ -392,7 +432,16 @@ async fn proxmox_create_vm(
     /// An ISO image to attach as CD-ROM (ide2), e.g. local:iso/debian-13.iso (no `,` or `=`).
     iso: Option<IsoImage>,
     /// The first NIC (default: virtio on vmbr0), e.g. {"bridge": "vmbr0", "vlan": 20}.
+    #[schemars(extend("x-property-string" = {"default": "model", "keyed": "macaddr"}))]
     net0: Option<VmNicOptions>,
+    /// Firmware: seabios (default) or ovmf (UEFI: give efidisk0 too). Windows 11 needs ovmf, q35, efidisk0 and tpmstate0.
+    bios: Option<Bios>,
+    /// QEMU machine, e.g. q35 (PCIe; needed for UEFI/Windows 11) or pc (i440fx, Proxmox's default).
+    machine: Option<MachineSpec>,
+    /// EFI vars disk for ovmf, e.g. local-lvm:1,efitype=4m,pre-enrolled-keys=1 (storage:1 allocates it).
+    efidisk0: Option<EfiDiskSpec>,
+    /// TPM state disk, e.g. local-lvm:1,version=v2.0 (storage:1 allocates it; Windows 11 needs v2.0).
+    tpmstate0: Option<TpmStateSpec>,
     /// Enable the QEMU guest agent (install qemu-guest-agent in the guest).
     agent: Option<bool>,
     /// Start the VM once it is created.
@@ -427,6 +476,10 @@ async fn proxmox_create_vm(
             scsihw,
             scsi0: scsi0.clone(),
             ide2: iso.as_ref().map(|i| format!("{i},media=cdrom")),
+            bios,
+            machine: machine.as_ref(),
+            efidisk0: efidisk0.as_ref(),
+            tpmstate0: tpmstate0.as_ref(),
             boot: if iso.is_some() { "order=scsi0;ide2;net0" } else { "order=scsi0;net0" },
             net0: net0.clone(),
             agent,
@@ -445,6 +498,16 @@ async fn proxmox_create_vm(
     ));
     if let Some(iso) = &iso {
         out.text.push_str(&format!("\n• CD-ROM: {iso}"));
+    }
+    for (key, value) in [
+        ("Firmware", bios.map(|b| spelled(&b))),
+        ("Machine", machine.map(|m| m.to_string())),
+        ("efidisk0", efidisk0.map(|d| d.to_string())),
+        ("tpmstate0", tpmstate0.map(|d| d.to_string())),
+    ] {
+        if let Some(value) = value {
+            out.text.push_str(&format!("\n• {key}: {value}"));
+        }
     }
     if start == Some(true) {
         out.text.push_str("\n• Starts once created");

@@ -65,6 +65,7 @@ pub struct VmMigrateOptions {
     pub bwlimit: Option<u64>,
     /// Also migrate disks on local storage (live storage migration).
     #[serde(rename = "with-local-disks")]
+    #[schemars(extend("x-aliases" = ["with-local-storage"]))]
     pub with_local_disks: Option<bool>,
     /// Target storage for the disks: one storage id, or source:target pairs separated by commas.
     pub targetstorage: Option<StorageMap>,
@@ -205,10 +206,11 @@ async fn proxmox_create_template_lxc(
 }
 
 /// The period of performance history to read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Timeframe {
     /// The last hour (one point a minute).
+    #[default]
     Hour,
     /// The last day.
     Day,
@@ -327,7 +329,8 @@ async fn proxmox_get_vm_rrddata(
     node: Node,
     /// The VM id.
     vmid: VmId,
-    /// The period: hour, day, week, month or year.
+    /// The period: hour (default), day, week, month or year.
+    #[serde(default)]
     timeframe: Timeframe,
     /// AVERAGE (default) or MAX of each interval.
     cf: Option<Consolidation>,
@@ -344,7 +347,8 @@ async fn proxmox_get_lxc_rrddata(
     node: Node,
     /// The container id.
     vmid: VmId,
-    /// The period: hour, day, week, month or year.
+    /// The period: hour (default), day, week, month or year.
+    #[serde(default)]
     timeframe: Timeframe,
     /// AVERAGE (default) or MAX of each interval.
     cf: Option<Consolidation>,

@@ -185,6 +185,7 @@ pub struct VmNicOptions {
     /// A fixed MAC address, e.g. BC:24:11:12:34:56 (a new NIC: Proxmox generates one).
     pub macaddr: Option<MacAddr>,
     /// VLAN tag, 1 to 4094; 0 removes the tag.
+    #[schemars(extend("x-aliases" = ["tag"]))]
     pub vlan: Option<Ranged<0, 4094>>,
     /// Filter the NIC's traffic with the Proxmox firewall.
     pub firewall: Option<bool>,
@@ -283,6 +284,7 @@ pub struct LxcNicOptions {
     /// A fixed MAC address, e.g. BC:24:11:12:34:56 (a new NIC: Proxmox generates one).
     pub hwaddr: Option<MacAddr>,
     /// VLAN tag, 1 to 4094; 0 removes the tag.
+    #[schemars(extend("x-aliases" = ["tag"]))]
     pub vlan: Option<Ranged<0, 4094>>,
     /// Filter the NIC's traffic with the Proxmox firewall.
     pub firewall: Option<bool>,

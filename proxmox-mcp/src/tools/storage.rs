@@ -788,7 +788,8 @@ async fn proxmox_upload_to_storage(
     /// What the file is: iso, vztmpl (container template) or import (VM image).
     content: FileContent,
     /// The local file: a name or path relative to PROXMOX_UPLOAD_DIR (or an absolute path inside it).
-    #[schemars(length(min = 1, max = 4096))]
+    /// (Older callers name it `filename` alone: it is then the local file, stored under its own name.)
+    #[schemars(length(min = 1, max = 4096), extend("x-aliases" = ["filename"]))]
     file: String,
     /// The name to store it as (default: the local file's name), e.g. debian-13.iso.
     #[schemars(length(min = 1, max = MAX_FILE_NAME), regex(pattern = FILE_NAME))]

@@ -63,6 +63,24 @@ pub async fn creation_tools_are_accepted_by_fakepve() {
     );
     assert_eq!(cfg["features"], "nesting=1");
 
+    // A UEFI, Windows 11-ready VM, its NIC as the old server's callers write it.
+    call_ok(
+        &mut s,
+        "proxmox_create_vm",
+        json!({
+            "node": "pve1", "vmid": 302, "name": "win11", "ostype": "win11", "bios": "ovmf", "machine": "q35",
+            "efidisk0": "local-lvm:1,efitype=4m,pre-enrolled-keys=1", "tpmstate0": "local-lvm:1,version=v2.0",
+            "net0": "virtio,bridge=vmbr0,firewall=1"
+        }),
+    )
+    .await;
+    let config = call_ok(&mut s, "proxmox_get_vm_config", json!({ "node": "pve1", "vmid": 302 })).await;
+    let cfg = &config["structuredContent"];
+    assert_eq!((cfg["bios"].as_str(), cfg["machine"].as_str()), (Some("ovmf"), Some("q35")), "{cfg}");
+    assert!(cfg["efidisk0"].as_str().is_some_and(|d| d.contains("efitype=4m")), "{cfg}");
+    assert!(cfg["tpmstate0"].as_str().is_some_and(|d| d.contains("version=v2.0")), "{cfg}");
+    assert!(cfg["net0"].as_str().is_some_and(|n| n.contains("firewall=1")), "{cfg}");
+
     // Creating the same id again is Proxmox's error, not ours.
     let again = s.call("proxmox_create_vm", json!({ "node": "pve1", "vmid": 300 })).await;
     assert_eq!(again["isError"], true, "{}", text(&again));
