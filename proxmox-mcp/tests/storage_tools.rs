@@ -331,16 +331,23 @@ async fn upload_to_storage_streams_a_multipart_file() {
 
 #[tokio::test]
 async fn client_upload_reports_an_unreadable_file() {
+    // An upload is a file opened before any request: one that cannot be opened is a local error.
+    let err = Upload::open("filename", "x.iso", "/nonexistent/x.iso").unwrap_err();
+    assert!(matches!(&err, ApiError::LocalFile(m) if m.contains("/nonexistent/x.iso")), "{err:?}");
+    // An opened one is streamed as it is.
     let pve = Pve::start().await;
-    let any = pve.answer_any(json!(null)).await;
-    let upload = Upload { field: "filename".into(), path: "/nonexistent/x.iso".into(), filename: "x.iso".into() };
-    let err = pve
-        .context(true)
+    let any = pve.answer_any(json!("UPID:pve1:0000:0000:00000000:imgcopy::root@pam:")).await;
+    let dir = scratch_dir("client-upload");
+    std::fs::write(dir.join("x.iso"), b"0123456789").unwrap();
+    let upload = Upload::open("filename", "x.iso", dir.join("x.iso")).unwrap();
+    assert_eq!(upload.len(), 10);
+    pve.context(true)
         .client
         .upload(&ApiPath::lit("/nodes/pve1/storage/local/upload"), Params::default(), upload)
-        .await;
-    assert!(matches!(&err, Err(ApiError::LocalFile(m)) if m.contains("/nonexistent/x.iso")), "{err:?}");
-    assert_eq!(any.calls_async().await, 0);
+        .await
+        .unwrap();
+    assert_eq!(any.calls_async().await, 1);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
