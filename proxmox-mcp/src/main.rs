@@ -165,10 +165,18 @@ fn main() -> ExitCode {
         allow_elevated = config.allow_elevated,
         "starting proxmox-mcp"
     );
-    if config.tls.mode == proxmox_mcp::SslMode::Insecure {
-        tracing::warn!(
+    match (config.tls.mode, config.tls.fingerprint.is_some(), config.tls.ca_pem.is_some()) {
+        (proxmox_mcp::SslMode::Insecure, true, _) => tracing::info!(
+            "PROXMOX_SSL_MODE=insecure with PROXMOX_SSL_FINGERPRINT: only the certificate with that fingerprint is accepted"
+        ),
+        (proxmox_mcp::SslMode::Insecure, false, _) => tracing::warn!(
             "PROXMOX_SSL_MODE=insecure: the Proxmox certificate is not checked; anyone on the path can read the API token"
-        );
+        ),
+        (proxmox_mcp::SslMode::Verify, false, false) => tracing::info!(
+            known_hosts = %config.known_hosts.as_deref().map_or("(none: this process only)".into(), |p| p.display().to_string()),
+            "PROXMOX_SSL_MODE=verify without CA or fingerprint: the first certificate seen is trusted and remembered (PROXMOX_KNOWN_HOSTS)"
+        ),
+        _ => {}
     }
     finish(runtime.block_on(proxmox_mcp::server::serve_stdio(Registry::builtin(), &config)))
 }
