@@ -799,7 +799,7 @@ mod sealed {
 
     #[cfg(unix)]
     pub(super) fn open_beneath(dir: &Path, components: &[OsString]) -> Result<(std::fs::File, u64), Refused> {
-        use rustix::fs::{CWD, FileType, Mode, OFlags, fcntl_getfl, fcntl_setfl, fstat, openat};
+        use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, fcntl_getfl, fcntl_setfl, fstat, openat, statat};
         use rustix::io::Errno;
         let base = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
         let mut handle = openat(CWD, dir, base | OFlags::DIRECTORY, Mode::empty())
@@ -809,9 +809,14 @@ mod sealed {
             let shown = Path::new(name).display();
             // The last one may be anything until checked: O_NONBLOCK keeps a FIFO from blocking the open.
             let flags = if i == last { base | OFlags::NONBLOCK } else { base | OFlags::DIRECTORY };
-            handle = openat(&handle, name.as_os_str(), flags, Mode::empty()).map_err(|e| match e {
-                // O_NOFOLLOW on a symlink: ELOOP (Linux, macOS), EMLINK (FreeBSD).
-                Errno::LOOP | Errno::MLINK => Refused::File(format!(
+            let opened = openat(&handle, name.as_os_str(), flags, Mode::empty());
+            // O_NOFOLLOW on a symlink: ELOOP (Linux, macOS), EMLINK (FreeBSD); with O_DIRECTORY, ENOTDIR.
+            let is_link = || {
+                statat(&handle, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
+                    .is_ok_and(|st| FileType::from_raw_mode(st.st_mode as _) == FileType::Symlink)
+            };
+            handle = opened.map_err(|e| match e {
+                Errno::LOOP | Errno::MLINK | Errno::NOTDIR if is_link() => Refused::File(format!(
                     "\"{shown}\" is a symbolic link: uploads do not follow links, give the real file inside PROXMOX_UPLOAD_DIR"
                 )),
                 Errno::NOTDIR => Refused::File(format!("\"{shown}\" is not a directory")),
