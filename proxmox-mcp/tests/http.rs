@@ -275,7 +275,9 @@ fn status(code: u16) -> RawResponse {
     RawResponse { status: code, reason: Some("scripted".into()), body: br#"{"data":"done"}"#.to_vec() }
 }
 
-fn refused() -> Result<RawResponse, ApiError> {
+type Answer = Result<RawResponse, ApiError>;
+
+fn refused() -> Answer {
     Err(ApiError::Connect("connection refused".into()))
 }
 
@@ -286,7 +288,8 @@ async fn only_what_cannot_run_twice_is_retried() {
     let bad_cert =
         || Err(ApiError::Tls { message: "invalid peer certificate: UnknownIssuer".into(), fingerprint: None });
     let handshake = || Err(ApiError::Tls { message: "tls handshake eof".into(), fingerprint: None });
-    let cases: Vec<(Method, Vec<Result<RawResponse, ApiError>>, usize, bool)> = vec![
+    // (method, the answers in turn, attempts expected, success)
+    let cases: Vec<(Method, Vec<Answer>, usize, bool)> = vec![
         // Nothing sent: any method, until it works or the retries are spent.
         (Method::Post, vec![refused(), refused()], 3, true),
         (Method::Put, vec![refused(), refused(), refused()], 3, false),
