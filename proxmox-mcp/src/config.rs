@@ -31,6 +31,11 @@ pub struct Config {
     pub task_wait: Duration,
     /// Which tools the server offers (`PROXMOX_TOOLS`, `PROXMOX_EXCLUDE_TOOLS`).
     pub tools: ToolSelection,
+    /// The most of one answer read from Proxmox, in bytes (`PROXMOX_MAX_RESPONSE_MB`).
+    pub max_response: u64,
+    /// Where `verify` mode without CA or pin remembers the certificate first seen per
+    /// `host:port` (`PROXMOX_KNOWN_HOSTS`); `None`: for the process only.
+    pub known_hosts: Option<std::path::PathBuf>,
 }
 
 /// A configuration variable with a bad or missing value.
@@ -65,8 +70,14 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("PROXMOX_PORT", "8006", "Proxmox API port"),
     ("PROXMOX_SSL_CA_CERT", "", "PEM file of a CA to trust (strict and verify modes)"),
     ("PROXMOX_SSL_FINGERPRINT", "", "SHA-256 fingerprint of the host certificate to pin (AA:BB:… or hex)"),
-    ("PROXMOX_TIMEOUT", "30", "seconds to wait for Proxmox per request"),
-    ("PROXMOX_RATE_LIMIT", "20", "requests per second to Proxmox, 0 for no limit"),
+    (
+        "PROXMOX_KNOWN_HOSTS",
+        "$XDG_STATE_HOME/proxmox-mcp/known_hosts",
+        "verify mode without CA or fingerprint: where the certificate first seen per host:port is remembered (else ~/.local/state/proxmox-mcp/known_hosts)",
+    ),
+    ("PROXMOX_TIMEOUT", "30", "seconds to wait for Proxmox per request (0.1 to 3600)"),
+    ("PROXMOX_RATE_LIMIT", "20", "requests per second to Proxmox (0.01 to 10000), 0 for no limit"),
+    ("PROXMOX_MAX_RESPONSE_MB", "32", "the largest answer read from Proxmox, in MiB (1 to 4096)"),
     ("PROXMOX_LOG_LEVEL", "info", "error | warn | info | debug | trace (or RUST_LOG)"),
     ("PROXMOX_UPLOAD_DIR", "", "the only directory whose files may be uploaded to a storage (unset: no uploads)"),
     ("PROXMOX_LOG_FORMAT", "text", "text | json (one JSON object per line on stderr)"),
@@ -87,7 +98,9 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
 
 impl Config {
     /// A configuration in code, with the defaults of the environment variables (strict TLS,
-    /// elevated operations off, 30 s timeout, 20 requests a second).
+    /// elevated operations off, 30 s timeout, 20 requests a second, answers up to 32 MiB), except
+    /// that no known-hosts file is kept: set [`Config::known_hosts`] to remember certificates
+    /// first seen in `verify` mode across restarts.
     pub fn new(host: impl Into<String>, token_name: impl Into<String>, token_value: impl Into<String>) -> Config {
         Config {
             host: host.into(),
@@ -104,6 +117,8 @@ impl Config {
             tool_schema: SchemaDetail::Compact,
             task_wait: crate::task::DEFAULT_WAIT,
             tools: ToolSelection::default(),
+            max_response: DEFAULT_MAX_RESPONSE_MB << 20,
+            known_hosts: None,
         }
     }
 
@@ -193,31 +208,40 @@ impl Config {
             })?),
         };
         let allow_elevated = boolean(get("PROXMOX_ALLOW_ELEVATED"), "PROXMOX_ALLOW_ELEVATED", false)?;
-        let timeout = match get("PROXMOX_TIMEOUT") {
-            None => Duration::from_secs(30),
-            Some(t) => t
-                .parse::<f64>()
-                .ok()
-                .filter(|t| t.is_finite() && *t > 0.0 && *t <= 3600.0)
-                .map(Duration::from_secs_f64)
-                .ok_or_else(|| {
-                    ConfigError::new(
-                        "PROXMOX_TIMEOUT",
-                        format!("must be seconds, more than 0 and at most 3600 (got \"{t}\")"),
-                    )
-                })?,
-        };
-        let rate_limit = match get("PROXMOX_RATE_LIMIT") {
-            None => 20.0,
-            Some(r) => r.parse::<f64>().ok().filter(|r| r.is_finite() && *r >= 0.0).ok_or_else(|| {
-                ConfigError::new("PROXMOX_RATE_LIMIT", format!("must be requests per second, 0 or more (got \"{r}\")"))
+        let timeout = Duration::from_secs_f64(number(
+            "PROXMOX_TIMEOUT",
+            get("PROXMOX_TIMEOUT"),
+            30.0,
+            |t| (0.1..=3600.0).contains(&t),
+            "must be seconds from 0.1 to 3600",
+        )?);
+        let rate_limit = number(
+            "PROXMOX_RATE_LIMIT",
+            get("PROXMOX_RATE_LIMIT"),
+            20.0,
+            |r| r == 0.0 || (MIN_RATE..=MAX_RATE).contains(&r),
+            "must be requests per second from 0.01 to 10000, or 0 for no limit",
+        )?;
+        let max_response = match get("PROXMOX_MAX_RESPONSE_MB") {
+            None => DEFAULT_MAX_RESPONSE_MB,
+            Some(v) => v.parse::<u64>().ok().filter(|m| (1..=MAX_RESPONSE_MB).contains(m)).ok_or_else(|| {
+                ConfigError::new(
+                    "PROXMOX_MAX_RESPONSE_MB",
+                    format!("must be whole MiB from 1 to {MAX_RESPONSE_MB} (got \"{v}\")"),
+                )
             })?,
+        } << 20;
+        let known_hosts = match get("PROXMOX_KNOWN_HOSTS") {
+            Some(path) => Some(std::path::PathBuf::from(path)),
+            None => default_known_hosts(get("XDG_STATE_HOME"), get("HOME")),
         };
         let upload_dir = upload_dir(get("PROXMOX_UPLOAD_DIR"))?;
         let tool_schema = tool_schema(get("PROXMOX_TOOL_SCHEMA"))?;
         let task_wait = task_wait(get("PROXMOX_TASK_WAIT"))?;
         let tools = ToolSelection::from_lookup(&lookup)?;
         Ok(Config {
+            max_response,
+            known_hosts,
             task_wait,
             tools,
             upload_dir,
@@ -250,6 +274,8 @@ impl Config {
             token_value: self.token_value.clone(),
             tls: self.tls.clone(),
             timeout: self.timeout,
+            max_response: self.max_response,
+            known_hosts: self.known_hosts.clone(),
         }
     }
 
@@ -354,20 +380,13 @@ impl DemoConfig {
     /// Read variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<DemoConfig, ConfigError> {
         let get = |name: &str| set(lookup(name));
-        let task_duration = match get("PROXMOX_DEMO_TASK_SECONDS") {
-            None => Duration::from_secs(2),
-            Some(v) => v
-                .parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
-                .map(Duration::from_secs_f64)
-                .ok_or_else(|| {
-                    ConfigError::new(
-                        "PROXMOX_DEMO_TASK_SECONDS",
-                        format!("must be seconds from 0 to 3600 (got \"{v}\")"),
-                    )
-                })?,
-        };
+        let task_duration = Duration::from_secs_f64(number(
+            "PROXMOX_DEMO_TASK_SECONDS",
+            get("PROXMOX_DEMO_TASK_SECONDS"),
+            2.0,
+            |s| s == 0.0 || (0.001..=3600.0).contains(&s),
+            "must be seconds from 0.001 to 3600, or 0",
+        )?);
         Ok(DemoConfig {
             allow_elevated: boolean(get("PROXMOX_ALLOW_ELEVATED"), "PROXMOX_ALLOW_ELEVATED", false)?,
             tool_schema: tool_schema(get("PROXMOX_TOOL_SCHEMA"))?,
@@ -377,6 +396,40 @@ impl DemoConfig {
             tools: ToolSelection::from_lookup(&lookup)?,
         })
     }
+}
+
+/// The bounds of `PROXMOX_RATE_LIMIT` (requests per second) other than 0: below 0.01 a
+/// request would wait more than 100 s for its turn, and 1e-300 would wait longer than time holds.
+const MIN_RATE: f64 = 0.01;
+const MAX_RATE: f64 = 10_000.0;
+/// `PROXMOX_MAX_RESPONSE_MB`: the default and the largest allowed.
+const DEFAULT_MAX_RESPONSE_MB: u64 = 32;
+const MAX_RESPONSE_MB: u64 = 4096;
+
+/// A number of `name`, `default` when unset; anything not a finite number, or outside what
+/// `valid` accepts, is an error saying `rule`.
+fn number(
+    name: &str,
+    value: Option<String>,
+    default: f64,
+    valid: impl Fn(f64) -> bool,
+    rule: &str,
+) -> Result<f64, ConfigError> {
+    let Some(v) = value else { return Ok(default) };
+    v.parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && valid(*n))
+        .ok_or_else(|| ConfigError::new(name, format!("{rule} (got \"{v}\")")))
+}
+
+/// `$XDG_STATE_HOME/proxmox-mcp/known_hosts`, else `~/.local/state/proxmox-mcp/known_hosts`
+/// (XDG wants an absolute path; a relative one is ignored). `None` without either.
+fn default_known_hosts(xdg_state: Option<String>, home: Option<String>) -> Option<std::path::PathBuf> {
+    let base = match xdg_state.map(std::path::PathBuf::from).filter(|p| p.is_absolute()) {
+        Some(state) => state,
+        None => std::path::PathBuf::from(home?).join(".local/state"),
+    };
+    Some(base.join("proxmox-mcp").join("known_hosts"))
 }
 
 /// A variable's value, trimmed; `None` if unset or blank (blank means "the default").
@@ -412,6 +465,13 @@ pub fn env_hint(error: &ApiError) -> Option<String> {
             "To pin that certificate set PROXMOX_SSL_FINGERPRINT={fp} (with PROXMOX_SSL_MODE=verify), or give its CA in PROXMOX_SSL_CA_CERT."
         ),
         ApiError::Tls { fingerprint: None, .. } => "Check PROXMOX_SSL_MODE and PROXMOX_SSL_CA_CERT.".into(),
+        ApiError::CertificateChanged(change) => format!(
+            "To accept the new certificate, remove the line for {} from the known-hosts file (PROXMOX_KNOWN_HOSTS), \
+             or set PROXMOX_SSL_FINGERPRINT={}.",
+            change.host, change.seen
+        ),
+        ApiError::Redirect { .. } => "The server reaches Proxmox at PROXMOX_HOST and PROXMOX_PORT.".into(),
+        ApiError::TooLarge { .. } => "PROXMOX_MAX_RESPONSE_MB sets the largest answer read.".into(),
         _ => return None,
     })
 }
@@ -499,6 +559,58 @@ mod tests {
     }
 
     #[test]
+    fn every_number_has_a_range() {
+        // Each value that would panic, hang or disable something is a one-line error naming the
+        // variable and the rule, never a panic later.
+        for (var, value, rule) in [
+            ("PROXMOX_RATE_LIMIT", "1e-300", "from 0.01 to 10000, or 0"),
+            ("PROXMOX_RATE_LIMIT", "0.001", "from 0.01 to 10000, or 0"),
+            ("PROXMOX_RATE_LIMIT", "1e300", "from 0.01 to 10000, or 0"),
+            ("PROXMOX_RATE_LIMIT", "inf", "from 0.01 to 10000, or 0"),
+            ("PROXMOX_RATE_LIMIT", "NaN", "from 0.01 to 10000, or 0"),
+            ("PROXMOX_RATE_LIMIT", "-1", "from 0.01 to 10000, or 0"),
+            ("PROXMOX_TIMEOUT", "1e-300", "from 0.1 to 3600"),
+            ("PROXMOX_TIMEOUT", "0", "from 0.1 to 3600"),
+            ("PROXMOX_TIMEOUT", "3601", "from 0.1 to 3600"),
+            ("PROXMOX_TIMEOUT", "1e309", "from 0.1 to 3600"),
+            ("PROXMOX_TIMEOUT", "NaN", "from 0.1 to 3600"),
+            ("PROXMOX_TASK_WAIT", "1e-300", "from 0 to 3600"),
+            ("PROXMOX_TASK_WAIT", "18446744073709551616", "from 0 to 3600"),
+            ("PROXMOX_MAX_RESPONSE_MB", "0", "from 1 to 4096"),
+            ("PROXMOX_MAX_RESPONSE_MB", "4097", "from 1 to 4096"),
+            ("PROXMOX_MAX_RESPONSE_MB", "18446744073709551615", "from 1 to 4096"),
+            ("PROXMOX_MAX_RESPONSE_MB", "1.5", "from 1 to 4096"),
+            ("PROXMOX_PORT", "65536", "from 1 to 65535"),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert_eq!(err.variable, var, "{var}={value}: {err}");
+            assert!(err.message.contains(rule) && err.message.contains(value), "{var}={value}: {err}");
+            assert!(!err.to_string().contains('\n'), "one line: {err}");
+        }
+        let c =
+            config(&[("PROXMOX_RATE_LIMIT", "0.01"), ("PROXMOX_TIMEOUT", "0.1"), ("PROXMOX_MAX_RESPONSE_MB", "4096")])
+                .unwrap();
+        assert_eq!((c.rate_limit, c.timeout, c.max_response), (0.01, Duration::from_millis(100), 4096 << 20));
+        assert_eq!(config(&[("PROXMOX_RATE_LIMIT", "0")]).unwrap().rate_limit, 0.0);
+        assert_eq!(config(&[]).unwrap().max_response, 32 << 20);
+    }
+
+    #[test]
+    fn the_known_hosts_file_follows_xdg() {
+        let c = config(&[("HOME", "/home/u")]).unwrap();
+        assert_eq!(
+            c.known_hosts.as_deref(),
+            Some(std::path::Path::new("/home/u/.local/state/proxmox-mcp/known_hosts"))
+        );
+        let c = config(&[("HOME", "/home/u"), ("XDG_STATE_HOME", "/state")]).unwrap();
+        assert_eq!(c.known_hosts.as_deref(), Some(std::path::Path::new("/state/proxmox-mcp/known_hosts")));
+        let c =
+            config(&[("HOME", "/home/u"), ("XDG_STATE_HOME", "relative"), ("PROXMOX_KNOWN_HOSTS", "/etc/kh")]).unwrap();
+        assert_eq!(c.known_hosts.as_deref(), Some(std::path::Path::new("/etc/kh")));
+        assert_eq!(config(&[]).unwrap().known_hosts, None);
+    }
+
+    #[test]
     fn the_tool_selection_is_read_and_checked() {
         let c = config(&[]).unwrap();
         assert_eq!(c.tools, ToolSelection::default());
@@ -554,8 +666,11 @@ mod tests {
         assert_eq!(d.tools.only, Some(Selection::parse("@read")));
         assert_eq!(d.tools.exclude, Some(Selection::parse("proxmox_agent_*")));
         for (var, value, expected) in [
-            ("PROXMOX_DEMO_TASK_SECONDS", "-1", "must be seconds from 0 to 3600"),
-            ("PROXMOX_DEMO_TASK_SECONDS", "soon", "must be seconds from 0 to 3600"),
+            ("PROXMOX_DEMO_TASK_SECONDS", "-1", "must be seconds from 0.001 to 3600, or 0"),
+            ("PROXMOX_DEMO_TASK_SECONDS", "soon", "must be seconds from 0.001 to 3600, or 0"),
+            ("PROXMOX_DEMO_TASK_SECONDS", "1e-300", "must be seconds from 0.001 to 3600, or 0"),
+            ("PROXMOX_DEMO_TASK_SECONDS", "inf", "must be seconds from 0.001 to 3600, or 0"),
+            ("PROXMOX_TASK_WAIT", "3601", "from 0 to 3600"),
             ("PROXMOX_ALLOW_ELEVATED", "sure", "must be true or false"),
             ("PROXMOX_TOOL_SCHEMA", "verbose", "must be compact or full"),
             ("PROXMOX_UPLOAD_DIR", "/nonexistent/uploads", "cannot use"),

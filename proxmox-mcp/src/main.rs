@@ -37,7 +37,35 @@ fn print(text: &str) -> ExitCode {
     }
 }
 
-fn init_logging() {
+/// How many log lines may wait for stderr; past that, lines are dropped (and counted).
+const LOG_QUEUE_LINES: usize = 4096;
+
+/// The log writer: a bounded queue to a thread that writes stderr. A client that never reads
+/// our stderr fills the pipe; then lines are dropped and counted instead of blocking the
+/// protocol (a blocked write to stderr would stall every tool call).
+struct Logging {
+    guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+    dropped: tracing_appender::non_blocking::ErrorCounter,
+}
+
+impl Drop for Logging {
+    fn drop(&mut self) {
+        let dropped = self.dropped.dropped_lines();
+        if dropped > 0 {
+            tracing::warn!(dropped, "{dropped} log lines were dropped because stderr was not read");
+        }
+        match self.guard.take() {
+            // Flush what is queued (the guard waits up to a second).
+            Some(guard) if self.dropped.dropped_lines() == 0 => drop(guard),
+            // stderr is stuck: waiting would only delay the exit, and on a timeout the guard
+            // reports to stdout, which carries the protocol. Lose the queue instead.
+            Some(guard) => std::mem::forget(guard),
+            None => {}
+        }
+    }
+}
+
+fn init_logging() -> Logging {
     let requested = std::env::var("PROXMOX_LOG_LEVEL")
         .ok()
         .filter(|v| !v.trim().is_empty())
@@ -51,7 +79,13 @@ fn init_logging() {
         eprintln!("proxmox-mcp: PROXMOX_LOG_LEVEL: \"{requested}\" is not a level (error, warn, info, debug, trace); using info");
         tracing_subscriber::EnvFilter::new("info,rmcp=info")
     });
-    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).with_env_filter(filter);
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .thread_name("proxmox-mcp-log")
+        .finish(std::io::stderr());
+    let dropped = writer.error_counter();
+    let logs = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter);
     match std::env::var("PROXMOX_LOG_FORMAT").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
         "json" => logs.json().init(),
         "" | "text" => logs.init(),
@@ -60,6 +94,20 @@ fn init_logging() {
             tracing::warn!("PROXMOX_LOG_FORMAT: \"{other}\" is not text or json; using text");
         }
     }
+    // Say now and then that lines were lost (this line too waits in the queue).
+    let counter = dropped.clone();
+    let _ = std::thread::Builder::new().name("proxmox-mcp-log-drops".into()).spawn(move || {
+        let mut reported = 0;
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(10));
+            let now = counter.dropped_lines();
+            if now > reported {
+                tracing::warn!(dropped = now, "{} log lines dropped so far: stderr is not being read", now);
+                reported = now;
+            }
+        }
+    });
+    Logging { guard: Some(guard), dropped }
 }
 
 fn runtime() -> Option<tokio::runtime::Runtime> {
@@ -76,8 +124,8 @@ fn finish(result: Result<(), Box<dyn std::error::Error + Send + Sync>>) -> ExitC
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("proxmox-mcp: {e}");
+            // Through the log queue only: a direct write to a stderr nobody reads would hang the exit.
+            tracing::error!("proxmox-mcp: {e}");
             ExitCode::FAILURE
         }
     }
@@ -111,7 +159,7 @@ fn demo() -> ExitCode {
         Ok(r) => r,
         Err(e) => return config_error(e),
     };
-    init_logging();
+    let _logging = init_logging();
     let Some(runtime) = runtime() else { return ExitCode::FAILURE };
     let allow_elevated = settings.allow_elevated;
     tracing::info!(
@@ -154,7 +202,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return config_error(e),
     };
-    init_logging();
+    let _logging = init_logging();
     let Some(runtime) = runtime() else { return ExitCode::FAILURE };
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
@@ -165,10 +213,18 @@ fn main() -> ExitCode {
         allow_elevated = config.allow_elevated,
         "starting proxmox-mcp"
     );
-    if config.tls.mode == proxmox_mcp::SslMode::Insecure {
-        tracing::warn!(
+    match (config.tls.mode, config.tls.fingerprint.is_some(), config.tls.ca_pem.is_some()) {
+        (proxmox_mcp::SslMode::Insecure, true, _) => tracing::info!(
+            "PROXMOX_SSL_MODE=insecure with PROXMOX_SSL_FINGERPRINT: only the certificate with that fingerprint is accepted"
+        ),
+        (proxmox_mcp::SslMode::Insecure, false, _) => tracing::warn!(
             "PROXMOX_SSL_MODE=insecure: the Proxmox certificate is not checked; anyone on the path can read the API token"
-        );
+        ),
+        (proxmox_mcp::SslMode::Verify, false, false) => tracing::info!(
+            known_hosts = %config.known_hosts.as_deref().map_or("(none: this process only)".into(), |p| p.display().to_string()),
+            "PROXMOX_SSL_MODE=verify without CA or fingerprint: the first certificate seen is trusted and remembered (PROXMOX_KNOWN_HOSTS)"
+        ),
+        _ => {}
     }
     finish(runtime.block_on(proxmox_mcp::server::serve_stdio(Registry::builtin(), &config)))
 }

@@ -337,7 +337,9 @@ pub async fn wait(
                 note.done = true;
                 return Err(WaitError::NodeOffline { node: report.node, upid: report.upid, error });
             }
-            Err(e @ (ApiError::Timeout(_) | ApiError::Connect(_) | ApiError::Status { .. })) => {
+            Err(
+                e @ (ApiError::Timeout(_) | ApiError::Connect(_) | ApiError::Interrupted(_) | ApiError::Status { .. }),
+            ) => {
                 transient += 1;
                 if transient > MAX_TRANSIENT {
                     note.done = true;

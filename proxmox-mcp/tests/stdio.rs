@@ -264,3 +264,24 @@ async fn a_cancelled_call_stops_and_the_server_keeps_answering() {
     assert!(started.elapsed() < Duration::from_secs(10), "the slow call did not hold the server");
     assert!(s.seen.iter().all(|l| !l.contains("\"id\":9") || l.contains("cancelled")), "{:?}", s.seen);
 }
+
+/// A client that never reads the server's stderr: the logs fill the pipe, and from then on lines
+/// are dropped, not waited for. Every call is still answered, and the server exits promptly.
+#[tokio::test]
+async fn logging_never_blocks_the_protocol() {
+    let mut s = Session::spawn_with_args(&["--demo"], &[("PROXMOX_LOG_LEVEL", "trace".into())]);
+    s.initialize().await;
+    let started = std::time::Instant::now();
+    for i in 0..1500 {
+        let result = s.call("proxmox_get_nodes", json!({})).await;
+        assert_ne!(result["isError"], true, "call {i}: {result}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(120), "{:?}", started.elapsed());
+    let mut stderr = s.child.stderr.take().unwrap();
+    assert!(s.close().await.success());
+    // What stderr holds shows the logs outgrew the pipe (64 KiB on Linux): a blocking writer
+    // would have stopped the server there.
+    let mut logs = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stderr.read_to_end(&mut logs)).await.unwrap().unwrap();
+    assert!(logs.len() > 60 * 1024, "only {} bytes of logs", logs.len());
+}

@@ -331,16 +331,23 @@ async fn upload_to_storage_streams_a_multipart_file() {
 
 #[tokio::test]
 async fn client_upload_reports_an_unreadable_file() {
+    // An upload is a file opened before any request: one that cannot be opened is a local error.
+    let err = Upload::open("filename", "x.iso", "/nonexistent/x.iso").unwrap_err();
+    assert!(matches!(&err, ApiError::LocalFile(m) if m.contains("/nonexistent/x.iso")), "{err:?}");
+    // An opened one is streamed as it is.
     let pve = Pve::start().await;
-    let any = pve.answer_any(json!(null)).await;
-    let upload = Upload { field: "filename".into(), path: "/nonexistent/x.iso".into(), filename: "x.iso".into() };
-    let err = pve
-        .context(true)
+    let any = pve.answer_any(json!("UPID:pve1:0000:0000:00000000:imgcopy::root@pam:")).await;
+    let dir = scratch_dir("client-upload");
+    std::fs::write(dir.join("x.iso"), b"0123456789").unwrap();
+    let upload = Upload::open("filename", "x.iso", dir.join("x.iso")).unwrap();
+    assert_eq!(upload.len(), 10);
+    pve.context(true)
         .client
         .upload(&ApiPath::lit("/nodes/pve1/storage/local/upload"), Params::default(), upload)
-        .await;
-    assert!(matches!(&err, Err(ApiError::LocalFile(m)) if m.contains("/nonexistent/x.iso")), "{err:?}");
-    assert_eq!(any.calls_async().await, 0);
+        .await
+        .unwrap();
+    assert_eq!(any.calls_async().await, 1);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
@@ -734,4 +741,62 @@ async fn prune_backups_is_a_dry_run_unless_told() {
         .to_string();
     assert!(err.contains("`prune-backups`"), "{err}");
     assert_refused("proxmox_prune_backups", json!({ "node": "pve1", "storage": "local" })).await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn uploads_follow_no_link_at_any_component() {
+    let pve = Pve::start().await;
+    let dir = scratch_dir("sealed");
+    std::fs::create_dir_all(dir.join("real")).unwrap();
+    std::fs::write(dir.join("real/ok.iso"), b"0123456789").unwrap();
+    let outside = std::env::temp_dir().join(format!("proxmox-mcp-{}-sealed-outside.iso", std::process::id()));
+    std::fs::write(&outside, b"secret").unwrap();
+    // Links that stay inside the directory are refused too: no link is followed.
+    std::os::unix::fs::symlink(dir.join("real"), dir.join("linkdir")).unwrap();
+    std::os::unix::fs::symlink(dir.join("real/ok.iso"), dir.join("final.iso")).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("real/out.iso")).unwrap();
+    std::fs::hard_link(&outside, dir.join("hard.iso")).unwrap();
+    let nothing = pve.fail_any().await;
+    for (file, expected) in [
+        ("final.iso", "\"final.iso\" is a symbolic link"),
+        ("linkdir/ok.iso", "\"linkdir\" is a symbolic link"),
+        ("real/out.iso", "\"out.iso\" is a symbolic link"),
+        ("hard.iso", "has 2 hard links"),
+        ("real/../real/ok.iso", "without `..`"),
+        ("../sealed/real/ok.iso", "without `..`"),
+        ("real/ok.iso/x", "\"ok.iso\" is not a directory"),
+        ("real", "is not a regular file"),
+        (".", "not the directory"),
+    ] {
+        let args = json!({ "node": "pve1", "storage": "local", "content": "iso", "file": file, "filename": "x.iso" });
+        let err = call_with_upload_dir(&pve, Some(dir.clone()), "proxmox_upload_to_storage", args).await.unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("`file`") && text.contains(expected), "{file}: {text}");
+        assert!(!text.contains("secret"), "{text}");
+    }
+    // An absolute path through a link is refused the same way.
+    let args = json!({ "node": "pve1", "storage": "local", "content": "iso",
+        "file": dir.join("linkdir/ok.iso").to_str().unwrap() });
+    let err = call_with_upload_dir(&pve, Some(dir.clone()), "proxmox_upload_to_storage", args).await.unwrap_err();
+    assert!(err.to_string().contains("is a symbolic link"), "{err}");
+    assert_eq!(nothing.calls_async().await, 0, "nothing was sent");
+    nothing.delete_async().await;
+
+    // The real file, by its real path, goes.
+    let m = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::POST)
+                .path("/api2/json/nodes/pve1/storage/local/upload")
+                .body_includes("0123456789");
+            then.status(200).json_body(json!({ "data": "UPID:pve1:0000:0000:00000000:imgcopy::root@pam:" }));
+        })
+        .await;
+    let args = json!({ "node": "pve1", "storage": "local", "content": "iso", "file": "./real/ok.iso" });
+    let out = call_with_upload_dir(&pve, Some(dir.clone()), "proxmox_upload_to_storage", args).await.unwrap();
+    assert_eq!(out.data["size"], 10);
+    m.assert_async().await;
+    let _ = std::fs::remove_file(outside);
+    let _ = std::fs::remove_dir_all(dir);
 }

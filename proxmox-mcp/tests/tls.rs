@@ -201,3 +201,186 @@ async fn a_silent_server_times_out() {
     assert!(!err.to_string().contains("PROXMOX_"), "{err}");
     assert!(proxmox_mcp::config::env_hint(&err).unwrap().contains("PROXMOX_TIMEOUT"));
 }
+
+/// A self-signed certificate for 127.0.0.1 and its fingerprint.
+fn certificate() -> (Arc<rustls::ServerConfig>, String) {
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().self_signed(&key).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(cert.der().to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .unwrap();
+    (Arc::new(config), format_fingerprint(&sha256(cert.der())))
+}
+
+/// A server on one port whose certificate can be swapped: each connection gets the current one.
+struct Swappable {
+    port: u16,
+    current: Arc<std::sync::Mutex<Arc<rustls::ServerConfig>>>,
+}
+
+impl Swappable {
+    async fn start() -> (Swappable, String) {
+        let (config, fingerprint) = certificate();
+        let current = Arc::new(std::sync::Mutex::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let serving = current.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = tokio_rustls::TlsAcceptor::from(serving.lock().unwrap().clone());
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match tls.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let body = r#"{"data":{"version":"9.1"}}"#;
+                    let response =
+                        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                    let _ = tls.write_all(response.as_bytes()).await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        (Swappable { port, current }, fingerprint)
+    }
+
+    /// Serve a new certificate from now on; its fingerprint.
+    fn swap(&self) -> String {
+        let (config, fingerprint) = certificate();
+        *self.current.lock().unwrap() = config;
+        fingerprint
+    }
+}
+
+/// A `verify` client with neither CA nor pin, remembering in `known_hosts`.
+fn first_use_client(port: u16, known_hosts: Option<std::path::PathBuf>) -> Client {
+    let config = Config {
+        port,
+        tls: TlsSettings { mode: SslMode::Verify, ca_pem: None, fingerprint: None },
+        timeout: Duration::from_secs(5),
+        rate_limit: 0.0,
+        known_hosts,
+        ..Config::new("127.0.0.1", "mcp", "not-used-here")
+    };
+    config.client().unwrap()
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("proxmox-mcp-tls-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[tokio::test]
+async fn verify_alone_trusts_the_first_certificate_and_refuses_another() {
+    let (server, first) = Swappable::start().await;
+    let dir = scratch("tofu");
+    // The file and its directory do not exist yet.
+    let file = dir.join("state/known_hosts");
+    let client = first_use_client(server.port, Some(file.clone()));
+    assert_eq!(version(&client).await.unwrap()["version"], "9.1");
+    let key = format!("127.0.0.1:{}", server.port);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), format!("{key} {first}\n"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // The same certificate again: fine.
+    assert!(version(&client).await.is_ok());
+
+    // Another certificate, same process: refused, naming both fingerprints and the way out.
+    let second = server.swap();
+    let err = version(&client).await.unwrap_err();
+    let ApiError::CertificateChanged(change) = &err else { panic!("expected a changed certificate, got {err:?}") };
+    assert_eq!(
+        (change.known.as_str(), change.seen.as_str(), change.host.as_str()),
+        (first.as_str(), second.as_str(), key.as_str())
+    );
+    let text = err.to_string();
+    assert!(text.contains(&first) && text.contains(&second), "{text}");
+    assert!(text.contains(&format!("remove the line for {key} from {}", file.display())), "{text}");
+    assert!(!text.contains("PROXMOX_"), "the client knows no variables: {text}");
+    let hint = proxmox_mcp::config::env_hint(&err).unwrap();
+    assert!(
+        hint.contains(&format!("PROXMOX_SSL_FINGERPRINT={second}")) && hint.contains("PROXMOX_KNOWN_HOSTS"),
+        "{hint}"
+    );
+
+    // After a restart (a new client reading the file): still refused.
+    let restarted = first_use_client(server.port, Some(file.clone()));
+    let err = version(&restarted).await.unwrap_err();
+    assert!(matches!(&err, ApiError::CertificateChanged(c) if c.known == first && c.seen == second), "{err:?}");
+    // Other hosts' lines are kept apart: a host not in the file is trusted on first use.
+    let (other, other_fp) = Swappable::start().await;
+    assert!(version(&first_use_client(other.port, Some(file.clone()))).await.is_ok());
+    assert!(std::fs::read_to_string(&file).unwrap().contains(&format!("127.0.0.1:{} {other_fp}\n", other.port)));
+
+    // Accepting the new one: remove its line (then it is trusted on next use), or pin it.
+    let kept: String = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{key} ")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&file, kept).unwrap();
+    assert!(version(&first_use_client(server.port, Some(file.clone()))).await.is_ok());
+    assert!(std::fs::read_to_string(&file).unwrap().contains(&format!("{key} {second}\n")));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn trust_on_first_use_still_checks_the_first_certificate() {
+    let dir = scratch("tofu-name");
+    let file = dir.join("known_hosts");
+    let wrong_name = serve(&["pve.example.invalid"], true, false).await;
+    let err = version(&first_use_client(wrong_name.port, Some(file.clone()))).await.unwrap_err();
+    assert!(matches!(err, ApiError::Tls { .. }), "{err:?}");
+    assert!(!file.exists(), "a refused certificate is not remembered");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn an_unwritable_known_hosts_file_pins_for_the_process() {
+    let dir = scratch("tofu-unwritable");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Its "directory" is a file: it cannot be created.
+    std::fs::write(dir.join("not-a-dir"), b"").unwrap();
+    let file = dir.join("not-a-dir/known_hosts");
+    let (server, first) = Swappable::start().await;
+    let client = first_use_client(server.port, Some(file.clone()));
+    assert!(version(&client).await.is_ok());
+    let second = server.swap();
+    let err = version(&client).await.unwrap_err();
+    let ApiError::CertificateChanged(change) = &err else { panic!("{err:?}") };
+    assert_eq!((change.known.as_str(), change.seen.as_str()), (first.as_str(), second.as_str()));
+    assert_eq!(change.known_hosts, None);
+    assert!(err.to_string().contains("seen earlier by this process"), "{err}");
+    // Without a file at all, the same.
+    let (server, _) = Swappable::start().await;
+    let client = first_use_client(server.port, None);
+    assert!(version(&client).await.is_ok());
+    server.swap();
+    assert!(matches!(version(&client).await.unwrap_err(), ApiError::CertificateChanged(_)));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn insecure_with_a_fingerprint_enforces_the_pin() {
+    let s = serve(&["pve.example.invalid"], true, true).await;
+    assert!(version(&client(s.port, SslMode::Insecure, None, Some(&s.fingerprint))).await.is_ok());
+    let wrong = format_fingerprint(&[0xCD; 32]);
+    let err = version(&client(s.port, SslMode::Insecure, None, Some(&wrong))).await.unwrap_err();
+    assert!(err.to_string().contains("fingerprint mismatch") && err.to_string().contains(&s.fingerprint), "{err}");
+}

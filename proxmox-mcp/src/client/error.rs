@@ -25,10 +25,18 @@ pub enum ApiError {
     Status { status: u16, message: String },
     /// No answer within the configured timeout.
     Timeout(Duration),
-    /// The connection could not be made.
+    /// The connection could not be made: nothing was sent.
     Connect(String),
+    /// The connection broke after the request may have been sent.
+    Interrupted(String),
     /// The TLS handshake failed; `fingerprint` is the SHA-256 of the certificate seen, if any.
     Tls { message: String, fingerprint: Option<String> },
+    /// `verify` mode trusted a certificate on first use, and the host now presents another.
+    CertificateChanged(Box<super::tls::CertificateChange>),
+    /// Proxmox (or something in front of it) answered with a redirect, which is not followed.
+    Redirect { status: u16, location: Option<String> },
+    /// The answer was longer than the most this client reads (`limit` bytes).
+    TooLarge { limit: u64 },
     /// The answer was not what the Proxmox API returns.
     Decode(String),
     /// A local file to upload could not be read.
@@ -52,6 +60,19 @@ impl ApiError {
         }
     }
 
+    /// The request failed before anything was sent: sending it again cannot do anything twice.
+    /// A certificate that is refused is not such a failure (it would be refused again).
+    pub fn is_unsent(&self) -> bool {
+        match self {
+            ApiError::Connect(_) => true,
+            ApiError::Tls { message, .. } => {
+                let m = message.to_lowercase();
+                !(m.contains("certificate") || m.contains("fingerprint"))
+            }
+            _ => false,
+        }
+    }
+
     /// The HTTP status Proxmox answered with, if it answered.
     pub fn status(&self) -> Option<u16> {
         Some(match self {
@@ -62,7 +83,7 @@ impl ApiError {
             ApiError::NotImplemented(_) => 501,
             ApiError::NodeUnreachable(_) => 595,
             ApiError::NodeCertificate(_) => 596,
-            ApiError::Status { status, .. } => *status,
+            ApiError::Status { status, .. } | ApiError::Redirect { status, .. } => *status,
             _ => return None,
         })
     }
@@ -136,6 +157,25 @@ impl fmt::Display for ApiError {
                 }
                 Ok(())
             }
+            ApiError::Interrupted(m) => write!(
+                f,
+                "The connection to Proxmox broke during the request: {m}. The request may have been carried out: \
+                 check its effect before repeating it."
+            ),
+            ApiError::CertificateChanged(change) => write!(f, "{change}"),
+            ApiError::Redirect { status, location } => write!(
+                f,
+                "Proxmox answered {status}, a redirect to {}, which is not followed (it would send the API token \
+                 there). Check that the host and port are those of the Proxmox API itself (port 8006), not of a proxy \
+                 or web page.",
+                location.as_deref().map_or("an unnamed place".to_string(), |l| format!("\"{l}\""))
+            ),
+            ApiError::TooLarge { limit } => write!(
+                f,
+                "Proxmox's answer is larger than the {} this server reads; nothing of it was used. Ask for less \
+                 (filters, a narrower call) or raise the limit.",
+                if limit % (1 << 20) == 0 { format!("{} MiB", limit >> 20) } else { format!("{limit} bytes") }
+            ),
             ApiError::Decode(m) => write!(f, "Unexpected answer from Proxmox: {m}"),
             ApiError::LocalFile(m) => write!(f, "Cannot read the local file to upload: {m}"),
         }

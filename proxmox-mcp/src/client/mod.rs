@@ -1,8 +1,12 @@
 //! The Proxmox VE API client: one request function over a pluggable transport.
 //!
 //! [`Client::request`] paces requests (rate limit), hands them to a [`Transport`] — HTTPS to a
-//! real Proxmox ([`HttpTransport`]), or anything else that answers like Proxmox — and turns the
-//! answer into the `data` value or an [`ApiError`].
+//! real Proxmox ([`HttpTransport`]), or anything else that answers like Proxmox — retries the
+//! failures that are safe to retry (see [`Retry`]), and turns the answer into the `data` value
+//! or an [`ApiError`].
+//!
+//! [`HttpTransport`] follows no redirect (a 3xx is [`ApiError::Redirect`]) and reads at most
+//! [`HttpSettings::max_response`] bytes of an answer, chunk by chunk.
 
 mod error;
 mod ratelimit;
@@ -120,17 +124,78 @@ impl Request {
     }
 }
 
-/// The file part of an upload. The caller decides which file may be sent (see the upload tool:
-/// only files under its upload directory); the transport streams it, never reading it whole.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The file part of an upload: a file already opened. The caller decides which file may be
+/// sent and opens it (see the upload tool: only regular files under its upload directory, no
+/// symlinks); the transport streams that same open file from its start, never reading it whole
+/// and never opening a path again.
+#[derive(Clone, Debug)]
 pub struct Upload {
     /// The form field of the file part (Proxmox's upload calls take it as `filename`).
     pub field: String,
-    /// The local file.
-    pub path: PathBuf,
     /// The file name given in the part's `Content-Disposition`.
     pub filename: String,
+    /// Where the file was opened, for messages.
+    path: PathBuf,
+    file: Arc<std::fs::File>,
+    len: u64,
 }
+
+impl Upload {
+    /// Send `file`, opened from `path` (the path is only shown in messages).
+    pub fn new(
+        field: impl Into<String>,
+        filename: impl Into<String>,
+        path: impl Into<PathBuf>,
+        file: std::fs::File,
+    ) -> Result<Upload, ApiError> {
+        let path = path.into();
+        let len = file.metadata().map_err(|e| ApiError::LocalFile(format!("{}: {e}", path.display())))?.len();
+        Ok(Upload { field: field.into(), filename: filename.into(), path, file: Arc::new(file), len })
+    }
+
+    /// Open `path` (following symlinks, as any program would) and send it. Tools that must
+    /// keep to a directory open the file themselves and use [`Upload::new`].
+    pub fn open(
+        field: impl Into<String>,
+        filename: impl Into<String>,
+        path: impl Into<PathBuf>,
+    ) -> Result<Upload, ApiError> {
+        let path = path.into();
+        let file = std::fs::File::open(&path).map_err(|e| ApiError::LocalFile(format!("{}: {e}", path.display())))?;
+        Upload::new(field, filename, path, file)
+    }
+
+    /// The local file's path, as opened.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The file's size when it was opened.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The open file, from its start (a retry sends it again).
+    fn rewound(&self) -> Result<std::fs::File, ApiError> {
+        use std::io::{Seek, SeekFrom};
+        let local = |e: std::io::Error| ApiError::LocalFile(format!("{}: {e}", self.path.display()));
+        let mut file = self.file.try_clone().map_err(local)?;
+        file.seek(SeekFrom::Start(0)).map_err(local)?;
+        Ok(file)
+    }
+}
+
+impl PartialEq for Upload {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.field, &self.filename, &self.path, self.len) == (&other.field, &other.filename, &other.path, other.len)
+    }
+}
+
+impl Eq for Upload {}
 
 /// An answer that is not JSON (a file download), at most as long as was asked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,11 +223,52 @@ pub trait Transport: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
+/// Which failed requests are sent again, how often, and how long to wait in between.
+///
+/// A request is retried only when that cannot do twice what was asked once:
+/// - any request that failed before anything was sent: the connection was refused or could not
+///   be made, or the TLS handshake broke off ([`ApiError::is_unsent`]), and
+/// - a GET (which changes nothing) that timed out, lost its connection midway, or was answered
+///   502, 503 or 504 by Proxmox or a proxy in front of it.
+///
+/// A POST, PUT or DELETE that may have reached Proxmox is never sent again: it may have started
+/// a task. Each attempt waits for the rate limiter; the waits double from `backoff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// Attempts after the first.
+    pub retries: u32,
+    /// The wait before the first retry.
+    pub backoff: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry { retries: 2, backoff: Duration::from_millis(250) }
+    }
+}
+
+impl Retry {
+    /// No retries.
+    pub const NONE: Retry = Retry { retries: 0, backoff: Duration::ZERO };
+
+    /// Whether a request of `method` that ended in `outcome` may be sent again.
+    pub fn allows(method: Method, outcome: &Result<RawResponse, ApiError>) -> bool {
+        match outcome {
+            Err(e) if e.is_unsent() => true,
+            _ if method != Method::Get => false,
+            Err(ApiError::Timeout(_) | ApiError::Interrupted(_)) => true,
+            Ok(response) => matches!(response.status, 502..=504),
+            Err(_) => false,
+        }
+    }
+}
+
 /// The Proxmox API client. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
     transport: Arc<dyn Transport>,
     limiter: Option<Arc<RateLimiter>>,
+    retry: Retry,
 }
 
 impl fmt::Debug for Client {
@@ -179,7 +285,13 @@ impl Client {
 
     /// A client over any transport, e.g. a test double.
     pub fn with_transport(transport: impl Transport) -> Client {
-        Client { transport: Arc::new(transport), limiter: None }
+        Client { transport: Arc::new(transport), limiter: None, retry: Retry::default() }
+    }
+
+    /// Retry safe requests thus (default: [`Retry::default`], two retries; [`Retry::NONE`]: none).
+    pub fn with_retry(mut self, retry: Retry) -> Client {
+        self.retry = retry;
+        self
     }
 
     /// Pace this client's requests.
@@ -224,22 +336,31 @@ impl Client {
         Ok(RawBody { bytes, truncated })
     }
 
-    /// Pace, send, log.
+    /// Pace, send, log; send again what [`Retry`] allows.
     async fn exchange(&self, request: Request) -> Result<RawResponse, ApiError> {
-        if let Some(limiter) = &self.limiter {
-            limiter.acquire().await;
-        }
         let (method, path) = (request.method, request.path.clone());
-        tracing::debug!(%method, %path, upload = request.upload.is_some(), "proxmox request");
-        let started = std::time::Instant::now();
-        let response = self.transport.send(request).await;
-        match &response {
-            Ok(r) => {
-                tracing::debug!(%method, %path, status = r.status, ms = started.elapsed().as_millis() as u64, "proxmox answered")
+        let mut attempt = 0;
+        loop {
+            if let Some(limiter) = &self.limiter {
+                limiter.acquire().await;
             }
-            Err(e) => tracing::debug!(%method, %path, error = %e, "proxmox request failed"),
+            tracing::debug!(%method, %path, attempt, upload = request.upload.is_some(), "proxmox request");
+            let started = std::time::Instant::now();
+            let response = self.transport.send(request.clone()).await;
+            match &response {
+                Ok(r) => {
+                    tracing::debug!(%method, %path, status = r.status, ms = started.elapsed().as_millis() as u64, "proxmox answered")
+                }
+                Err(e) => tracing::debug!(%method, %path, error = %e, "proxmox request failed"),
+            }
+            if attempt >= self.retry.retries || !Retry::allows(method, &response) {
+                return response;
+            }
+            let wait = self.retry.backoff.saturating_mul(1 << attempt.min(16));
+            attempt += 1;
+            tracing::info!(%method, %path, attempt, wait_ms = wait.as_millis() as u64, "retrying a Proxmox request that is safe to send again");
+            tokio::time::sleep(wait).await;
         }
-        response
     }
 }
 
@@ -306,15 +427,27 @@ pub struct HttpSettings {
     pub tls: TlsSettings,
     /// How long one request may take.
     pub timeout: Duration,
+    /// The most of one answer read, in bytes: a longer answer is an error
+    /// ([`ApiError::TooLarge`]), and no more than this is ever held in memory.
+    pub max_response: u64,
+    /// `verify` mode without CA or pin trusts the certificate first seen for `host:port` and
+    /// remembers it in this file (one `host:port fingerprint` line each); `None`, or a file that
+    /// cannot be written: for the process only.
+    pub known_hosts: Option<PathBuf>,
 }
 
 impl HttpSettings {
     /// `https://HOST:PORT/api2/json`
     pub fn base_url(&self) -> String {
+        format!("https://{}/api2/json", self.authority())
+    }
+
+    /// `HOST:PORT` (`[v6]:PORT`): the key of the host's certificate in the known-hosts file.
+    pub fn authority(&self) -> String {
         if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("https://[{}]:{}/api2/json", self.host, self.port)
+            format!("[{}]:{}", self.host, self.port)
         } else {
-            format!("https://{}:{}/api2/json", self.host, self.port)
+            format!("{}:{}", self.host, self.port)
         }
     }
 }
@@ -354,11 +487,13 @@ pub struct HttpTransport {
     base: String,
     seen: tls::SeenCert,
     timeout: Duration,
+    max_response: u64,
 }
 
 impl HttpTransport {
     pub fn new(settings: &HttpSettings) -> Result<Self, SetupError> {
-        let (tls, seen) = tls::client_config(&settings.tls).map_err(|e| SetupError::new(Setting::Tls, e))?;
+        let first_use = tls::FirstUse { key: settings.authority(), known_hosts: settings.known_hosts.clone() };
+        let (tls, seen) = tls::client_config(&settings.tls, first_use).map_err(|e| SetupError::new(Setting::Tls, e))?;
         let mut auth = reqwest::header::HeaderValue::from_str(&format!(
             "PVEAPIToken={}!{}={}",
             settings.user,
@@ -375,10 +510,18 @@ impl HttpTransport {
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("proxmox-mcp/", env!("CARGO_PKG_VERSION")))
+            // A redirect would carry the API token elsewhere: a 3xx is an error naming its target.
+            .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .build()
             .map_err(|e| SetupError::new(Setting::Host, format!("cannot build the HTTP client: {e}")))?;
-        Ok(HttpTransport { http, base: settings.base_url(), seen, timeout: settings.timeout })
+        Ok(HttpTransport {
+            http,
+            base: settings.base_url(),
+            seen,
+            timeout: settings.timeout,
+            max_response: settings.max_response,
+        })
     }
 
     fn error(&self, e: reqwest::Error) -> ApiError {
@@ -390,19 +533,52 @@ impl HttpTransport {
             return ApiError::Timeout(timeout);
         }
         let chain = error_chain(&e);
-        let tls = chain.iter().any(|m| {
-            let m = m.to_lowercase();
-            m.contains("certificate") || m.contains("tls") || m.contains("handshake") || m.contains("fingerprint")
-        });
+        // The handshake is part of connecting: a TLS error after it (a connection cut midway)
+        // is an interruption, since the request may have gone out.
+        let tls = e.is_connect()
+            && chain.iter().any(|m| {
+                let m = m.to_lowercase();
+                m.contains("certificate") || m.contains("tls") || m.contains("handshake") || m.contains("fingerprint")
+            });
         if tls {
+            if let Some(changed) = self.seen.changed() {
+                return ApiError::CertificateChanged(Box::new(changed));
+            }
             let message = chain.last().cloned().unwrap_or_else(|| e.to_string());
             return ApiError::Tls { message, fingerprint: self.seen.get() };
         }
-        if e.is_connect() || e.is_request() {
-            let detail = chain.last().cloned().unwrap_or_else(|| e.to_string());
+        let detail = chain.last().cloned().unwrap_or_else(|| e.to_string());
+        if e.is_connect() {
+            // No connection: nothing was sent.
             return ApiError::Connect(format!("{} ({detail})", self.base));
         }
-        ApiError::Connect(chain.join(": "))
+        // The request may have gone out before the connection broke.
+        ApiError::Interrupted(format!("{} ({detail})", self.base))
+    }
+
+    /// Read the answer chunk by chunk: at most `max + 1` bytes when the caller bounds it
+    /// (`max_body`), else at most the configured cap, past which it is an error.
+    async fn read_body(&self, response: &mut reqwest::Response, max_body: Option<usize>) -> Result<Vec<u8>, ApiError> {
+        let (limit, cut) = match max_body {
+            Some(max) if (max as u64) < self.max_response => (max as u64 + 1, true),
+            _ => (self.max_response, false),
+        };
+        let too_large = || ApiError::TooLarge { limit: self.max_response };
+        if !cut && response.content_length().is_some_and(|len| len > limit) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.error(e))? {
+            let room = (limit as usize).saturating_sub(body.len());
+            if chunk.len() > room && !cut {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if body.len() as u64 >= limit && cut {
+                break;
+            }
+        }
+        Ok(body)
     }
 }
 
@@ -416,11 +592,10 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
     out
 }
 
-/// A multipart form of text fields and one streamed file, and the file's size.
-async fn multipart_form(params: &Params, upload: &Upload) -> Result<(reqwest::multipart::Form, u64), ApiError> {
-    let local = |e: std::io::Error| ApiError::LocalFile(format!("{}: {e}", upload.path.display()));
-    let file = tokio::fs::File::open(&upload.path).await.map_err(local)?;
-    let len = file.metadata().await.map_err(local)?.len();
+/// A multipart form of text fields and the upload's open file, streamed, and the file's size.
+fn multipart_form(params: &Params, upload: &Upload) -> Result<(reqwest::multipart::Form, u64), ApiError> {
+    let file = tokio::fs::File::from_std(upload.rewound()?);
+    let len = upload.len;
     let part = reqwest::multipart::Part::stream_with_length(file, len)
         .file_name(upload.filename.clone())
         .mime_str("application/octet-stream")
@@ -445,7 +620,7 @@ impl Transport for HttpTransport {
             let mut timeout = self.timeout;
             let builder = match (&request.upload, request.method) {
                 (Some(upload), _) => {
-                    let (form, len) = multipart_form(&request.params, upload).await?;
+                    let (form, len) = multipart_form(&request.params, upload)?;
                     timeout = upload_timeout(self.timeout, len);
                     self.http.post(&url).multipart(form).timeout(timeout)
                 }
@@ -460,21 +635,13 @@ impl Transport for HttpTransport {
                 .extensions()
                 .get::<hyper::ext::ReasonPhrase>()
                 .and_then(|r| std::str::from_utf8(r.as_bytes()).ok().map(str::to_string));
-            let body = match request.max_body {
-                None => response.bytes().await.map_err(|e| self.error(e))?.to_vec(),
-                Some(max) => {
-                    // Read no more than asked (plus one byte, to know there was more).
-                    let mut body = Vec::new();
-                    while let Some(chunk) = response.chunk().await.map_err(|e| self.error(e))? {
-                        let room = (max + 1).saturating_sub(body.len());
-                        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                        if body.len() > max {
-                            break;
-                        }
-                    }
-                    body
-                }
-            };
+            if (300..400).contains(&status) {
+                let location = response.headers().get(reqwest::header::LOCATION).map(|l| {
+                    String::from_utf8_lossy(l.as_bytes()).chars().filter(|c| !c.is_control()).take(300).collect()
+                });
+                return Err(ApiError::Redirect { status, location });
+            }
+            let body = self.read_body(&mut response, request.max_body).await?;
             Ok(RawResponse { status, reason, body })
         })
     }

@@ -27,7 +27,12 @@ impl RateLimiter {
             *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
             *last = now;
             *tokens -= 1.0;
-            if *tokens >= 0.0 { Duration::ZERO } else { Duration::from_secs_f64(-*tokens / self.rate) }
+            // A rate so small that the wait overflows a Duration waits "forever", never panics.
+            if *tokens >= 0.0 {
+                Duration::ZERO
+            } else {
+                Duration::try_from_secs_f64(-*tokens / self.rate).unwrap_or(Duration::MAX)
+            }
         };
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
@@ -38,6 +43,14 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_tiny_rate_does_not_panic() {
+        let limiter = RateLimiter::new(1e-300, 1);
+        limiter.acquire().await;
+        let second = tokio::time::timeout(Duration::from_secs(3600), limiter.acquire()).await;
+        assert!(second.is_err(), "waits, without a panic");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn paces_after_the_burst() {

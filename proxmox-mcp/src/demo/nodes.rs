@@ -658,7 +658,7 @@ fn upload(state: &mut State, call: &Call) -> Result<Value, DemoError> {
         return Err(DemoError::param("filename", "property is missing and it is not optional"));
     };
     let filename = file.filename.clone();
-    let size = std::fs::metadata(&file.path).map_or(0, |m| m.len());
+    let size = file.len();
     let s = find(state, &id)?;
     if !s.on_node(call.node()) {
         return Err(DemoError::new(500, format!("storage '{id}' is not available on node '{}'", call.node())));

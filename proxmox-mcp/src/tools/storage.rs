@@ -737,9 +737,11 @@ pub struct UploadChecksum {
     checksum_algorithm: Option<ChecksumAlgorithm>,
 }
 
-/// The local file an upload may send: under the upload directory, by its real path (symlinks
-/// resolved), a regular file. `dir` is `PROXMOX_UPLOAD_DIR`.
-async fn upload_source(dir: Option<&Path>, file: &str) -> Result<(PathBuf, u64), ToolError> {
+/// The local file an upload may send, opened once: a regular file under the upload directory
+/// `dir` (`PROXMOX_UPLOAD_DIR`), reached from an open handle of that directory one component at a
+/// time without following any symlink, with no other hard link. The open file is what is sent:
+/// nothing can swap the path between the checks and the upload.
+async fn upload_source(dir: Option<&Path>, file: &str) -> Result<(std::fs::File, PathBuf, u64), ToolError> {
     let Some(dir) = dir else {
         return Err(ToolError::Other(
             "Uploads are disabled: set PROXMOX_UPLOAD_DIR to the directory whose files may be uploaded, \
@@ -747,7 +749,6 @@ async fn upload_source(dir: Option<&Path>, file: &str) -> Result<(PathBuf, u64),
                 .into(),
         ));
     };
-    let outside = || ToolError::invalid("file", "must be a file inside PROXMOX_UPLOAD_DIR");
     let requested = Path::new(file);
     if file.chars().any(char::is_control) || requested.components().any(|c| c == Component::ParentDir) {
         return Err(ToolError::invalid(
@@ -755,25 +756,94 @@ async fn upload_source(dir: Option<&Path>, file: &str) -> Result<(PathBuf, u64),
             "must be a file name or a path inside PROXMOX_UPLOAD_DIR, without `..`",
         ));
     }
-    let dir = tokio::fs::canonicalize(dir)
+    let relative = if requested.is_absolute() {
+        requested
+            .strip_prefix(dir)
+            .map_err(|_| ToolError::invalid("file", "must be a file inside PROXMOX_UPLOAD_DIR"))?
+    } else {
+        requested
+    };
+    let components: Vec<std::ffi::OsString> = relative
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(name) => Some(name.to_os_string()),
+            _ => None,
+        })
+        .collect();
+    if components.is_empty() {
+        return Err(ToolError::invalid("file", "must name a file inside PROXMOX_UPLOAD_DIR, not the directory"));
+    }
+    let (dir, shown) = (dir.to_path_buf(), dir.join(relative));
+    let opened = tokio::task::spawn_blocking(move || sealed::open_beneath(&dir, &components))
         .await
-        .map_err(|e| ToolError::Other(format!("PROXMOX_UPLOAD_DIR cannot be used: {e}")))?;
-    if requested.is_absolute() && !requested.starts_with(&dir) {
-        return Err(outside());
+        .map_err(|e| ToolError::Other(format!("the upload could not be prepared: {e}")))?;
+    let (file, len) = opened.map_err(|e| match e {
+        sealed::Refused::Dir(e) => ToolError::Other(format!("PROXMOX_UPLOAD_DIR cannot be used: {e}")),
+        sealed::Refused::File(rule) => ToolError::invalid("file", rule),
+    })?;
+    Ok((file, shown, len))
+}
+
+/// Opening a file under a directory handle without following symlinks (`openat` with
+/// `O_NOFOLLOW` on every component), then checking the opened handle itself.
+mod sealed {
+    use std::ffi::OsString;
+    use std::path::Path;
+
+    pub(super) enum Refused {
+        /// The upload directory itself cannot be opened.
+        Dir(String),
+        /// The file argument breaks a rule: what to tell the caller.
+        File(String),
     }
-    let real = tokio::fs::canonicalize(dir.join(requested))
-        .await
-        .map_err(|e| ToolError::invalid("file", format!("cannot be read in PROXMOX_UPLOAD_DIR: {e}")))?;
-    // Symlinks are resolved: the file itself must be inside.
-    if !real.starts_with(&dir) {
-        return Err(outside());
+
+    #[cfg(unix)]
+    pub(super) fn open_beneath(dir: &Path, components: &[OsString]) -> Result<(std::fs::File, u64), Refused> {
+        use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, fcntl_getfl, fcntl_setfl, fstat, openat, statat};
+        use rustix::io::Errno;
+        let base = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
+        let mut handle = openat(CWD, dir, base | OFlags::DIRECTORY, Mode::empty())
+            .map_err(|e| Refused::Dir(std::io::Error::from(e).to_string()))?;
+        let last = components.len() - 1;
+        for (i, name) in components.iter().enumerate() {
+            let shown = Path::new(name).display();
+            // The last one may be anything until checked: O_NONBLOCK keeps a FIFO from blocking the open.
+            let flags = if i == last { base | OFlags::NONBLOCK } else { base | OFlags::DIRECTORY };
+            let opened = openat(&handle, name.as_os_str(), flags, Mode::empty());
+            // O_NOFOLLOW on a symlink: ELOOP (Linux, macOS), EMLINK (FreeBSD); with O_DIRECTORY, ENOTDIR.
+            let is_link = || {
+                statat(&handle, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
+                    .is_ok_and(|st| FileType::from_raw_mode(st.st_mode as _) == FileType::Symlink)
+            };
+            handle = opened.map_err(|e| match e {
+                Errno::LOOP | Errno::MLINK | Errno::NOTDIR if is_link() => Refused::File(format!(
+                    "\"{shown}\" is a symbolic link: uploads do not follow links, give the real file inside PROXMOX_UPLOAD_DIR"
+                )),
+                Errno::NOTDIR => Refused::File(format!("\"{shown}\" is not a directory")),
+                Errno::NOENT => Refused::File(format!("\"{shown}\" does not exist in PROXMOX_UPLOAD_DIR")),
+                e => Refused::File(format!("\"{shown}\" cannot be opened: {}", std::io::Error::from(e))),
+            })?;
+        }
+        let stat = fstat(&handle).map_err(|e| Refused::File(format!("cannot be read: {}", std::io::Error::from(e))))?;
+        if FileType::from_raw_mode(stat.st_mode as _) != FileType::RegularFile {
+            return Err(Refused::File("is not a regular file".into()));
+        }
+        if stat.st_nlink != 1 {
+            return Err(Refused::File(format!(
+                "has {} hard links: only a file with a single link is sent, since a hard link can bring a file from \
+                 outside PROXMOX_UPLOAD_DIR inside it",
+                stat.st_nlink
+            )));
+        }
+        let flags = fcntl_getfl(&handle).and_then(|f| fcntl_setfl(&handle, f - OFlags::NONBLOCK));
+        flags.map_err(|e| Refused::File(format!("cannot be read: {}", std::io::Error::from(e))))?;
+        Ok((std::fs::File::from(handle), stat.st_size as u64))
     }
-    let meta =
-        tokio::fs::metadata(&real).await.map_err(|e| ToolError::invalid("file", format!("cannot be read: {e}")))?;
-    if !meta.is_file() {
-        return Err(ToolError::invalid("file", "is not a regular file"));
+
+    #[cfg(not(unix))]
+    pub(super) fn open_beneath(_dir: &Path, _components: &[OsString]) -> Result<(std::fs::File, u64), Refused> {
+        Err(Refused::Dir("uploads need a Unix system (the file is opened without following links)".into()))
     }
-    Ok((real, meta.len()))
 }
 
 /// Upload a local file to a storage. An ISO, container template or VM image. Only files under the directory set in
@@ -796,7 +866,7 @@ async fn proxmox_upload_to_storage(
     filename: Option<String>,
     #[flatten] checksum: UploadChecksum,
 ) -> ToolResult {
-    let (path, size) = upload_source(api.upload_dir(), &file).await?;
+    let (local, path, size) = upload_source(api.upload_dir(), &file).await?;
     let filename = match filename {
         Some(f) => f,
         None => {
@@ -811,7 +881,7 @@ async fn proxmox_upload_to_storage(
         "checksum": checksum.checksum,
         "checksum-algorithm": checksum.checksum_algorithm,
     });
-    let upload = Upload { field: "filename".into(), path, filename: filename.clone() };
+    let upload = Upload::new("filename", filename.clone(), path, local)?;
     let upid: String = api.upload(&target, params, upload).await?;
     let mut out = api
         .follow_task(
