@@ -859,7 +859,13 @@ impl OptionsScope {
             OptionsScope::Cluster => return Ok(Scope::Cluster),
             _ => {}
         }
-        let node = node.ok_or_else(|| ToolError::invalid("node", format!("is required for scope {name}")))?;
+        let node = node.ok_or_else(|| {
+            let whose = match self {
+                OptionsScope::Node => "",
+                _ => ": the node the guest is on (proxmox_get_vms shows it)",
+            };
+            ToolError::invalid("node", format!("is required for scope {name}{whose}"))
+        })?;
         let kind = match self {
             OptionsScope::Vm => GuestType::Qemu,
             OptionsScope::Lxc => GuestType::Lxc,
