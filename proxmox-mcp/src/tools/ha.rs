@@ -745,6 +745,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ha_resource_lists() {
+        for ok in ["vm:100", "vm:100,ct:101", "100", "ct:999999999,101"] {
+            assert!(HaResourceList::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "vm:99", "qemu:100", "vm:100,", "vm:100, ct:101", "vm:100;ct:101", "vm:1000000000", "ct:"] {
+            assert!(HaResourceList::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn ha_node_lists() {
         let longest = format!("{}:999999999", "n".repeat(63));
         for ok in ["pve1", "pve1:2,pve2:1", "a,b:0", &longest] {
