@@ -483,6 +483,8 @@ async fn ha_rule_tools_are_elevated_for_changes_and_check_their_arguments() {
         ("proxmox_get_ha_rule", json!({ "rule": "../x" }), "rule"),
         ("proxmox_list_ha_rules", json!({ "type": "group" }), "type"),
         ("proxmox_list_ha_rules", json!({ "resource": "qemu:100" }), "resource"),
+        ("proxmox_list_ha_rules", json!({ "resource": "100" }), "resource"),
+        ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "resources": "vm:100,101" })), "resources"),
         ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "rule": "9lives" })), "rule"),
         ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "resources": "vm:100;ct:200" })), "resources"),
         ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "resources": "vm:99" })), "resources"),

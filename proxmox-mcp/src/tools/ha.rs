@@ -435,11 +435,18 @@ async fn proxmox_delete_ha_group(
 }
 
 string_id! {
-    /// HA resources (Proxmox format `pve-ha-resource-id-list`): `vm:VMID` or `ct:VMID` (a plain
-    /// VMID is a VM), comma-separated, e.g. `vm:100,ct:101`.
+    /// HA resources (Proxmox format `pve-ha-resource-id-list`): `vm:VMID` or `ct:VMID`,
+    /// comma-separated, e.g. `vm:100,ct:101`. Unlike an HA resource's own id, each needs its type.
     HaResourceList, kind = "list of HA resource ids",
-    pattern = "^((vm|ct):)?[1-9][0-9]{2,8}(,((vm|ct):)?[1-9][0-9]{2,8})*$", max = 4096,
+    pattern = "^(vm|ct):[1-9][0-9]{2,8}(,(vm|ct):[1-9][0-9]{2,8})*$", max = 4096,
     rule = "vm:VMID or ct:VMID, separated by commas, e.g. vm:100,ct:101"
+}
+
+string_id! {
+    /// One HA resource as HA rules name it (Proxmox format `pve-ha-resource-id`): `vm:VMID` or
+    /// `ct:VMID`, e.g. `vm:100`.
+    HaRuleResource, kind = "HA resource id", pattern = "^(vm|ct):[1-9][0-9]{2,8}$", max = 12,
+    rule = "vm:VMID or ct:VMID, e.g. vm:100"
 }
 
 /// The kinds of HA rules.
@@ -542,7 +549,7 @@ async fn proxmox_list_ha_rules(
     /// Only rules of this type.
     r#type: Option<HaRuleType>,
     /// Only rules that name this HA resource, e.g. vm:100.
-    resource: Option<HaResourceId>,
+    resource: Option<HaRuleResource>,
 ) -> ToolResult {
     let mut rules: Vec<Value> = api.send(json!({ "type": r#type, "resource": resource })).await?;
     rules.sort_by(|a, b| str_field(a, "rule").cmp(&str_field(b, "rule")));
@@ -746,10 +753,10 @@ mod tests {
 
     #[test]
     fn ha_resource_lists() {
-        for ok in ["vm:100", "vm:100,ct:101", "100", "ct:999999999,101"] {
+        for ok in ["vm:100", "vm:100,ct:101", "ct:999999999,vm:101"] {
             assert!(HaResourceList::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "vm:99", "qemu:100", "vm:100,", "vm:100, ct:101", "vm:100;ct:101", "vm:1000000000", "ct:"] {
+        for bad in ["", "100", "vm:100,101", "vm:99", "qemu:100", "vm:100,", "vm:100, ct:101", "vm:100;ct:101", "ct:"] {
             assert!(HaResourceList::new(bad).is_err(), "{bad}");
         }
     }
