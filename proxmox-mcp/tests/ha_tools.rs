@@ -529,3 +529,31 @@ async fn ha_group_errors_on_pve9_name_the_rule_tools() {
         assert!(msg.contains(tool), "{tool} not named: {msg}");
     }
 }
+
+#[tokio::test]
+async fn ha_rules_on_pve8_point_to_the_group_tools() {
+    let pve = Pve::start().await;
+    pve.server
+        .mock_async(|when, then| {
+            when.path_includes("/cluster/ha/rules");
+            then.status(501)
+                .json_body(json!({ "data": null, "message": "Method 'GET /cluster/ha/rules' not implemented" }));
+        })
+        .await;
+    let node_rule = json!({ "rule": "r1", "type": "node-affinity", "resources": "vm:100", "nodes": "pve1" });
+    for (tool, args) in [
+        ("proxmox_list_ha_rules", json!({})),
+        ("proxmox_get_ha_rule", json!({ "rule": "r1" })),
+        ("proxmox_create_ha_rule", node_rule),
+        ("proxmox_update_ha_rule", json!({ "rule": "r1", "type": "node-affinity", "nodes": "pve2" })),
+        ("proxmox_delete_ha_rule", json!({ "rule": "r1" })),
+    ] {
+        match pve.call(tool, args).await {
+            Err(ToolError::Hinted(e, hint)) => {
+                assert!(matches!(*e, ToolError::Api(proxmox_mcp::ApiError::NotImplemented(_))), "{tool}: {e:?}");
+                assert!(hint.contains("Proxmox VE 9") && hint.contains("proxmox_create_ha_group"), "{tool}: {hint}");
+            }
+            other => panic!("{tool}: {other:?}"),
+        }
+    }
+}

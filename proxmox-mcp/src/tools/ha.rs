@@ -518,6 +518,20 @@ impl HaRuleSettings {
     }
 }
 
+/// An error of the HA rules API with what to do on Proxmox VE 8, which has no HA rules (it answers
+/// 501): HA groups. Other errors pass unchanged.
+fn rules_error(e: ToolError) -> ToolError {
+    match e {
+        ToolError::Api(ApiError::NotImplemented(_)) => ToolError::Hinted(
+            Box::new(e),
+            "HA rules came with Proxmox VE 9; on Proxmox VE 8 HA groups say where HA resources run \
+             (proxmox_get_ha_groups, proxmox_create_ha_group)."
+                .into(),
+        ),
+        other => other,
+    }
+}
+
 /// One line per HA rule: id (type, affinity, strict) — resources → nodes, state, comment.
 fn rule_line(r: &Value) -> String {
     let kind = str_field(r, "type").unwrap_or("?");
@@ -551,7 +565,7 @@ async fn proxmox_list_ha_rules(
     /// Only rules that name this HA resource, e.g. vm:100.
     resource: Option<HaRuleResource>,
 ) -> ToolResult {
-    let mut rules: Vec<Value> = api.send(json!({ "type": r#type, "resource": resource })).await?;
+    let mut rules: Vec<Value> = api.send(json!({ "type": r#type, "resource": resource })).await.map_err(rules_error)?;
     rules.sort_by(|a, b| str_field(a, "rule").cmp(&str_field(b, "rule")));
     if rules.is_empty() {
         return Ok(ToolOutput::new("No HA rules found.", rules));
@@ -571,7 +585,7 @@ async fn proxmox_get_ha_rule(
     /// The HA rule id.
     rule: ConfigId,
 ) -> ToolResult {
-    let r: Value = api.send(()).await?;
+    let r: Value = api.send(()).await.map_err(rules_error)?;
     let yes_no = |k: &str| format::truthy(r.get(k)).map(|b| if b { "yes" } else { "no" });
     let text = Block::new(format!("🛡️ **HA rule {rule}**"))
         .line("Type", str_field(&r, "type").unwrap_or("?"))
@@ -615,7 +629,7 @@ async fn proxmox_create_ha_rule(
     params["rule"] = json!(rule);
     params["type"] = json!(r#type);
     params["resources"] = json!(resources);
-    let _: Value = api.send(&params).await?;
+    let _: Value = api.send(&params).await.map_err(rules_error)?;
     let text = Block::new(format!("✅ HA rule {rule} created"))
         .line("Type", r#type.as_str())
         .line("Resources", &resources)
@@ -657,7 +671,7 @@ async fn proxmox_update_ha_rule(
     params["resources"] = json!(resources);
     params["delete"] = json!(delete);
     params["digest"] = json!(digest);
-    let _: Value = api.send(&params).await?;
+    let _: Value = api.send(&params).await.map_err(rules_error)?;
     let changed = set_keys(&params, &["type", "digest"]);
     Ok(ToolOutput::new(
         format!("✅ HA rule {rule} updated ({})", changed.join(", ")),
@@ -678,7 +692,7 @@ async fn proxmox_delete_ha_rule(
     /// The HA rule id.
     rule: ConfigId,
 ) -> ToolResult {
-    let _: Value = api.send(()).await?;
+    let _: Value = api.send(()).await.map_err(rules_error)?;
     Ok(ToolOutput::new(format!("✅ HA rule {rule} deleted"), json!({ "rule": rule })))
 }
 
