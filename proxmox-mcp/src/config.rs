@@ -625,10 +625,10 @@ mod tests {
         let names: Vec<_> = c.tools.apply(Registry::builtin()).unwrap().iter().map(|t| t.name).collect();
         assert_eq!(names[0], "proxmox_get_vms");
         assert!(names.contains(&"proxmox_get_ha_status") && !names.iter().any(|n| n.contains("agent")), "{names:?}");
-        assert_eq!(names.len(), 1 + 11, "{names:?}");
+        assert_eq!(names.len(), 1 + 16, "{names:?}");
         // An exclusion may name tools the selection left out.
         let c = config(&[("PROXMOX_TOOLS", "@ha"), ("PROXMOX_EXCLUDE_TOOLS", "@agent")]).unwrap();
-        assert_eq!(c.tools.apply(Registry::builtin()).unwrap().len(), 11);
+        assert_eq!(c.tools.apply(Registry::builtin()).unwrap().len(), 16);
 
         let e = config(&[("PROXMOX_TOOLS", "proxmox_get_vm")]).unwrap_err();
         assert_eq!(e.variable, "PROXMOX_TOOLS");

@@ -425,6 +425,7 @@ async fn changes_are_refused_without_elevation() {
     assert_refused("proxmox_create_cluster_firewall_group", json!({ "group": "web" })).await;
     assert_refused("proxmox_update_cluster_firewall_group", json!({ "group": "web", "comment": "x" })).await;
     assert_refused("proxmox_delete_cluster_firewall_group", json!({ "group": "web" })).await;
+    assert_refused("proxmox_update_firewall_options", json!({ "scope": "cluster", "enable": 1 })).await;
     for scope in ["vm", "lxc"] {
         assert_refused(&tool("create", scope), with(&guest, rule.clone())).await;
         assert_refused(&tool("update", scope), with(&guest, json!({ "pos": 0, "comment": "x" }))).await;
@@ -443,6 +444,7 @@ async fn changes_are_refused_without_elevation() {
         ("proxmox_get_cluster_firewall_group", json!({ "group": "web" })),
         ("proxmox_list_vm_firewall_rules", guest.clone()),
         ("proxmox_list_lxc_firewall_rules", guest.clone()),
+        ("proxmox_get_firewall_options", json!({ "scope": "cluster" })),
     ] {
         pve.call_with(name, args, false).await.unwrap_or_else(|e| panic!("{name}: {e}"));
     }
@@ -542,5 +544,263 @@ fn schemas_name_every_parameter_of_the_api() {
         "proxmox_delete_cluster_firewall_group",
     ] {
         assert!(registry.get(name).unwrap().destructive(), "{name}");
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Firewall options, of the cluster, a node, a VM and a container
+
+/// The four firewalls with options: scope, the arguments that address it, its options path,
+/// and how results name it.
+fn option_scopes() -> [(&'static str, Value, &'static str, &'static str); 4] {
+    [
+        ("cluster", json!({ "scope": "cluster" }), "/cluster/firewall/options", "the cluster"),
+        ("node", json!({ "scope": "node", "node": "pve1" }), "/nodes/pve1/firewall/options", "node pve1"),
+        (
+            "vm",
+            json!({ "scope": "vm", "node": "pve1", "vmid": 100 }),
+            "/nodes/pve1/qemu/100/firewall/options",
+            "VM 100 on pve1",
+        ),
+        (
+            "lxc",
+            json!({ "scope": "lxc", "node": "pve1", "vmid": 200 }),
+            "/nodes/pve1/lxc/200/firewall/options",
+            "container 200 on pve1",
+        ),
+    ]
+}
+
+/// The options of each scope's `PUT .../firewall/options` in the PVE 9.1 API schema (besides
+/// node, vmid, delete and digest).
+fn api_options(scope: &str) -> &'static [&'static str] {
+    match scope {
+        "cluster" => &["ebtables", "enable", "log_ratelimit", "policy_forward", "policy_in", "policy_out"],
+        "node" => &[
+            "enable",
+            "log_level_forward",
+            "log_level_in",
+            "log_level_out",
+            "log_nf_conntrack",
+            "ndp",
+            "nf_conntrack_allow_invalid",
+            "nf_conntrack_helpers",
+            "nf_conntrack_max",
+            "nf_conntrack_tcp_timeout_established",
+            "nf_conntrack_tcp_timeout_syn_recv",
+            "nftables",
+            "nosmurfs",
+            "protection_synflood",
+            "protection_synflood_burst",
+            "protection_synflood_rate",
+            "smurf_log_level",
+            "tcp_flags_log_level",
+            "tcpflags",
+        ],
+        _ => &[
+            "dhcp",
+            "enable",
+            "ipfilter",
+            "log_level_in",
+            "log_level_out",
+            "macfilter",
+            "ndp",
+            "policy_in",
+            "policy_out",
+            "radv",
+        ],
+    }
+}
+
+/// A valid value of each firewall option, as an agent gives it and as it goes in the form.
+fn option_value(name: &str) -> (Value, &'static str) {
+    match name {
+        "enable"
+        | "dhcp"
+        | "ebtables"
+        | "ipfilter"
+        | "macfilter"
+        | "ndp"
+        | "radv"
+        | "nftables"
+        | "nosmurfs"
+        | "tcpflags"
+        | "protection_synflood"
+        | "log_nf_conntrack"
+        | "nf_conntrack_allow_invalid" => (json!(1), "1"),
+        "policy_in" => (json!("DROP"), "DROP"),
+        "policy_out" | "policy_forward" => (json!("ACCEPT"), "ACCEPT"),
+        "log_ratelimit" => (json!("enable=1,rate=10/minute,burst=5"), "enable=1,rate=10/minute,burst=5"),
+        "nf_conntrack_helpers" => (json!(["ftp", "tftp"]), "ftp,tftp"),
+        "nf_conntrack_max" => (json!(65536), "65536"),
+        "nf_conntrack_tcp_timeout_established" => (json!(86400), "86400"),
+        "nf_conntrack_tcp_timeout_syn_recv" => (json!(45), "45"),
+        "protection_synflood_burst" => (json!(500), "500"),
+        "protection_synflood_rate" => (json!(100), "100"),
+        _ => (json!("info"), "info"), // the log levels
+    }
+}
+
+#[tokio::test]
+async fn firewall_options_are_read_from_the_scopes_own_path() {
+    for (scope, args, path, name) in option_scopes() {
+        let answer = json!({ "enable": 1, "policy_in": "DROP", "log_level_in": "info", "digest": "ab12" });
+        let out = common::expect("proxmox_get_firewall_options", args, "GET", path, &[], answer).await;
+        assert!(
+            out.text.starts_with(&format!("🛡️ **Firewall options of {name}**\n• Firewall: 🟢 on\n")),
+            "{}",
+            out.text
+        );
+        assert!(out.text.contains("• policy_in: DROP") && out.text.contains("• log_level_in: info"), "{}", out.text);
+        assert!(!out.text.contains("digest"), "{}", out.text);
+        assert_eq!(out.data["digest"], "ab12", "{scope}");
+    }
+    // Unset, a node's firewall is on and the others off; off, the result says what that means.
+    for (scope, args, path, _) in option_scopes() {
+        let out =
+            common::expect("proxmox_get_firewall_options", args, "GET", path, &[], json!({ "digest": "ab" })).await;
+        let on = scope == "node";
+        assert!(out.text.contains(if on {
+            "• Firewall: 🟢 on (the default)"
+        } else {
+            "• Firewall: ⚪ off (the default)"
+        }));
+        assert_eq!(out.text.contains("do not apply while it is off"), !on, "{}", out.text);
+    }
+}
+
+#[tokio::test]
+async fn firewall_options_update_sends_every_option_of_the_scope() {
+    for (scope, args, path, name) in option_scopes() {
+        let options = api_options(scope);
+        let mut given = args.clone();
+        let mut form: Vec<(&str, &str)> = Vec::new();
+        for option in options {
+            let (value, sent) = option_value(option);
+            given[*option] = value;
+            form.push((option, sent));
+        }
+        let out = common::expect("proxmox_update_firewall_options", given, "PUT", path, &form, json!(null)).await;
+        assert!(out.text.starts_with(&format!("✅ Firewall options of {name} updated\n• Set: ")), "{}", out.text);
+        assert_eq!(out.data["scope"], scope);
+        assert_eq!(out.data["set"].as_array().unwrap().len(), options.len(), "{scope}");
+    }
+}
+
+#[tokio::test]
+async fn firewall_options_update_resets_with_delete_and_keeps_the_digest() {
+    let args = json!({ "scope": "vm", "node": "pve1", "vmid": 100, "enable": true, "delete": ["policy_in", "log_level_in"], "digest": "0a1b" });
+    let form = [("enable", "1"), ("delete", "policy_in,log_level_in"), ("digest", "0a1b")];
+    let path = "/nodes/pve1/qemu/100/firewall/options";
+    let out = common::expect("proxmox_update_firewall_options", args, "PUT", path, &form, json!(null)).await;
+    assert_eq!(
+        out.text,
+        "✅ Firewall options of VM 100 on pve1 updated\n• Set: enable\n• Reset to default: policy_in, log_level_in"
+    );
+    assert_eq!(out.data["reset"], json!(["policy_in", "log_level_in"]));
+    // Proxmox's comma-separated form, alone.
+    let args = json!({ "scope": "cluster", "delete": "policy_forward, ebtables" });
+    let form = [("delete", "policy_forward,ebtables")];
+    common::expect("proxmox_update_firewall_options", args, "PUT", "/cluster/firewall/options", &form, json!(null))
+        .await;
+}
+
+#[tokio::test]
+async fn firewall_options_refuse_what_the_scope_does_not_have_before_any_request() {
+    let guest = |scope: &str, vmid: u32| json!({ "scope": scope, "node": "pve1", "vmid": vmid });
+    let cases = [
+        // An option of another scope, set or reset.
+        (with(&json!({ "scope": "cluster" }), json!({ "log_level_in": "info" })), "log_level_in"),
+        (with(&json!({ "scope": "node", "node": "pve1" }), json!({ "policy_in": "DROP" })), "policy_in"),
+        (with(&guest("vm", 100), json!({ "policy_forward": "DROP" })), "policy_forward"),
+        (with(&guest("lxc", 200), json!({ "nf_conntrack_max": 65536 })), "nf_conntrack_max"),
+        (with(&guest("vm", 100), json!({ "ebtables": false })), "ebtables"),
+        (with(&json!({ "scope": "cluster" }), json!({ "delete": ["macfilter"] })), "delete"),
+        // The node and vmid where they belong, and only there.
+        (json!({ "scope": "cluster", "node": "pve1", "enable": 1 }), "node"),
+        (json!({ "scope": "cluster", "vmid": 100, "enable": 1 }), "vmid"),
+        (json!({ "scope": "node", "enable": 1 }), "node"),
+        (json!({ "scope": "node", "node": "pve1", "vmid": 100, "enable": 1 }), "vmid"),
+        (json!({ "scope": "vm", "node": "pve1", "enable": 1 }), "vmid"),
+        (json!({ "scope": "lxc", "vmid": 200, "enable": 1 }), "node"),
+        // Nothing to change, and values the API refuses.
+        (guest("vm", 100), "enable"),
+        (with(&guest("vm", 100), json!({ "digest": "ab" })), "enable"),
+        (json!({ "scope": "datacenter", "enable": 1 }), "scope"),
+        (json!({ "enable": 1 }), "scope"),
+        (json!({ "scope": "cluster", "enable": 2 }), "enable"),
+        (json!({ "scope": "cluster", "policy_in": "ALLOW" }), "policy_in"),
+        (json!({ "scope": "cluster", "policy_forward": "REJECT" }), "policy_forward"),
+        (json!({ "scope": "cluster", "log_ratelimit": "rate=fast" }), "log_ratelimit"),
+        (json!({ "scope": "node", "node": "pve1", "nf_conntrack_helpers": "ftp,http" }), "nf_conntrack_helpers"),
+        (json!({ "scope": "node", "node": "pve1", "nf_conntrack_max": 1000 }), "nf_conntrack_max"),
+        (
+            json!({ "scope": "node", "node": "pve1", "nf_conntrack_tcp_timeout_syn_recv": 61 }),
+            "nf_conntrack_tcp_timeout_syn_recv",
+        ),
+        (json!({ "scope": "node", "node": "pve1", "log_level_forward": "loud" }), "log_level_forward"),
+        (json!({ "scope": "node", "node": "../x", "enable": 1 }), "node"),
+        (with(&guest("vm", 100), json!({ "delete": ["policy_in", "bogus"] })), "delete"),
+        (with(&guest("vm", 100), json!({ "policy": "DROP" })), "policy"),
+    ];
+    for (args, arg) in cases {
+        common::assert_refused_arg("proxmox_update_firewall_options", args, arg).await;
+    }
+    for (args, arg) in [
+        (json!({ "scope": "cluster", "vmid": 100 }), "vmid"),
+        (json!({ "scope": "vm", "vmid": 100 }), "node"),
+        (json!({ "scope": "lxc", "node": "pve1" }), "vmid"),
+        (json!({ "scope": "node", "node": "pve1", "vmid": 99 }), "vmid"),
+    ] {
+        common::assert_refused_arg("proxmox_get_firewall_options", args, arg).await;
+    }
+    // The message names the argument, the scope asked for and the scopes that have it.
+    let pve = Pve::start().await;
+    let refused =
+        pve.call("proxmox_update_firewall_options", with(&guest("vm", 100), json!({ "policy_forward": "DROP" }))).await;
+    let list = invalid_args(refused);
+    assert_eq!(list[0].0, "policy_forward");
+    assert_eq!(list[0].1, "is not a firewall option of scope vm (only of scope cluster)");
+    let refused = pve.call("proxmox_update_firewall_options", json!({ "scope": "cluster", "delete": "ndp" })).await;
+    assert_eq!(
+        invalid_args(refused),
+        [(
+            "delete".to_string(),
+            "names `ndp`, which is not a firewall option of scope cluster (only of scope node, vm, lxc)".to_string()
+        )]
+    );
+}
+
+#[test]
+fn firewall_options_schema_has_every_option_of_the_api() {
+    let registry = Registry::builtin();
+    let update = Value::Object(registry.get("proxmox_update_firewall_options").unwrap().input_schema());
+    let mut expected: Vec<&str> =
+        ["cluster", "node", "vm"].iter().flat_map(|s| api_options(s).iter().copied()).collect();
+    expected.extend(["scope", "node", "vmid", "delete", "digest"]);
+    expected.sort();
+    expected.dedup();
+    let mut got: Vec<&str> = update["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    got.sort();
+    assert_eq!(got, expected);
+    assert_eq!(update["required"], json!(["scope"]));
+    // `delete` names exactly the options.
+    let mut deletable: Vec<&str> =
+        update["properties"]["delete"]["items"]["enum"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    deletable.sort();
+    let options: Vec<&str> =
+        expected.iter().copied().filter(|o| !["scope", "node", "vmid", "delete", "digest"].contains(o)).collect();
+    assert_eq!(deletable, options);
+    let get = Value::Object(registry.get("proxmox_get_firewall_options").unwrap().input_schema());
+    assert_eq!(get["properties"]["scope"]["enum"], json!(["cluster", "node", "vm", "lxc"]));
+    for name in ["proxmox_get_firewall_options", "proxmox_update_firewall_options"] {
+        let t = registry.get(name).unwrap();
+        assert_eq!((t.category, t.elevated), ("Cluster Management", name.contains("update")), "{name}");
+    }
+    // The rule tools say how to turn a firewall on.
+    for name in
+        ["proxmox_create_cluster_firewall_rule", "proxmox_create_vm_firewall_rule", "proxmox_create_lxc_firewall_rule"]
+    {
+        assert!(registry.get(name).unwrap().description.contains("proxmox_update_firewall_options"), "{name}");
     }
 }

@@ -379,3 +379,181 @@ async fn invalid_ha_arguments_are_refused_before_sending() {
     }
     assert_eq!(any.calls_async().await, 0);
 }
+
+// ------------------------------------------------------------------------------------------
+// HA rules (Proxmox VE 9)
+
+#[tokio::test]
+async fn list_ha_rules_filters_by_type_and_resource() {
+    let answer = json!([
+        { "rule": "web-on-pve1", "type": "node-affinity", "resources": "vm:100", "nodes": "pve1:2,pve2:1", "strict": 1, "digest": "ab" },
+        { "rule": "db-apart", "type": "resource-affinity", "resources": "vm:101,vm:102", "affinity": "negative", "disable": 1, "comment": "spread" },
+    ]);
+    let params = [("type", "node-affinity"), ("resource", "vm:100")];
+    let args = json!({ "type": "node-affinity", "resource": "vm:100" });
+    let out = common::expect("proxmox_list_ha_rules", args, "GET", "/cluster/ha/rules", &params, answer).await;
+    assert!(out.text.starts_with("🛡️ **HA rules** (2)\n"), "{}", out.text);
+    assert!(out.text.find("db-apart") < out.text.find("web-on-pve1"), "sorted by id: {}", out.text);
+    assert!(out.text.contains("• **web-on-pve1** (node-affinity, strict) — vm:100 → pve1:2,pve2:1"), "{}", out.text);
+    assert!(
+        out.text.contains("• **db-apart** (resource-affinity, negative) — vm:101,vm:102 [disabled], spread"),
+        "{}",
+        out.text
+    );
+    assert_eq!(out.data["total"], 2);
+    let out = common::expect("proxmox_list_ha_rules", json!({}), "GET", "/cluster/ha/rules", &[], json!([])).await;
+    assert_eq!(out.text, "No HA rules found.");
+}
+
+#[tokio::test]
+async fn get_ha_rule_reads_one() {
+    let answer = json!({ "rule": "web-on-pve1", "type": "node-affinity", "resources": "vm:100", "nodes": "pve1", "strict": 0, "comment": "web" });
+    let path = "/cluster/ha/rules/web-on-pve1";
+    let out = common::expect("proxmox_get_ha_rule", json!({ "rule": "web-on-pve1" }), "GET", path, &[], answer).await;
+    assert_eq!(
+        out.text,
+        "🛡️ **HA rule web-on-pve1**\n• Type: node-affinity\n• Resources: vm:100\n• Nodes: pve1\n• Strict: no\n\
+         • Disabled: no\n• Comment: web"
+    );
+    assert_eq!(out.data["resources"], "vm:100");
+}
+
+#[tokio::test]
+async fn create_ha_rule_posts_each_type_with_its_settings() {
+    let args = json!({ "rule": "web-on-pve1", "type": "node-affinity", "resources": ["vm:100", "ct:200"],
+        "nodes": "pve1:2,pve2:1", "strict": true, "disable": false, "comment": "prefer pve1" });
+    let form = [
+        ("rule", "web-on-pve1"),
+        ("type", "node-affinity"),
+        ("resources", "vm:100,ct:200"),
+        ("nodes", "pve1:2,pve2:1"),
+        ("strict", "1"),
+        ("disable", "0"),
+        ("comment", "prefer pve1"),
+    ];
+    let out = common::expect("proxmox_create_ha_rule", args, "POST", "/cluster/ha/rules", &form, json!(null)).await;
+    assert_eq!(
+        out.text,
+        "✅ HA rule web-on-pve1 created\n• Type: node-affinity\n• Resources: vm:100,ct:200\n• Nodes: pve1:2,pve2:1"
+    );
+    assert_eq!(out.data["rule"], "web-on-pve1");
+    let args = json!({ "rule": "db-apart", "type": "resource-affinity", "resources": "vm:101,vm:102", "affinity": "negative" });
+    let form =
+        [("rule", "db-apart"), ("type", "resource-affinity"), ("resources", "vm:101,vm:102"), ("affinity", "negative")];
+    let out = common::expect("proxmox_create_ha_rule", args, "POST", "/cluster/ha/rules", &form, json!(null)).await;
+    assert!(out.text.ends_with("• Affinity: negative"), "{}", out.text);
+}
+
+#[tokio::test]
+async fn update_ha_rule_puts_changes_with_its_type() {
+    let args = json!({ "rule": "web-on-pve1", "type": "node-affinity", "nodes": "pve2", "delete": "comment,strict", "digest": "0a1b" });
+    let form = [("type", "node-affinity"), ("nodes", "pve2"), ("delete", "comment,strict"), ("digest", "0a1b")];
+    let path = "/cluster/ha/rules/web-on-pve1";
+    let out = common::expect("proxmox_update_ha_rule", args, "PUT", path, &form, json!(null)).await;
+    assert!(out.text.starts_with("✅ HA rule web-on-pve1 updated ("), "{}", out.text);
+    assert!(out.text.contains("nodes") && out.text.contains("delete") && !out.text.contains("digest"), "{}", out.text);
+    let args =
+        json!({ "rule": "db-apart", "type": "resource-affinity", "resources": "vm:101,vm:103", "disable": true });
+    let form = [("type", "resource-affinity"), ("resources", "vm:101,vm:103"), ("disable", "1")];
+    common::expect("proxmox_update_ha_rule", args, "PUT", "/cluster/ha/rules/db-apart", &form, json!(null)).await;
+}
+
+#[tokio::test]
+async fn delete_ha_rule() {
+    let path = "/cluster/ha/rules/web-on-pve1";
+    let out =
+        common::expect("proxmox_delete_ha_rule", json!({ "rule": "web-on-pve1" }), "DELETE", path, &[], json!(null))
+            .await;
+    assert_eq!(out.text, "✅ HA rule web-on-pve1 deleted");
+}
+
+#[tokio::test]
+async fn ha_rule_tools_are_elevated_for_changes_and_check_their_arguments() {
+    assert_refused(
+        "proxmox_create_ha_rule",
+        json!({ "rule": "r1", "type": "node-affinity", "resources": "vm:100", "nodes": "pve1" }),
+    )
+    .await;
+    assert_refused("proxmox_update_ha_rule", json!({ "rule": "r1", "type": "node-affinity", "nodes": "pve1" })).await;
+    assert_refused("proxmox_delete_ha_rule", json!({ "rule": "r1" })).await;
+    let node_rule = json!({ "rule": "r1", "type": "node-affinity", "resources": "vm:100", "nodes": "pve1" });
+    let resource_rule =
+        json!({ "rule": "r1", "type": "resource-affinity", "resources": "vm:100,vm:101", "affinity": "positive" });
+    for (tool, args, arg) in [
+        ("proxmox_get_ha_rule", json!({ "rule": "../x" }), "rule"),
+        ("proxmox_list_ha_rules", json!({ "type": "group" }), "type"),
+        ("proxmox_list_ha_rules", json!({ "resource": "qemu:100" }), "resource"),
+        ("proxmox_list_ha_rules", json!({ "resource": "100" }), "resource"),
+        ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "resources": "vm:100,101" })), "resources"),
+        ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "rule": "9lives" })), "rule"),
+        ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "resources": "vm:100;ct:200" })), "resources"),
+        ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "resources": "vm:99" })), "resources"),
+        ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "nodes": "pve1:high" })), "nodes"),
+        ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "affinity": "together" })), "affinity"),
+        ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "comment": "x".repeat(4097) })), "comment"),
+        ("proxmox_create_ha_rule", common::with(&node_rule, json!({ "group": "g1" })), "group"),
+        // What each type needs, and what only node-affinity rules take.
+        ("proxmox_create_ha_rule", json!({ "rule": "r1", "type": "node-affinity", "resources": "vm:100" }), "nodes"),
+        (
+            "proxmox_create_ha_rule",
+            json!({ "rule": "r1", "type": "resource-affinity", "resources": "vm:100" }),
+            "affinity",
+        ),
+        ("proxmox_create_ha_rule", common::with(&resource_rule, json!({ "nodes": "pve1" })), "nodes"),
+        ("proxmox_create_ha_rule", common::with(&resource_rule, json!({ "strict": true })), "strict"),
+        ("proxmox_update_ha_rule", json!({ "rule": "r1", "type": "resource-affinity", "strict": false }), "strict"),
+        ("proxmox_update_ha_rule", json!({ "rule": "r1", "nodes": "pve1" }), "type"),
+        ("proxmox_update_ha_rule", json!({ "rule": "r1", "type": "node-affinity" }), "resources"),
+        ("proxmox_update_ha_rule", json!({ "rule": "r1", "type": "node-affinity", "digest": "ab" }), "resources"),
+        ("proxmox_update_ha_rule", json!({ "rule": "r1", "type": "node-affinity", "delete": "a b" }), "delete"),
+        ("proxmox_delete_ha_rule", json!({ "rule": "" }), "rule"),
+    ] {
+        common::assert_refused_arg(tool, args, arg).await;
+    }
+}
+
+#[tokio::test]
+async fn ha_group_errors_on_pve9_name_the_rule_tools() {
+    let pve = Pve::start().await;
+    pve.server
+        .mock_async(|when, then| {
+            when.method(GET).path(api("/cluster/ha/groups"));
+            then.status(500).json_body(
+                json!({ "data": null, "message": "cannot index groups: ha groups have been migrated to rules\n" }),
+            );
+        })
+        .await;
+    let msg = pve.call("proxmox_get_ha_groups", json!({})).await.unwrap_err().to_string();
+    for tool in ["proxmox_list_ha_rules", "proxmox_create_ha_rule", "proxmox_update_ha_rule", "proxmox_delete_ha_rule"]
+    {
+        assert!(msg.contains(tool), "{tool} not named: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn ha_rules_on_pve8_point_to_the_group_tools() {
+    let pve = Pve::start().await;
+    pve.server
+        .mock_async(|when, then| {
+            when.path_includes("/cluster/ha/rules");
+            then.status(501)
+                .json_body(json!({ "data": null, "message": "Method 'GET /cluster/ha/rules' not implemented" }));
+        })
+        .await;
+    let node_rule = json!({ "rule": "r1", "type": "node-affinity", "resources": "vm:100", "nodes": "pve1" });
+    for (tool, args) in [
+        ("proxmox_list_ha_rules", json!({})),
+        ("proxmox_get_ha_rule", json!({ "rule": "r1" })),
+        ("proxmox_create_ha_rule", node_rule),
+        ("proxmox_update_ha_rule", json!({ "rule": "r1", "type": "node-affinity", "nodes": "pve2" })),
+        ("proxmox_delete_ha_rule", json!({ "rule": "r1" })),
+    ] {
+        match pve.call(tool, args).await {
+            Err(ToolError::Hinted(e, hint)) => {
+                assert!(matches!(*e, ToolError::Api(proxmox_mcp::ApiError::NotImplemented(_))), "{tool}: {e:?}");
+                assert!(hint.contains("Proxmox VE 9") && hint.contains("proxmox_create_ha_group"), "{tool}: {hint}");
+            }
+            other => panic!("{tool}: {other:?}"),
+        }
+    }
+}

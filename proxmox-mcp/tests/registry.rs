@@ -92,7 +92,7 @@ fn selections_take_names_globs_and_toolsets_in_the_registry_order() {
     assert_eq!(names(&select("proxmox_?et_nodes")), ["proxmox_get_nodes"]);
     assert_eq!(select("*").len(), all.len());
     let ha_and_vms = select("@ha proxmox_get_vms");
-    assert_eq!(ha_and_vms.len(), 12);
+    assert_eq!(ha_and_vms.len(), 17);
     assert_eq!(ha_and_vms.iter().next().unwrap().name, "proxmox_get_vms");
     // @read is the basic tier: what runs with elevated operations off.
     assert_eq!(names(&select("@read")), names(&all.clone().filter(|t| !t.elevated)));
@@ -113,9 +113,9 @@ fn exclusions_drop_what_they_name() {
     assert_eq!(all.clone().exclude(&Selection::default()).unwrap().len(), all.len());
     // Selections compose with each other and with filters: a built-in tool already gone is no error.
     let ha = select("@ha").exclude(&Selection::parse("@agent,proxmox_start_vm")).unwrap();
-    assert_eq!(ha.len(), 11);
+    assert_eq!(ha.len(), 16);
     let reads = all.clone().filter(|t| !t.elevated).select(&Selection::parse("proxmox_start_vm,@ha")).unwrap();
-    assert_eq!(reads.len(), 5, "{reads:?}");
+    assert_eq!(reads.len(), 7, "{reads:?}");
 }
 
 #[test]

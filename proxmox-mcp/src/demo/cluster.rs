@@ -1,5 +1,6 @@
-//! Cluster endpoints of the demo: HA, the cluster firewall, backup and replication jobs,
-//! datacenter options, and guest firewall rules (kept per guest).
+//! Cluster endpoints of the demo: HA (resources, groups, rules), the cluster firewall, backup and
+//! replication jobs, datacenter options, firewall options (of the cluster, nodes and guests), and
+//! guest firewall rules (kept per guest).
 
 use super::DemoError;
 use super::routes::{Call, Route, guest};
@@ -68,6 +69,29 @@ pub(super) const ROUTES: &[Route] = &[
         handler: group_update,
     },
     Route { method: Delete, path: "/cluster/ha/groups/{group}", params: &[], also: None, handler: group_delete },
+    Route { method: Get, path: "/cluster/ha/rules", params: &["type", "resource"], also: None, handler: rule_list },
+    Route { method: Post, path: "/cluster/ha/rules", params: HA_RULE_CREATE, also: None, handler: rule_create },
+    Route { method: Get, path: "/cluster/ha/rules/{rule}", params: &[], also: None, handler: rule_get },
+    Route { method: Put, path: "/cluster/ha/rules/{rule}", params: HA_RULE_UPDATE, also: None, handler: rule_update },
+    Route { method: Delete, path: "/cluster/ha/rules/{rule}", params: &[], also: None, handler: rule_delete },
+    Route { method: Get, path: "/cluster/firewall/options", params: &[], also: None, handler: fw_options_get },
+    Route { method: Put, path: "/cluster/firewall/options", params: FW_CLUSTER, also: None, handler: fw_options_put },
+    Route { method: Get, path: "/nodes/{node}/firewall/options", params: &[], also: None, handler: fw_options_get },
+    Route { method: Put, path: "/nodes/{node}/firewall/options", params: FW_NODE, also: None, handler: fw_options_put },
+    Route {
+        method: Get,
+        path: "/nodes/{node}/{kind}/{vmid}/firewall/options",
+        params: &[],
+        also: None,
+        handler: fw_options_get,
+    },
+    Route {
+        method: Put,
+        path: "/nodes/{node}/{kind}/{vmid}/firewall/options",
+        params: FW_GUEST,
+        also: None,
+        handler: fw_options_put,
+    },
     Route { method: Get, path: "/cluster/ha/status/current", params: &[], also: None, handler: ha_status },
     Route { method: Get, path: "/cluster/ha/status/manager_status", params: &[], also: None, handler: ha_manager },
     Route { method: Get, path: "/cluster/firewall/rules", params: &[], also: None, handler: rules_list },
@@ -209,6 +233,49 @@ pub(super) const ROUTES: &[Route] = &[
 ];
 
 const RULE_CREATE: &[&str] = rule_fields!("pos", "digest");
+const HA_RULE_CREATE: &[&str] = &["rule", "type", "resources", "nodes", "affinity", "strict", "disable", "comment"];
+const HA_RULE_UPDATE: &[&str] =
+    &["type", "resources", "nodes", "affinity", "strict", "disable", "comment", "delete", "digest"];
+/// The options of each firewall's `/firewall/options`, then `delete` and `digest`.
+const FW_CLUSTER: &[&str] =
+    &["enable", "policy_in", "policy_out", "policy_forward", "ebtables", "log_ratelimit", "delete", "digest"];
+const FW_NODE: &[&str] = &[
+    "enable",
+    "log_level_in",
+    "log_level_out",
+    "log_level_forward",
+    "log_nf_conntrack",
+    "ndp",
+    "nf_conntrack_allow_invalid",
+    "nf_conntrack_helpers",
+    "nf_conntrack_max",
+    "nf_conntrack_tcp_timeout_established",
+    "nf_conntrack_tcp_timeout_syn_recv",
+    "nftables",
+    "nosmurfs",
+    "protection_synflood",
+    "protection_synflood_burst",
+    "protection_synflood_rate",
+    "smurf_log_level",
+    "tcp_flags_log_level",
+    "tcpflags",
+    "delete",
+    "digest",
+];
+const FW_GUEST: &[&str] = &[
+    "enable",
+    "policy_in",
+    "policy_out",
+    "log_level_in",
+    "log_level_out",
+    "dhcp",
+    "ipfilter",
+    "macfilter",
+    "ndp",
+    "radv",
+    "delete",
+    "digest",
+];
 const RULE_UPDATE: &[&str] = rule_fields!("moveto", "delete", "digest");
 /// The options of a backup job (vzdump's, with the schedule) followed by `extra` parameters.
 macro_rules! backup_job_params {
@@ -270,6 +337,7 @@ fn collection<'s>(state: &'s mut State, which: &str) -> &'s mut BTreeMap<String,
     match which {
         "ha" => &mut state.ha_resources,
         "group" => &mut state.ha_groups,
+        "rule" => &mut state.ha_rules,
         "backup" => &mut state.backup_jobs,
         _ => &mut state.replication_jobs,
     }
@@ -366,6 +434,124 @@ fn group_update(state: &mut State, call: &Call) -> Result<Value, DemoError> {
 }
 fn group_delete(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     remove(state, "group", call.var("group"), "HA group")
+}
+
+/// A digest of a configuration object, as Proxmox sends with it (changes when it changes).
+fn digest_of(config: &Object) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    Value::Object(config.clone()).to_string().hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// Refuse a change made against an older `digest`, as Proxmox does.
+fn check_digest(call: &Call, config: &Object) -> Result<(), DemoError> {
+    match call.param("digest") {
+        Some(d) if d != digest_of(config) => {
+            Err(DemoError::new(500, "detected modified configuration - file changed by other user? Try again."))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A form value as Proxmox keeps it: a number if it is one, else the text.
+fn config_value(v: &str) -> Value {
+    v.parse::<u64>().map_or_else(|_| json!(v), |n| json!(n))
+}
+
+fn rule_list(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let resource = call.param("resource").map(normal_sid);
+    let rules = state.ha_rules.values().filter(|r| {
+        call.param("type").is_none_or(|t| r.get("type").and_then(Value::as_str) == Some(t))
+            && resource.as_ref().is_none_or(|sid| {
+                r.get("resources")
+                    .and_then(Value::as_str)
+                    .is_some_and(|list| list.split(',').any(|s| normal_sid(s) == *sid))
+            })
+    });
+    Ok(Value::Array(
+        rules
+            .cloned()
+            .map(|mut r| {
+                let digest = digest_of(&r);
+                r.insert("digest".into(), json!(digest));
+                Value::Object(r)
+            })
+            .collect(),
+    ))
+}
+fn rule_get(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    get(state, "rule", call.var("rule"), "HA rule")
+}
+fn rule_create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let id = call.required("rule")?.to_string();
+    let kind = call.required("type")?;
+    call.required("resources")?;
+    if kind == "node-affinity" {
+        call.required("nodes")?;
+    } else if call.param("nodes").is_some() || call.param("strict").is_some() {
+        return Err(DemoError::param("nodes", "property is not defined in schema for rule type 'resource-affinity'"));
+    } else {
+        call.required("affinity")?;
+    }
+    if state.ha_rules.contains_key(&id) {
+        return Err(DemoError::new(500, format!("HA rule '{id}' already defined")));
+    }
+    let rule: Object = call.params().map(|(k, v)| (k.to_string(), config_value(v))).collect();
+    state.ha_rules.insert(id, rule);
+    Ok(Value::Null)
+}
+fn rule_update(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let id = call.var("rule");
+    let rule = state.ha_rules.get_mut(id).ok_or_else(|| missing("HA rule", id))?;
+    if rule.get("type").and_then(Value::as_str) != Some(call.required("type")?) {
+        return Err(DemoError::param("type", "cannot change the type of an HA rule"));
+    }
+    check_digest(call, rule)?;
+    for (k, v) in call.params().filter(|(k, _)| *k != "delete" && *k != "digest") {
+        rule.insert(k.into(), config_value(v));
+    }
+    for k in call.param("delete").unwrap_or("").split(',').filter(|k| !k.is_empty()) {
+        rule.remove(k);
+    }
+    Ok(Value::Null)
+}
+fn rule_delete(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    remove(state, "rule", call.var("rule"), "HA rule")
+}
+
+/// The options of the firewall a request addresses: the cluster's, a node's or a guest's.
+fn fw_options<'s>(state: &'s mut State, call: &Call) -> Result<&'s mut Object, DemoError> {
+    if !call.var("vmid").is_empty() {
+        return Ok(&mut guest(state, call)?.firewall_options);
+    }
+    let node = call.node();
+    if node.is_empty() {
+        return Ok(&mut state.firewall_options);
+    }
+    if !state.nodes.iter().any(|n| n.name == node) {
+        return Err(DemoError::new(500, format!("no such cluster node '{node}'")));
+    }
+    Ok(state.node_firewall_options.entry(node.to_string()).or_default())
+}
+
+fn fw_options_get(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let mut options = fw_options(state, call)?.clone();
+    let digest = digest_of(&options);
+    options.insert("digest".into(), json!(digest));
+    Ok(Value::Object(options))
+}
+
+fn fw_options_put(state: &mut State, call: &Call) -> Result<Value, DemoError> {
+    let options = fw_options(state, call)?;
+    check_digest(call, options)?;
+    for (k, v) in call.params().filter(|(k, _)| *k != "delete" && *k != "digest") {
+        options.insert(k.into(), config_value(v));
+    }
+    for k in call.param("delete").unwrap_or("").split(',').filter(|k| !k.is_empty()) {
+        options.remove(k);
+    }
+    Ok(Value::Null)
 }
 
 fn ha_status(state: &mut State, _: &Call) -> Result<Value, DemoError> {

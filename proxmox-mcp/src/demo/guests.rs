@@ -515,6 +515,7 @@ fn clone(state: &mut State, call: &Call) -> Result<Value, DemoError> {
             snapshots: Vec::new(),
             agent_running: false,
             firewall_rules: Vec::new(),
+            firewall_options: Object::new(),
             config,
             node: target.unwrap_or(g.node.clone()),
             ..g
@@ -1043,6 +1044,7 @@ fn create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
             started: None,
             agent_running: false,
             firewall_rules: Vec::new(),
+            firewall_options: Object::new(),
         };
         if start {
             g.status = "running".into();

@@ -30,6 +30,8 @@ pub struct Guest {
     pub started: Option<Instant>,
     pub agent_running: bool,
     pub firewall_rules: Vec<Object>,
+    /// The options of its firewall (`enable`, policies, log levels), as set.
+    pub firewall_options: Object,
 }
 
 impl Guest {
@@ -129,7 +131,11 @@ pub struct State {
     /// Cluster-level objects kept as Proxmox returns them, by collection.
     pub ha_resources: BTreeMap<String, Object>,
     pub ha_groups: BTreeMap<String, Object>,
+    pub ha_rules: BTreeMap<String, Object>,
     pub firewall_rules: Vec<Object>,
+    /// The options of the cluster firewall, and of each node's.
+    pub firewall_options: Object,
+    pub node_firewall_options: BTreeMap<String, Object>,
     pub firewall_groups: BTreeMap<String, (String, Vec<Object>)>,
     pub backup_jobs: BTreeMap<String, Object>,
     pub replication_jobs: BTreeMap<String, Object>,
@@ -211,6 +217,7 @@ impl State {
             started: (status == "running").then(Instant::now),
             agent_running: false,
             firewall_rules: Vec::new(),
+            firewall_options: Object::new(),
         };
         let mut web = guest(
             100,
@@ -396,6 +403,8 @@ impl State {
         ha_resources.insert("vm:100".into(), obj(json!({ "sid": "vm:100", "type": "vm", "state": "started", "max_restart": 1, "max_relocate": 1, "comment": "public web server", "digest": "9a8b7c6d" })));
         let mut ha_groups = BTreeMap::new();
         ha_groups.insert("prefer-pve1".into(), obj(json!({ "group": "prefer-pve1", "type": "group", "nodes": "pve1:2,pve2:1", "restricted": 0, "nofailback": 0 })));
+        let mut ha_rules = BTreeMap::new();
+        ha_rules.insert("web-on-pve1".into(), obj(json!({ "rule": "web-on-pve1", "type": "node-affinity", "resources": "vm:100", "nodes": "pve1:2,pve2:1", "strict": 0, "comment": "keep the web server on pve1 while it is up" })));
         let mut firewall_groups = BTreeMap::new();
         firewall_groups.insert(
             "webservers".into(),
@@ -423,6 +432,7 @@ impl State {
             task_duration,
             ha_resources,
             ha_groups,
+            ha_rules,
             firewall_rules: vec![
                 obj(
                     json!({ "pos": 0, "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "8006", "source": "192.0.2.0/24", "enable": 1, "comment": "web UI from the admin LAN" }),
@@ -432,6 +442,8 @@ impl State {
                 ),
                 obj(json!({ "pos": 2, "type": "group", "action": "webservers", "enable": 1 })),
             ],
+            firewall_options: obj(json!({ "enable": 1, "policy_in": "DROP", "policy_out": "ACCEPT" })),
+            node_firewall_options: BTreeMap::new(),
             firewall_groups,
             backup_jobs,
             replication_jobs,

@@ -1,4 +1,5 @@
-//! Firewall: the datacenter's rules and security groups, and the rules of each VM and container.
+//! Firewall: the datacenter's rules and security groups, the rules of each VM and container, and
+//! the options (on/off, policies, log levels, ...) of the cluster, node and guest firewalls.
 //!
 //! A rule has the same settings at every level, so one pair of parameter structs ([`NewRule`],
 //! [`RuleChanges`], declared with the shared settings by `rule_params!`) serves the cluster, VM
@@ -6,7 +7,7 @@
 
 use crate::format::{self, Block, str_field, u64_field};
 use crate::types::{Digest, FirewallGroup, GuestType, Iface, InvalidValue, Node, VmId, shown, string_id};
-use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
+use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -26,6 +27,8 @@ pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_CREATE_CLUSTER_FIREWALL_GROUP,
     &PROXMOX_UPDATE_CLUSTER_FIREWALL_GROUP,
     &PROXMOX_DELETE_CLUSTER_FIREWALL_GROUP,
+    &PROXMOX_GET_FIREWALL_OPTIONS,
+    &PROXMOX_UPDATE_FIREWALL_OPTIONS,
     &PROXMOX_LIST_VM_FIREWALL_RULES,
     &PROXMOX_GET_VM_FIREWALL_RULE,
     &PROXMOX_CREATE_VM_FIREWALL_RULE,
@@ -102,43 +105,47 @@ pub enum RuleKey {
     Enable,
 }
 
-/// Rule settings to remove: a list, or a comma-separated string as Proxmox takes it; sent as
-/// `a,b,c`.
+/// Settings to remove (rule settings, firewall options): a list, or a comma-separated string as
+/// Proxmox takes it; sent as `a,b,c`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuleKeys(Vec<RuleKey>);
+pub struct KeyList<K>(Vec<K>);
 
-impl Serialize for RuleKeys {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let names: Vec<String> = self
-            .0
+/// Rule settings to remove.
+pub type RuleKeys = KeyList<RuleKey>;
+
+impl<K: Serialize> KeyList<K> {
+    /// The names, as Proxmox spells them.
+    fn names(&self) -> Vec<String> {
+        self.0
             .iter()
             .filter_map(|k| serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)))
-            .collect();
-        s.serialize_str(&names.join(","))
+            .collect()
     }
 }
 
-impl<'de> Deserialize<'de> for RuleKeys {
+impl<K: Serialize> Serialize for KeyList<K> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.names().join(","))
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Deserialize<'de> for KeyList<K> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let items = match Value::deserialize(d)? {
             Value::String(s) => s.split(',').map(str::trim).filter(|k| !k.is_empty()).map(Value::from).collect(),
             Value::Array(items) => items,
-            other => return Err(D::Error::custom(format!("must be a list of rule settings, not {other}"))),
+            other => return Err(D::Error::custom(format!("must be a list of setting names, not {other}"))),
         };
-        items
-            .into_iter()
-            .map(|v| RuleKey::deserialize(v).map_err(D::Error::custom))
-            .collect::<Result<_, _>>()
-            .map(RuleKeys)
+        items.into_iter().map(|v| K::deserialize(v).map_err(D::Error::custom)).collect::<Result<_, _>>().map(KeyList)
     }
 }
 
-impl JsonSchema for RuleKeys {
+impl<K: JsonSchema> JsonSchema for KeyList<K> {
     fn schema_name() -> Cow<'static, str> {
-        "RuleKeys".into()
+        format!("KeyList_{}", K::schema_name()).into()
     }
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        <Vec<RuleKey>>::json_schema(generator)
+        <Vec<K>>::json_schema(generator)
     }
 }
 
@@ -280,10 +287,11 @@ impl RuleChanges {
 // ------------------------------------------------------------------------------------------
 // What the tools share
 
-/// Whose rules: the datacenter's or one guest's.
+/// Whose rules or options: the datacenter's, a node's or one guest's.
 #[derive(Clone, Copy)]
 enum Scope<'a> {
     Cluster,
+    Node(&'a Node),
     Guest(GuestType, &'a Node, VmId),
 }
 
@@ -291,6 +299,7 @@ impl fmt::Display for Scope<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scope::Cluster => f.write_str("the cluster"),
+            Scope::Node(node) => write!(f, "node {node}"),
             Scope::Guest(kind, node, vmid) => write!(f, "{} {vmid} on {node}", kind.noun()),
         }
     }
@@ -481,7 +490,8 @@ async fn proxmox_get_cluster_firewall_rule(
     get_rule(&api, Scope::Cluster, pos).await
 }
 
-/// Add a datacenter firewall rule (off unless enable=1).
+/// Add a datacenter firewall rule (off unless enable=1; it acts only while the cluster firewall is on:
+/// proxmox_update_firewall_options).
 #[pve_tool(path = "/cluster/firewall/rules", method = POST, elevated, category = "Cluster Management")]
 async fn proxmox_create_cluster_firewall_rule(
     api: Api,
@@ -640,7 +650,8 @@ async fn proxmox_get_vm_firewall_rule(
     get_rule(&api, Scope::Guest(GuestType::Qemu, &node, vmid), pos).await
 }
 
-/// Add a QEMU VM firewall rule (enable=1; it acts only while the VM's firewall is on and its NIC has firewall=1).
+/// Add a QEMU VM firewall rule (enable=1; it acts only while the VM's firewall is on, see
+/// proxmox_update_firewall_options, and its NIC has firewall=1).
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_create_vm_firewall_rule(
     api: Api,
@@ -715,8 +726,8 @@ async fn proxmox_get_lxc_firewall_rule(
     get_rule(&api, Scope::Guest(GuestType::Lxc, &node, vmid), pos).await
 }
 
-/// Add a container firewall rule (enable=1; it acts only while the container's firewall is on and its NIC has
-/// firewall=1).
+/// Add a container firewall rule (enable=1; it acts only while the container's firewall is on, see
+/// proxmox_update_firewall_options, and its NIC has firewall=1).
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_create_lxc_firewall_rule(
     api: Api,
@@ -760,4 +771,344 @@ async fn proxmox_delete_lxc_firewall_rule(
     digest: Option<Digest>,
 ) -> ToolResult {
     delete_rule(&api, Scope::Guest(GuestType::Lxc, &node, vmid), pos, digest).await
+}
+
+// ------------------------------------------------------------------------------------------
+// Firewall options
+
+/// Whose firewall options: the datacenter's, a node's, a VM's or a container's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OptionsScope {
+    Cluster,
+    Node,
+    Vm,
+    Lxc,
+}
+
+impl OptionsScope {
+    const ALL: [OptionsScope; 4] = [OptionsScope::Cluster, OptionsScope::Node, OptionsScope::Vm, OptionsScope::Lxc];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            OptionsScope::Cluster => "cluster",
+            OptionsScope::Node => "node",
+            OptionsScope::Vm => "vm",
+            OptionsScope::Lxc => "lxc",
+        }
+    }
+
+    /// The options its `/firewall/options` takes (as the PVE API schema has them).
+    fn options(self) -> &'static [&'static str] {
+        match self {
+            OptionsScope::Cluster => {
+                &["enable", "policy_in", "policy_out", "policy_forward", "ebtables", "log_ratelimit"]
+            }
+            OptionsScope::Node => &[
+                "enable",
+                "log_level_in",
+                "log_level_out",
+                "log_level_forward",
+                "log_nf_conntrack",
+                "ndp",
+                "nf_conntrack_allow_invalid",
+                "nf_conntrack_helpers",
+                "nf_conntrack_max",
+                "nf_conntrack_tcp_timeout_established",
+                "nf_conntrack_tcp_timeout_syn_recv",
+                "nftables",
+                "nosmurfs",
+                "protection_synflood",
+                "protection_synflood_burst",
+                "protection_synflood_rate",
+                "smurf_log_level",
+                "tcp_flags_log_level",
+                "tcpflags",
+            ],
+            OptionsScope::Vm | OptionsScope::Lxc => &[
+                "enable",
+                "policy_in",
+                "policy_out",
+                "log_level_in",
+                "log_level_out",
+                "dhcp",
+                "ipfilter",
+                "macfilter",
+                "ndp",
+                "radv",
+            ],
+        }
+    }
+
+    /// Whether the firewall is on when `enable` is not set: only a node's is.
+    fn on_by_default(self) -> bool {
+        self == OptionsScope::Node
+    }
+
+    /// The scope of the firewall `scope`, from the node and vmid given (each only where it
+    /// belongs).
+    fn target<'a>(self, node: Option<&'a Node>, vmid: Option<VmId>) -> Result<Scope<'a>, ToolError> {
+        let name = self.as_str();
+        match self {
+            OptionsScope::Cluster | OptionsScope::Node if vmid.is_some() => {
+                return Err(ToolError::invalid("vmid", format!("is for scope vm or lxc, not {name}")));
+            }
+            OptionsScope::Cluster if node.is_some() => {
+                return Err(ToolError::invalid("node", "is not taken by scope cluster (the datacenter's firewall)"));
+            }
+            OptionsScope::Cluster => return Ok(Scope::Cluster),
+            _ => {}
+        }
+        let node = node.ok_or_else(|| {
+            let whose = match self {
+                OptionsScope::Node => "",
+                _ => ": the node the guest is on (proxmox_get_vms shows it)",
+            };
+            ToolError::invalid("node", format!("is required for scope {name}{whose}"))
+        })?;
+        let kind = match self {
+            OptionsScope::Vm => GuestType::Qemu,
+            OptionsScope::Lxc => GuestType::Lxc,
+            _ => return Ok(Scope::Node(node)),
+        };
+        let vmid = vmid.ok_or_else(|| ToolError::invalid("vmid", format!("is required for scope {name}")))?;
+        Ok(Scope::Guest(kind, node, vmid))
+    }
+
+    /// Refuse the options (set in `params`, or named in `delete`) this scope does not have,
+    /// each by name, with the scopes that have it.
+    fn check(self, params: &Value, delete: &[String]) -> Result<(), ToolError> {
+        let mine = self.options();
+        let not_mine = |name: &str| {
+            let owners: Vec<&str> =
+                Self::ALL.iter().filter(|s| s.options().contains(&name)).map(|s| s.as_str()).collect();
+            format!("is not a firewall option of scope {} (only of scope {})", self.as_str(), owners.join(", "))
+        };
+        let mut problems: Vec<(String, String)> = Vec::new();
+        for (name, value) in params.as_object().into_iter().flatten() {
+            if !value.is_null() && !mine.contains(&name.as_str()) {
+                problems.push((name.clone(), not_mine(name)));
+            }
+        }
+        for name in delete.iter().filter(|n| !mine.contains(&n.as_str())) {
+            problems.push(("delete".into(), format!("names `{name}`, which {}", not_mine(name))));
+        }
+        if problems.is_empty() { Ok(()) } else { Err(ToolError::InvalidArguments(problems)) }
+    }
+}
+
+/// What happens to packets no rule decided on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Policy {
+    Accept,
+    Reject,
+    Drop,
+}
+
+/// What happens to routed packets no rule decided on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ForwardPolicy {
+    Accept,
+    Drop,
+}
+
+/// A log rate limit (a property string): `[enable=]1|0`, `burst=N`, `rate=N/second|minute|hour|day`.
+const LOG_RATELIMIT: &str = "^((enable=)?[01]|burst=[0-9]{1,9}|rate=[1-9][0-9]{0,8}/(second|minute|hour|day))(,(enable=[01]|burst=[0-9]{1,9}|rate=[1-9][0-9]{0,8}/(second|minute|hour|day)))*$";
+/// Conntrack helpers (Proxmox format `pve-fw-conntrack-helper`): a comma list, or empty for none.
+const CONNTRACK_HELPERS: &str =
+    "^((amanda|ftp|irc|netbios-ns|pptp|sane|sip|snmp|tftp)(,(amanda|ftp|irc|netbios-ns|pptp|sane|sip|snmp|tftp))*)?$";
+
+/// The options of a firewall, as PUT `/firewall/options` takes them: each scope has some of them
+/// (the description says which).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirewallOptions {
+    /// 1 = the firewall is on, 0 = off (all scopes; a node's is on unless set to 0, the others off).
+    pub enable: Option<Flag>,
+    /// Policy for incoming traffic no rule decided on (cluster, vm, lxc; default DROP).
+    pub policy_in: Option<Policy>,
+    /// Policy for outgoing traffic no rule decided on (cluster, vm, lxc; default ACCEPT).
+    pub policy_out: Option<Policy>,
+    /// Policy for routed traffic no rule decided on (cluster; default ACCEPT).
+    pub policy_forward: Option<ForwardPolicy>,
+    /// Log level for incoming traffic (node, vm, lxc).
+    pub log_level_in: Option<LogLevel>,
+    /// Log level for outgoing traffic (node, vm, lxc).
+    pub log_level_out: Option<LogLevel>,
+    /// Log level for routed traffic (node).
+    pub log_level_forward: Option<LogLevel>,
+    /// Enable ebtables rules cluster wide (cluster; default on).
+    #[schemars(extend("x-rare" = true))]
+    pub ebtables: Option<bool>,
+    /// Log rate limit (cluster), e.g. enable=1,rate=1/second,burst=5.
+    #[schemars(length(max = 128), regex(pattern = LOG_RATELIMIT))]
+    #[schemars(extend("x-rare" = true))]
+    pub log_ratelimit: Option<String>,
+    /// Allow DHCP (vm, lxc; default off).
+    pub dhcp: Option<bool>,
+    /// Default IP filters: only the guest's own addresses may send (vm, lxc).
+    pub ipfilter: Option<bool>,
+    /// MAC address filter (vm, lxc; default on).
+    pub macfilter: Option<bool>,
+    /// Allow Neighbor Discovery Protocol (node, vm, lxc; default on).
+    pub ndp: Option<bool>,
+    /// Allow sending Router Advertisements (vm, lxc).
+    pub radv: Option<bool>,
+    /// Use the nftables firewall, a tech preview (node; default off).
+    pub nftables: Option<bool>,
+    /// SMURFS filter (node).
+    pub nosmurfs: Option<bool>,
+    /// Log level of the SMURFS filter (node).
+    #[schemars(extend("x-rare" = true))]
+    pub smurf_log_level: Option<LogLevel>,
+    /// Filter illegal combinations of TCP flags (node; default off).
+    pub tcpflags: Option<bool>,
+    /// Log level of the illegal TCP flags filter (node).
+    #[schemars(extend("x-rare" = true))]
+    pub tcp_flags_log_level: Option<LogLevel>,
+    /// SYN flood protection (node; default off).
+    pub protection_synflood: Option<bool>,
+    /// SYN flood protection: burst per source IP (node; default 1000).
+    #[schemars(extend("x-rare" = true))]
+    pub protection_synflood_burst: Option<u32>,
+    /// SYN flood protection: SYNs per second per source IP (node; default 200).
+    #[schemars(extend("x-rare" = true))]
+    pub protection_synflood_rate: Option<u32>,
+    /// Log connection tracking information (node; default off).
+    #[schemars(extend("x-rare" = true))]
+    pub log_nf_conntrack: Option<bool>,
+    /// Allow invalid packets on connection tracking (node; default off).
+    #[schemars(extend("x-rare" = true))]
+    pub nf_conntrack_allow_invalid: Option<bool>,
+    /// Conntrack helpers, comma-separated: amanda, ftp, irc, netbios-ns, pptp, sane, sip, snmp, tftp (node; "" for none).
+    #[schemars(length(max = 128), regex(pattern = CONNTRACK_HELPERS))]
+    #[schemars(extend("x-rare" = true))]
+    pub nf_conntrack_helpers: Option<String>,
+    /// Most connections tracked (node; default 262144).
+    #[schemars(range(min = 32768))]
+    #[schemars(extend("x-rare" = true))]
+    pub nf_conntrack_max: Option<u32>,
+    /// Conntrack timeout of established connections, in seconds (node; default 432000).
+    #[schemars(range(min = 7875))]
+    #[schemars(extend("x-rare" = true))]
+    pub nf_conntrack_tcp_timeout_established: Option<u32>,
+    /// Conntrack SYN_RECV timeout, in seconds (node; default 60).
+    #[schemars(range(min = 30, max = 60))]
+    #[schemars(extend("x-rare" = true))]
+    pub nf_conntrack_tcp_timeout_syn_recv: Option<u32>,
+}
+
+/// The firewall options `delete` can reset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionKey {
+    Enable,
+    PolicyIn,
+    PolicyOut,
+    PolicyForward,
+    LogLevelIn,
+    LogLevelOut,
+    LogLevelForward,
+    Ebtables,
+    LogRatelimit,
+    Dhcp,
+    Ipfilter,
+    Macfilter,
+    Ndp,
+    Radv,
+    Nftables,
+    Nosmurfs,
+    SmurfLogLevel,
+    Tcpflags,
+    TcpFlagsLogLevel,
+    ProtectionSynflood,
+    ProtectionSynfloodBurst,
+    ProtectionSynfloodRate,
+    LogNfConntrack,
+    NfConntrackAllowInvalid,
+    NfConntrackHelpers,
+    NfConntrackMax,
+    NfConntrackTcpTimeoutEstablished,
+    NfConntrackTcpTimeoutSynRecv,
+}
+
+/// `/cluster/firewall/options`, `/nodes/{node}/firewall/options` or
+/// `/nodes/{node}/{qemu|lxc}/{vmid}/firewall/options`.
+fn options_path(scope: Scope<'_>) -> ApiPath {
+    let base = match scope {
+        Scope::Cluster => ApiPath::lit("/cluster"),
+        Scope::Node(node) => ApiPath::lit("/nodes").join(node),
+        Scope::Guest(kind, node, vmid) => ApiPath::lit("/nodes").join(node).join(&kind).join(&vmid),
+    };
+    base.join_lit("firewall").join_lit("options")
+}
+
+/// Show a firewall's options: on/off, policies, log levels. The datacenter's (scope cluster), a node's, a VM's or a
+/// container's.
+#[pve_tool(method = GET, category = "Cluster Management")]
+async fn proxmox_get_firewall_options(
+    api: Api,
+    /// Whose firewall: cluster (the datacenter's), node, vm or lxc.
+    scope: OptionsScope,
+    /// The node (scope node, vm or lxc).
+    node: Option<Node>,
+    /// The VM or container id (scope vm or lxc).
+    vmid: Option<VmId>,
+) -> ToolResult {
+    let target = scope.target(node.as_ref(), vmid)?;
+    let options: Value = api.get(&options_path(target), ()).await?;
+    let on = format::truthy(options.get("enable")).unwrap_or(scope.on_by_default());
+    let default = if options.get("enable").is_none() { " (the default)" } else { "" };
+    let mut block = Block::new(format!("🛡️ **Firewall options of {target}**"))
+        .line("Firewall", format!("{}{default}", if on { "🟢 on" } else { "⚪ off" }));
+    for (key, value) in options.as_object().into_iter().flatten() {
+        if key != "enable" && key != "digest" && !value.is_null() {
+            block = block.line(key, format::value(value));
+        }
+    }
+    if !on {
+        block = block.raw("").raw("Its rules do not apply while it is off (enable=1 turns it on).");
+    }
+    Ok(ToolOutput::new(block.finish(), options))
+}
+
+/// Change a firewall's options: on/off, policies, log levels and more (they differ by scope). Each option's
+/// description names its scopes (others are refused); `delete` resets options to their defaults.
+/// With the cluster firewall on, its policy_in (default DROP) applies to every node.
+#[pve_tool(method = PUT, elevated, category = "Cluster Management")]
+async fn proxmox_update_firewall_options(
+    api: Api,
+    /// Whose firewall: cluster (the datacenter's), node, vm or lxc.
+    scope: OptionsScope,
+    /// The node (scope node, vm or lxc).
+    node: Option<Node>,
+    /// The VM or container id (scope vm or lxc).
+    vmid: Option<VmId>,
+    /// Options to reset to their defaults, e.g. ["policy_in", "log_level_in"] (or "policy_in,log_level_in").
+    delete: Option<KeyList<OptionKey>>,
+    /// Refuse the change if the options changed since they were read: the `digest` they came with.
+    digest: Option<Digest>,
+    #[flatten] options: FirewallOptions,
+) -> ToolResult {
+    let target = scope.target(node.as_ref(), vmid)?;
+    let mut params = super::to_params(&options)?;
+    let reset = delete.as_ref().map(KeyList::names).unwrap_or_default();
+    scope.check(&params, &reset)?;
+    let set = super::set_keys(&params, &[]);
+    if set.is_empty() && reset.is_empty() {
+        return Err(ToolError::invalid("enable", "nothing to change: give at least one option or `delete`"));
+    }
+    params["delete"] = json!(delete);
+    params["digest"] = json!(digest);
+    let _: Value = api.put(&options_path(target), &params).await?;
+    let mut text = format!("✅ Firewall options of {target} updated");
+    if !set.is_empty() {
+        text.push_str(&format!("\n• Set: {}", set.join(", ")));
+    }
+    if !reset.is_empty() {
+        text.push_str(&format!("\n• Reset to default: {}", reset.join(", ")));
+    }
+    Ok(ToolOutput::new(text, json!({ "scope": scope, "node": node, "vmid": vmid, "set": set, "reset": reset })))
 }

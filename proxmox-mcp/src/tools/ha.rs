@@ -1,5 +1,5 @@
 //! Cluster Management, high availability: HA resources, HA groups (replaced by HA rules in
-//! Proxmox VE 9) and the HA manager's status.
+//! Proxmox VE 9), HA rules (node and resource affinity, Proxmox VE 9) and the HA manager's status.
 
 use super::{set_keys, to_params};
 use crate::client::ApiError;
@@ -24,6 +24,11 @@ pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_CREATE_HA_GROUP,
     &PROXMOX_UPDATE_HA_GROUP,
     &PROXMOX_DELETE_HA_GROUP,
+    &PROXMOX_LIST_HA_RULES,
+    &PROXMOX_GET_HA_RULE,
+    &PROXMOX_CREATE_HA_RULE,
+    &PROXMOX_UPDATE_HA_RULE,
+    &PROXMOX_DELETE_HA_RULE,
     &PROXMOX_GET_HA_STATUS,
 ];
 
@@ -118,8 +123,9 @@ fn groups_error(e: ToolError, what: &str) -> ToolError {
         "{what} is not possible on this cluster: {api}\n\nProxmox VE 9 replaced HA groups with HA rules: on \
          upgrade a cluster's groups are migrated to node-affinity rules, after which the HA groups API refuses \
          every call (and HA resources no longer take a `group`). Set where HA resources may run with HA rules \
-         instead: Datacenter → HA → Affinity Rules in the web interface, `ha-manager rules` on a node, or the \
-         API at /cluster/ha/rules."
+         (/cluster/ha/rules) instead: proxmox_list_ha_rules shows them (the migrated groups among them), \
+         proxmox_create_ha_rule with type node-affinity, `resources` and `nodes` adds one, proxmox_update_ha_rule \
+         and proxmox_delete_ha_rule change and remove them."
     ))
 }
 
@@ -296,7 +302,7 @@ fn group_line(g: &Value) -> String {
     line
 }
 
-/// List HA groups (Proxmox VE 8). Deprecated in VE 9, where HA rules replace them.
+/// List HA groups (Proxmox VE 8). Deprecated in VE 9, where HA rules replace them (proxmox_list_ha_rules).
 #[pve_tool(path = "/cluster/ha/groups", method = GET, category = "Cluster Management", title = "Get HA groups")]
 async fn proxmox_get_ha_groups(api: Api) -> ToolResult {
     let mut groups: Vec<Value> = api.send(()).await.map_err(|e| groups_error(e, "Listing HA groups"))?;
@@ -351,7 +357,7 @@ pub enum HaGroupType {
     Group,
 }
 
-/// Create an HA group (Proxmox VE 8). The nodes its resources prefer, with priorities (VE 9 uses HA rules instead).
+/// Create an HA group (Proxmox VE 8). The nodes its resources prefer, with priorities (VE 9: proxmox_create_ha_rule).
 #[pve_tool(path = "/cluster/ha/groups", method = POST, elevated, category = "Cluster Management", title = "Create HA group")]
 async fn proxmox_create_ha_group(
     api: Api,
@@ -428,6 +434,268 @@ async fn proxmox_delete_ha_group(
     Ok(ToolOutput::new(format!("✅ HA group {group} deleted"), json!({ "group": group })))
 }
 
+string_id! {
+    /// HA resources (Proxmox format `pve-ha-resource-id-list`): `vm:VMID` or `ct:VMID`,
+    /// comma-separated, e.g. `vm:100,ct:101`. Unlike an HA resource's own id, each needs its type.
+    HaResourceList, kind = "list of HA resource ids",
+    pattern = "^(vm|ct):[1-9][0-9]{2,8}(,(vm|ct):[1-9][0-9]{2,8})*$", max = 4096,
+    rule = "vm:VMID or ct:VMID, separated by commas, e.g. vm:100,ct:101"
+}
+
+string_id! {
+    /// One HA resource as HA rules name it (Proxmox format `pve-ha-resource-id`): `vm:VMID` or
+    /// `ct:VMID`, e.g. `vm:100`.
+    HaRuleResource, kind = "HA resource id", pattern = "^(vm|ct):[1-9][0-9]{2,8}$", max = 12,
+    rule = "vm:VMID or ct:VMID, e.g. vm:100"
+}
+
+/// The kinds of HA rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HaRuleType {
+    NodeAffinity,
+    ResourceAffinity,
+}
+
+impl HaRuleType {
+    fn as_str(self) -> &'static str {
+        match self {
+            HaRuleType::NodeAffinity => "node-affinity",
+            HaRuleType::ResourceAffinity => "resource-affinity",
+        }
+    }
+}
+
+/// Whether resources go together (positive) or apart (negative).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Affinity {
+    Positive,
+    Negative,
+}
+
+/// Settings of an HA rule, as POST/PUT /cluster/ha/rules take them (besides id, type, resources).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HaRuleSettings {
+    /// node-affinity: the nodes, each optionally with `:priority` (higher is preferred), e.g. pve1:2,pve2:1.
+    pub nodes: Option<HaNodeList>,
+    /// node-affinity: positive (default) keeps the resources on `nodes`, negative off them.
+    /// resource-affinity: positive keeps the resources on one node, negative on separate nodes.
+    pub affinity: Option<Affinity>,
+    /// node-affinity: true = the resources run only on `nodes` (stopped if none is up); false (default) = preferred.
+    pub strict: Option<bool>,
+    /// true = the rule is off (kept, not applied).
+    pub disable: Option<bool>,
+    /// Free-text description.
+    #[schemars(length(max = MAX_COMMENT))]
+    pub comment: Option<String>,
+}
+
+impl HaRuleSettings {
+    fn is_empty(&self) -> bool {
+        self.nodes.is_none()
+            && self.affinity.is_none()
+            && self.strict.is_none()
+            && self.disable.is_none()
+            && self.comment.is_none()
+    }
+
+    /// Refuse what the rule type does not take: `nodes` and `strict` belong to node-affinity rules.
+    fn check(&self, r#type: HaRuleType) -> Result<(), ToolError> {
+        if r#type == HaRuleType::ResourceAffinity {
+            for (arg, given) in [("nodes", self.nodes.is_some()), ("strict", self.strict.is_some())] {
+                if given {
+                    return Err(ToolError::invalid(
+                        arg,
+                        "is for node-affinity rules only: a resource-affinity rule keeps its resources together or \
+                         apart (`affinity`), wherever they run",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An error of the HA rules API with what to do on Proxmox VE 8, which has no HA rules (it answers
+/// 501): HA groups. Other errors pass unchanged.
+fn rules_error(e: ToolError) -> ToolError {
+    match e {
+        ToolError::Api(ApiError::NotImplemented(_)) => ToolError::Hinted(
+            Box::new(e),
+            "HA rules came with Proxmox VE 9; on Proxmox VE 8 HA groups say where HA resources run \
+             (proxmox_get_ha_groups, proxmox_create_ha_group)."
+                .into(),
+        ),
+        other => other,
+    }
+}
+
+/// One line per HA rule: id (type, affinity, strict) — resources → nodes, state, comment.
+fn rule_line(r: &Value) -> String {
+    let kind = str_field(r, "type").unwrap_or("?");
+    let mut line = format!("• **{}** ({kind}", str_field(r, "rule").unwrap_or("?"));
+    if let Some(a) = str_field(r, "affinity") {
+        line.push_str(&format!(", {a}"));
+    }
+    if format::truthy(r.get("strict")) == Some(true) {
+        line.push_str(", strict");
+    }
+    line.push_str(&format!(") — {}", str_field(r, "resources").unwrap_or("no resources")));
+    if let Some(n) = str_field(r, "nodes") {
+        line.push_str(&format!(" → {n}"));
+    }
+    if format::truthy(r.get("disable")) == Some(true) {
+        line.push_str(" [disabled]");
+    }
+    if let Some(c) = str_field(r, "comment").filter(|c| !c.is_empty()) {
+        line.push_str(&format!(", {c}"));
+    }
+    line
+}
+
+/// List HA rules (Proxmox VE 9): where HA resources run (node-affinity), which run together or apart
+/// (resource-affinity).
+#[pve_tool(path = "/cluster/ha/rules", method = GET, category = "Cluster Management", title = "List HA rules")]
+async fn proxmox_list_ha_rules(
+    api: Api,
+    /// Only rules of this type.
+    r#type: Option<HaRuleType>,
+    /// Only rules that name this HA resource, e.g. vm:100.
+    resource: Option<HaRuleResource>,
+) -> ToolResult {
+    let mut rules: Vec<Value> = api.send(json!({ "type": r#type, "resource": resource })).await.map_err(rules_error)?;
+    rules.sort_by(|a, b| str_field(a, "rule").cmp(&str_field(b, "rule")));
+    if rules.is_empty() {
+        return Ok(ToolOutput::new("No HA rules found.", rules));
+    }
+    let mut text = format!("🛡️ **HA rules** ({})\n", rules.len());
+    for r in &rules {
+        text.push('\n');
+        text.push_str(&rule_line(r));
+    }
+    Ok(ToolOutput::new(text, rules))
+}
+
+/// Show one HA rule (Proxmox VE 9). Its type, resources, nodes, affinity and state.
+#[pve_tool(path = "/cluster/ha/rules/<rule>", method = GET, category = "Cluster Management", title = "Get HA rule")]
+async fn proxmox_get_ha_rule(
+    api: Api,
+    /// The HA rule id.
+    rule: ConfigId,
+) -> ToolResult {
+    let r: Value = api.send(()).await.map_err(rules_error)?;
+    let yes_no = |k: &str| format::truthy(r.get(k)).map(|b| if b { "yes" } else { "no" });
+    let text = Block::new(format!("🛡️ **HA rule {rule}**"))
+        .line("Type", str_field(&r, "type").unwrap_or("?"))
+        .opt("Resources", str_field(&r, "resources"))
+        .opt("Nodes", str_field(&r, "nodes"))
+        .opt("Affinity", str_field(&r, "affinity"))
+        .opt("Strict", yes_no("strict"))
+        .line("Disabled", yes_no("disable").unwrap_or("no"))
+        .opt("Comment", str_field(&r, "comment"))
+        .finish();
+    Ok(ToolOutput::new(text, r))
+}
+
+/// Create an HA rule (Proxmox VE 9): node-affinity keeps `resources` on `nodes`; resource-affinity keeps them
+/// together or apart (`affinity`).
+#[pve_tool(path = "/cluster/ha/rules", method = POST, elevated, category = "Cluster Management", title = "Create HA rule")]
+async fn proxmox_create_ha_rule(
+    api: Api,
+    /// The new rule's id: a letter, then letters, digits, `-` or `_`.
+    rule: ConfigId,
+    /// node-affinity (needs `nodes`) or resource-affinity (needs `affinity`).
+    r#type: HaRuleType,
+    /// The HA resources it applies to, e.g. vm:100,ct:101.
+    resources: HaResourceList,
+    #[flatten] settings: HaRuleSettings,
+) -> ToolResult {
+    settings.check(r#type)?;
+    match r#type {
+        HaRuleType::NodeAffinity if settings.nodes.is_none() => {
+            return Err(ToolError::invalid("nodes", "is required for a node-affinity rule, e.g. pve1:2,pve2:1"));
+        }
+        HaRuleType::ResourceAffinity if settings.affinity.is_none() => {
+            return Err(ToolError::invalid(
+                "affinity",
+                "is required for a resource-affinity rule: positive (together) or negative (apart)",
+            ));
+        }
+        _ => {}
+    }
+    let mut params = to_params(&settings)?;
+    params["rule"] = json!(rule);
+    params["type"] = json!(r#type);
+    params["resources"] = json!(resources);
+    let _: Value = api.send(&params).await.map_err(rules_error)?;
+    let text = Block::new(format!("✅ HA rule {rule} created"))
+        .line("Type", r#type.as_str())
+        .line("Resources", &resources)
+        .opt("Nodes", settings.nodes.as_ref())
+        .opt("Affinity", settings.affinity.map(|a| format::value(&json!(a))))
+        .finish();
+    Ok(ToolOutput::new(text, json!({ "rule": rule, "settings": params })))
+}
+
+/// Change an HA rule (Proxmox VE 9); `type` must be the rule's own. Its resources, nodes, affinity, strictness,
+/// state or comment.
+#[pve_tool(
+    path = "/cluster/ha/rules/<rule>",
+    method = PUT,
+    elevated,
+    category = "Cluster Management",
+    title = "Update HA rule"
+)]
+async fn proxmox_update_ha_rule(
+    api: Api,
+    /// The HA rule id.
+    rule: ConfigId,
+    /// The rule's type (Proxmox requires it; it cannot be changed): node-affinity or resource-affinity.
+    r#type: HaRuleType,
+    /// New HA resources, e.g. vm:100,ct:101.
+    resources: Option<HaResourceList>,
+    /// Settings to reset to their defaults, comma-separated, e.g. comment,strict.
+    delete: Option<SettingList>,
+    /// Only change if the rules still have this digest (from a read), against concurrent edits.
+    digest: Option<Digest>,
+    #[flatten] settings: HaRuleSettings,
+) -> ToolResult {
+    settings.check(r#type)?;
+    if settings.is_empty() && resources.is_none() && delete.is_none() {
+        return Err(ToolError::invalid("resources", "nothing to change: give at least one setting or `delete`"));
+    }
+    let mut params = to_params(&settings)?;
+    params["type"] = json!(r#type);
+    params["resources"] = json!(resources);
+    params["delete"] = json!(delete);
+    params["digest"] = json!(digest);
+    let _: Value = api.send(&params).await.map_err(rules_error)?;
+    let changed = set_keys(&params, &["type", "digest"]);
+    Ok(ToolOutput::new(
+        format!("✅ HA rule {rule} updated ({})", changed.join(", ")),
+        json!({ "rule": rule, "settings": params }),
+    ))
+}
+
+/// Delete an HA rule (Proxmox VE 9). Its resources stay HA-managed, without its placement.
+#[pve_tool(
+    path = "/cluster/ha/rules/<rule>",
+    method = DELETE,
+    elevated,
+    category = "Cluster Management",
+    title = "Delete HA rule"
+)]
+async fn proxmox_delete_ha_rule(
+    api: Api,
+    /// The HA rule id.
+    rule: ConfigId,
+) -> ToolResult {
+    let _: Value = api.send(()).await.map_err(rules_error)?;
+    Ok(ToolOutput::new(format!("✅ HA rule {rule} deleted"), json!({ "rule": rule })))
+}
+
 /// Show the HA manager's live status. Quorum, the master, each node's LRM and every managed resource's state.
 #[pve_tool(method = GET, category = "Cluster Management", title = "Get HA status")]
 async fn proxmox_get_ha_status(api: Api) -> ToolResult {
@@ -496,6 +764,16 @@ async fn proxmox_get_ha_status(api: Api) -> ToolResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ha_resource_lists() {
+        for ok in ["vm:100", "vm:100,ct:101", "ct:999999999,vm:101"] {
+            assert!(HaResourceList::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "100", "vm:100,101", "vm:99", "qemu:100", "vm:100,", "vm:100, ct:101", "vm:100;ct:101", "ct:"] {
+            assert!(HaResourceList::new(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn ha_node_lists() {

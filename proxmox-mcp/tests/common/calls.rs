@@ -197,6 +197,14 @@ pub fn calls() -> Vec<(&'static str, Value)> {
         ("proxmox_update_ha_group", json!({ "group": "demo-group", "comment": "try it" })),
         ("proxmox_delete_ha_group", json!({ "group": "demo-group" })),
         ("proxmox_get_ha_status", json!({})),
+        ("proxmox_list_ha_rules", json!({ "type": "node-affinity" })),
+        ("proxmox_get_ha_rule", json!({ "rule": "web-on-pve1" })),
+        (
+            "proxmox_create_ha_rule",
+            json!({ "rule": "demo-apart", "type": "resource-affinity", "resources": "vm:100,vm:101", "affinity": "negative" }),
+        ),
+        ("proxmox_update_ha_rule", json!({ "rule": "demo-apart", "type": "resource-affinity", "comment": "try it" })),
+        ("proxmox_delete_ha_rule", json!({ "rule": "demo-apart" })),
         // Cluster firewall
         ("proxmox_list_cluster_firewall_rules", json!({})),
         ("proxmox_get_cluster_firewall_rule", json!({ "pos": 0 })),
@@ -211,6 +219,12 @@ pub fn calls() -> Vec<(&'static str, Value)> {
         ("proxmox_create_cluster_firewall_group", json!({ "group": "demo-sg", "comment": "try it" })),
         ("proxmox_update_cluster_firewall_group", json!({ "group": "demo-sg", "rename": "demo-sg2" })),
         ("proxmox_delete_cluster_firewall_group", json!({ "group": "demo-sg2" })),
+        // Firewall options
+        ("proxmox_get_firewall_options", json!({ "scope": "cluster" })),
+        (
+            "proxmox_update_firewall_options",
+            json!({ "scope": "vm", "node": pve1, "vmid": 100, "enable": 1, "policy_in": "DROP" }),
+        ),
         // Cluster jobs and options
         ("proxmox_list_cluster_backup_jobs", json!({})),
         ("proxmox_get_cluster_backup_job", json!({ "id": "backup-5f3a2c1e-7d10" })),

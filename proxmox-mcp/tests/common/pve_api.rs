@@ -126,8 +126,25 @@ fn endpoints(value: &Value) -> Option<Vec<Endpoint>> {
 }
 
 fn from_info(method: &str, path: &str, info: &Value) -> Endpoint {
-    let params = info["parameters"]["properties"].as_object().map(|p| p.keys().cloned().collect()).unwrap_or_default();
+    let mut params = Vec::new();
+    parameter_names(&info["parameters"], &mut params);
     Endpoint { method: method.to_string(), path: path.to_string(), params, returns: compact_returns(&info["returns"]) }
+}
+
+/// The parameter names of a `parameters` schema: its `properties`, and those of the parts newer
+/// schemas split them into (`allOf`, and a `oneOf` per type with its `type-property`, as
+/// /cluster/ha/rules has them), each once.
+fn parameter_names(schema: &Value, out: &mut Vec<String>) {
+    let own = schema["properties"].as_object().into_iter().flat_map(|p| p.keys().cloned());
+    let type_property = schema["type-property"].as_str().map(str::to_string);
+    for name in own.chain(type_property) {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    for part in ["allOf", "oneOf", "anyOf"].iter().filter_map(|k| schema[*k].as_array()).flatten() {
+        parameter_names(part, out);
+    }
 }
 
 /// A `returns` schema cut to what the flattened form keeps, so that every form gives the same

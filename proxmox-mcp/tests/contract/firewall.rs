@@ -24,6 +24,24 @@ fn pair(t: &str, a: &str) -> (String, String) {
     (t.to_string(), a.to_string())
 }
 
+/// A valid value of every firewall option of `scope` (as the PVE API schema has them).
+fn every_option(scope: &str) -> Value {
+    match scope {
+        "cluster" => json!({ "enable": 1, "policy_in": "DROP", "policy_out": "ACCEPT", "policy_forward": "ACCEPT",
+            "ebtables": true, "log_ratelimit": "enable=1,rate=10/minute,burst=5" }),
+        "node" => {
+            json!({ "enable": 1, "log_level_in": "info", "log_level_out": "nolog", "log_level_forward": "warning",
+            "log_nf_conntrack": false, "ndp": true, "nf_conntrack_allow_invalid": false, "nf_conntrack_helpers": "ftp,tftp",
+            "nf_conntrack_max": 65536, "nf_conntrack_tcp_timeout_established": 86400,
+            "nf_conntrack_tcp_timeout_syn_recv": 45, "nftables": false, "nosmurfs": true, "protection_synflood": true,
+            "protection_synflood_burst": 500, "protection_synflood_rate": 100, "smurf_log_level": "info",
+            "tcp_flags_log_level": "info", "tcpflags": true })
+        }
+        _ => json!({ "enable": 1, "policy_in": "DROP", "policy_out": "ACCEPT", "log_level_in": "info",
+            "log_level_out": "nolog", "dhcp": true, "ipfilter": true, "macfilter": true, "ndp": true, "radv": false }),
+    }
+}
+
 pub async fn firewall_tools_are_accepted_and_keep_state_in_fakepve() {
     let pve = FakePve::start().await;
     let mut s = pve.session().await;
@@ -117,5 +135,34 @@ pub async fn firewall_tools_are_accepted_and_keep_state_in_fakepve() {
     // The VM's and the container's rules are their own: the cluster list stayed empty.
     let rules = call("proxmox_list_cluster_firewall_rules", json!({})).await;
     assert_eq!(rules["structuredContent"]["total"], 0);
+
+    // Firewall options: every option of each scope is accepted, kept and read back; `delete`
+    // resets one, with the digest read; a stale digest is refused.
+    for (scope, args) in [
+        ("cluster", json!({ "scope": "cluster" })),
+        ("node", json!({ "scope": "node", "node": "pve1" })),
+        ("vm", json!({ "scope": "vm", "node": "pve1", "vmid": 100 })),
+        ("lxc", json!({ "scope": "lxc", "node": "pve1", "vmid": 200 })),
+    ] {
+        let before = call_ok(&mut s, "proxmox_get_firewall_options", args.clone()).await;
+        let off = if scope == "node" { "🟢 on (the default)" } else { "⚪ off (the default)" };
+        assert!(text(&before).contains(&format!("• Firewall: {off}")), "{scope}: {}", text(&before));
+        call_ok(&mut s, "proxmox_update_firewall_options", with(&args, every_option(scope))).await;
+        let after = call_ok(&mut s, "proxmox_get_firewall_options", args.clone()).await;
+        assert!(text(&after).contains("• Firewall: 🟢 on\n"), "{scope}: {}", text(&after));
+        let options = &after["structuredContent"];
+        for (name, _) in every_option(scope).as_object().unwrap() {
+            assert!(options.get(name).is_some(), "{scope}: {name} not kept: {options}");
+        }
+        let digest = options["digest"].as_str().unwrap_or_else(|| panic!("{scope}: no digest: {options}")).to_string();
+        let reset = json!({ "delete": ["log_level_in"], "digest": digest });
+        let reset = if scope == "cluster" { json!({ "delete": ["policy_in"], "digest": digest }) } else { reset };
+        call_ok(&mut s, "proxmox_update_firewall_options", with(&args, reset.clone())).await;
+        let after = call_ok(&mut s, "proxmox_get_firewall_options", args.clone()).await;
+        let gone = if scope == "cluster" { "policy_in" } else { "log_level_in" };
+        assert!(after["structuredContent"].get(gone).is_none(), "{scope}: {gone} kept: {after}");
+        let stale = s.call("proxmox_update_firewall_options", with(&args, reset)).await;
+        assert_eq!(stale["isError"], true, "{scope}: {}", text(&stale));
+    }
     assert!(s.close().await.success());
 }

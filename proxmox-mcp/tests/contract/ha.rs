@@ -35,6 +35,33 @@ pub async fn ha_tools_are_accepted_by_fakepve() {
         let result = call_ok(&mut s, tool, args.clone()).await;
         assert_accepted(tool, &result);
     }
+    // HA rules (Proxmox VE 9). fakepve 0.5.0 routes /cluster/ha/rules but keeps no HA state, and
+    // its schema gives these endpoints' parameters per rule type (`allOf`/`oneOf`), which its
+    // validator does not read: these check path and method only; the per-type rules (nodes for
+    // node-affinity, affinity for resource-affinity) are checked by our tools and in
+    // tests/ha_tools.rs.
+    for (tool, args) in [
+        ("proxmox_list_ha_rules", json!({})),
+        ("proxmox_list_ha_rules", json!({ "type": "node-affinity", "resource": "vm:100" })),
+        ("proxmox_get_ha_rule", json!({ "rule": "web-on-pve1" })),
+        (
+            "proxmox_create_ha_rule",
+            json!({ "rule": "web-on-pve1", "type": "node-affinity", "resources": "vm:100,ct:200", "nodes": "pve1:2,pve2:1", "strict": true }),
+        ),
+        (
+            "proxmox_create_ha_rule",
+            json!({ "rule": "db-apart", "type": "resource-affinity", "resources": "vm:101,vm:102", "affinity": "negative", "comment": "x" }),
+        ),
+        (
+            "proxmox_update_ha_rule",
+            json!({ "rule": "web-on-pve1", "type": "node-affinity", "nodes": "pve2", "delete": "comment", "digest": "0123abcd" }),
+        ),
+        ("proxmox_update_ha_rule", json!({ "rule": "db-apart", "type": "resource-affinity", "disable": true })),
+        ("proxmox_delete_ha_rule", json!({ "rule": "db-apart" })),
+    ] {
+        let result = call_ok(&mut s, tool, args.clone()).await;
+        assert_accepted(tool, &result);
+    }
     let status = s.call("proxmox_get_ha_status", json!({})).await;
     assert!(status["structuredContent"]["current"].is_array(), "{status}");
     assert!(status["structuredContent"]["manager_status"].is_object(), "{status}");

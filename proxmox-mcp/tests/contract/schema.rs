@@ -228,6 +228,7 @@ pub fn the_demo_answers_in_the_shapes_the_api_returns(schema: &Schema) -> Checke
             };
             let path = path
                 .replace("/cluster/ha/groups/{group}", "/cluster/ha/groups/prefer-pve1")
+                .replace("/cluster/ha/rules/{rule}", "/cluster/ha/rules/web-on-pve1")
                 .replace("/cluster/firewall/groups/{group}", "/cluster/firewall/groups/webservers")
                 .replace("/cluster/backup/{id}", "/cluster/backup/backup-5f3a2c1e-7d10")
                 .replace("/cluster/replication/{id}", "/cluster/replication/100-0");
