@@ -29,6 +29,8 @@ pub struct Config {
     pub tool_schema: SchemaDetail,
     /// How long a task tool waits for its task (`PROXMOX_TASK_WAIT`; zero: not at all).
     pub task_wait: Duration,
+    /// The most bytes of a result's text, and of its data, each (`PROXMOX_MAX_RESULT_KB`).
+    pub max_result: usize,
     /// Which tools the server offers (`PROXMOX_TOOLS`, `PROXMOX_EXCLUDE_TOOLS`).
     pub tools: ToolSelection,
     /// The most of one answer read from Proxmox, in bytes (`PROXMOX_MAX_RESPONSE_MB`).
@@ -81,6 +83,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("PROXMOX_LOG_LEVEL", "info", "error | warn | info | debug | trace (or RUST_LOG)"),
     ("PROXMOX_UPLOAD_DIR", "", "the only directory whose files may be uploaded to a storage (unset: no uploads)"),
     ("PROXMOX_LOG_FORMAT", "text", "text | json (one JSON object per line on stderr)"),
+    ("PROXMOX_MAX_RESULT_KB", "32", "the most KiB of a result's text, and of its data, each (4 to 1024)"),
     (
         "PROXMOX_TASK_WAIT",
         "45",
@@ -116,6 +119,7 @@ impl Config {
             upload_dir: None,
             tool_schema: SchemaDetail::Compact,
             task_wait: crate::task::DEFAULT_WAIT,
+            max_result: crate::bound::DEFAULT_MAX_RESULT,
             tools: ToolSelection::default(),
             max_response: DEFAULT_MAX_RESPONSE_MB << 20,
             known_hosts: None,
@@ -238,8 +242,10 @@ impl Config {
         let upload_dir = upload_dir(get("PROXMOX_UPLOAD_DIR"))?;
         let tool_schema = tool_schema(get("PROXMOX_TOOL_SCHEMA"))?;
         let task_wait = task_wait(get("PROXMOX_TASK_WAIT"))?;
+        let max_result = max_result(get("PROXMOX_MAX_RESULT_KB"))?;
         let tools = ToolSelection::from_lookup(&lookup)?;
         Ok(Config {
+            max_result,
             max_response,
             known_hosts,
             task_wait,
@@ -368,6 +374,7 @@ pub struct DemoConfig {
     pub upload_dir: Option<std::path::PathBuf>,
     pub task_duration: Duration,
     pub task_wait: Duration,
+    pub max_result: usize,
     pub tools: ToolSelection,
 }
 
@@ -393,6 +400,7 @@ impl DemoConfig {
             upload_dir: upload_dir(get("PROXMOX_UPLOAD_DIR"))?,
             task_duration,
             task_wait: task_wait(get("PROXMOX_TASK_WAIT"))?,
+            max_result: max_result(get("PROXMOX_MAX_RESULT_KB"))?,
             tools: ToolSelection::from_lookup(&lookup)?,
         })
     }
@@ -473,6 +481,13 @@ pub fn env_hint(error: &ApiError) -> Option<String> {
         ApiError::Redirect { .. } => "The server reaches Proxmox at PROXMOX_HOST and PROXMOX_PORT.".into(),
         ApiError::TooLarge { .. } => "PROXMOX_MAX_RESPONSE_MB sets the largest answer read.".into(),
         _ => return None,
+    })
+}
+
+fn max_result(value: Option<String>) -> Result<usize, ConfigError> {
+    let Some(v) = value else { return Ok(crate::bound::DEFAULT_MAX_RESULT) };
+    v.trim().parse::<usize>().ok().filter(|k| (4..=1024).contains(k)).map(|k| k * 1024).ok_or_else(|| {
+        ConfigError::new("PROXMOX_MAX_RESULT_KB", format!("must be whole KiB from 4 to 1024 (got \"{v}\")"))
     })
 }
 

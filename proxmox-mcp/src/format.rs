@@ -258,3 +258,15 @@ mod glob_tests {
         assert!(m("*", "") && m("a*b*c", "aXbYc") && !m("a*b*c", "aXbY"));
     }
 }
+
+/// `text` cut to at most `max` bytes at a character boundary, with `…` when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut cut = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &text[..cut])
+}

@@ -19,6 +19,7 @@
 extern crate self as proxmox_mcp;
 
 pub mod arguments;
+pub mod bound;
 pub mod client;
 pub mod config;
 #[cfg(feature = "demo")]

@@ -4,14 +4,18 @@
 //! tokens for the whole conversation. The full definition carries everything the descriptor
 //! knows: the whole description, each parameter's description, patterns, lengths and formats.
 //! The compact one (the default) keeps what an agent needs to call the tool right: the name,
-//! title, the description's first sentence, each parameter's name, type, enum, numeric limits
-//! and default, what is required, `additionalProperties: false`, and the hints. What it leaves
+//! title, the description's first sentence, each parameter's name, a few words on what it does,
+//! type, enum, numeric limits and default, what is required, `additionalProperties: false`, and the hints. What it leaves
 //! out is still enforced: a call that breaks a pattern or a length gets an error naming the
 //! argument and the rule, before anything reaches Proxmox.
 //!
 //! An option few calls need (a tuning knob, a deprecated setting) can be marked
-//! `#[schemars(extend("x-rare" = true))]`: the compact listing then shows its name only (an empty
-//! schema, `{}`), so the agent knows it exists; the full listing shows it like any other.
+//! `#[schemars(extend("x-rare" = true))]`: the compact listing then shows its name and type only,
+//! so the agent knows it exists; the full listing shows it like any other.
+//!
+//! The compact listing describes each parameter in a few words (the first clause of its
+//! description), except those whose name says it all (`node`, `vmid`, ...); a title that only
+//! restates the tool's name is left out.
 
 use crate::tool::ToolDescriptor;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
@@ -51,8 +55,9 @@ pub fn mcp_tool(d: &ToolDescriptor, detail: SchemaDetail) -> Tool {
         description.push(' ');
         description.push_str(TASK_NOTE);
     }
-    if d.elevated {
-        // The server's instructions say what elevated means and how to allow it.
+    if d.elevated && detail == SchemaDetail::Full {
+        // The server's instructions say what elevated means and how to allow it. In the compact
+        // listing the hints say it: an elevated tool is one that is not read-only.
         description.push_str(" [elevated]");
     }
     let mut schema = d.input_schema();
@@ -70,7 +75,18 @@ pub fn mcp_tool(d: &ToolDescriptor, detail: SchemaDetail) -> Tool {
             compact_hints(d)
         }
     };
-    Tool::new(d.name, description, Arc::new(schema)).with_title(d.title).annotate(annotations)
+    let tool = Tool::new(d.name, description, Arc::new(schema)).annotate(annotations);
+    match detail {
+        SchemaDetail::Compact if restates(d.title, d.name) => tool,
+        _ => tool.with_title(d.title),
+    }
+}
+
+/// Whether a title only restates the tool's name (`Get nodes` for `proxmox_get_nodes`): every
+/// word of it is a word of the name.
+fn restates(title: &str, name: &str) -> bool {
+    let words: Vec<String> = name.split('_').map(str::to_ascii_lowercase).collect();
+    title.split_whitespace().all(|w| words.contains(&w.to_ascii_lowercase()))
 }
 
 /// Said of every tool that starts a Proxmox task (the instructions say the rest).
@@ -131,10 +147,133 @@ const KEPT: &[&str] = &[
 
 fn compact_schema(schema: &mut JsonObject) {
     if let Some(Value::Object(props)) = schema.get_mut("properties") {
-        for prop in props.values_mut() {
+        for (name, prop) in props.iter_mut() {
+            let brief = prop
+                .get("description")
+                .and_then(Value::as_str)
+                .filter(|_| needs_words(name, prop))
+                .and_then(|d| brief(name, d));
             compact_property(prop);
+            if let (Some(brief), Value::Object(obj)) = (brief, &mut *prop) {
+                obj.insert("description".into(), Value::String(brief));
+            }
+            if ["vmid", "newid"].contains(&name.as_str())
+                && let Value::Object(obj) = prop
+            {
+                // vmid's 100 to 999999999 is common knowledge; the check still enforces it.
+                obj.remove("minimum");
+                obj.remove("maximum");
+            }
         }
     }
+}
+
+/// Parameters whose name says what they are (and the firewall rule fields, which are the
+/// firewall's own terms): the compact listing gives them no description.
+const SELF_EXPLAINED: &[&str] = &[
+    "node",
+    "vmid",
+    "newid",
+    "wait",
+    "name",
+    "comment",
+    "description",
+    "digest",
+    "pool",
+    "snapname",
+    "hostname",
+    "storage",
+    "upid",
+    "id",
+    "enable",
+    "source",
+    "dest",
+    "sport",
+    "dport",
+    "proto",
+    "macro",
+    "icmp-type",
+    "log",
+    "iface",
+    "action",
+    "pos",
+    "skiplock",
+    "disable",
+    "enabled",
+    "firewall",
+    "onboot",
+    "shared",
+];
+
+/// The longest parameter description the compact listing carries, in characters.
+const BRIEF_MAX: usize = 44;
+
+/// Whether a parameter's name and schema leave its meaning open: a flag (what does `purge`
+/// do?) or a number (in which unit?). A string's pattern, an enum's values and an object's
+/// fields say more of themselves; their descriptions stay in the full listing.
+fn needs_words(name: &str, prop: &Value) -> bool {
+    prop.get(RARE) != Some(&Value::Bool(true))
+        && prop.get("enum").is_none()
+        && (matches!(prop.get("type").and_then(Value::as_str), Some("boolean" | "integer" | "number"))
+            || WORDED_STRINGS.contains(&name))
+}
+
+/// Strings whose form is Proxmox's own and not guessable from the name.
+const WORDED_STRINGS: &[&str] = &[
+    "typefilter",
+    "schedule",
+    "size",
+    "delete",
+    "prune-backups",
+    "targetstorage",
+    "statusfilter",
+    "resources",
+    "nodes",
+    "since",
+    "until",
+];
+
+/// A parameter's description as the compact listing carries it: its first clause (up to `. ` or
+/// `; `), without what is in parentheses, examples or a leading article, cut at a
+/// word before [`BRIEF_MAX`] characters; none for a parameter in [`SELF_EXPLAINED`].
+fn brief(name: &str, description: &str) -> Option<String> {
+    if SELF_EXPLAINED.contains(&name) {
+        return None;
+    }
+    let first = first_sentence(description);
+    let clause = first.split("; ").next().unwrap_or(first);
+    // Examples are in the full listing.
+    let clause = clause.split(", e.g.").next().unwrap_or(clause).split(" e.g.").next().unwrap_or(clause);
+    // Parentheses hold defaults, limits and asides: the schema has the first two.
+    let mut plain = String::with_capacity(clause.len());
+    let mut depth = 0usize;
+    for c in clause.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let mut text = plain.split_whitespace().collect::<Vec<_>>().join(" ").replace(" ,", ",").replace(" :", ":");
+    for article in ["The ", "A ", "An "] {
+        if let Some(rest) = text.strip_prefix(article) {
+            let mut chars = rest.chars();
+            text = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+            break;
+        }
+    }
+    let text = text.trim_end_matches(['.', ',', ':', ' ']);
+    let text = text.strip_suffix(", e.g").unwrap_or(text).trim_end_matches([',', ' ']);
+    if text.is_empty() {
+        return None;
+    }
+    if text.chars().count() <= BRIEF_MAX {
+        return Some(text.to_string());
+    }
+    let cut: String = text.chars().take(BRIEF_MAX).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    Some(format!("{}…", cut.trim_end_matches([',', ':', ' '])))
 }
 
 /// The keyword marking a rare option (see the module documentation).
@@ -156,7 +295,14 @@ fn forget_rare(schema: &mut JsonObject) {
 fn compact_property(schema: &mut Value) {
     let Value::Object(obj) = schema else { return };
     if obj.get(RARE) == Some(&Value::Bool(true)) {
-        obj.clear();
+        // Its name and type (or values) only; limits and words are in the full listing.
+        obj.retain(|k, _| k == "type" || k == "enum" || k == "items");
+        if obj.contains_key("enum") {
+            obj.remove("type");
+        }
+        if let Some(Value::Object(items)) = obj.get_mut("items") {
+            items.retain(|k, _| k == "type" || k == "enum");
+        }
         return;
     }
     obj.retain(|k, _| KEPT.contains(&k.as_str()));

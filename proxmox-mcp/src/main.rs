@@ -179,6 +179,7 @@ fn demo() -> ExitCode {
         .with_upload_dir(settings.upload_dir)
         .with_schema_detail(settings.tool_schema)
         .with_task_wait(settings.task_wait)
+        .with_max_result(settings.max_result)
         .with_instructions(instructions);
     finish(runtime.block_on(proxmox_mcp::server::serve(server)))
 }

@@ -15,7 +15,7 @@ use crate::registry::{Registry, SharedRegistry};
 use crate::tool::{Context, ToolError, ToolResult};
 use futures_util::FutureExt;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
     PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
@@ -40,7 +40,9 @@ pub fn elevated_note(registry: &Registry, allow_elevated: bool) -> String {
     let elevated = registry.iter().filter(|t| t.elevated).count();
     match (elevated, allow_elevated) {
         (0, _) => "This server offers no tools that change the cluster.".to_string(),
-        (_, true) => "Tools marked [elevated] change the cluster and are enabled.".to_string(),
+        (_, true) => "Elevated tools, which change the cluster (those without readOnlyHint; marked [elevated] \
+                      in the full listing), are enabled."
+            .to_string(),
         (n, false) => format!(
             "{n} elevated tools, which change the cluster (start, stop, create, delete, …), are disabled and not \
              listed: the operator enables them with PROXMOX_ALLOW_ELEVATED=true."
@@ -109,6 +111,12 @@ impl ProxmoxServer {
     /// How long task tools wait for their task by default (`PROXMOX_TASK_WAIT`).
     pub fn with_task_wait(mut self, wait: std::time::Duration) -> Self {
         self.ctx = self.ctx.with_task_wait(wait);
+        self
+    }
+
+    /// Hold each result's text and data to this many bytes each (see [`crate::bound`]).
+    pub fn with_max_result(mut self, bytes: usize) -> Self {
+        self.ctx = self.ctx.with_max_result(bytes);
         self
     }
 
@@ -193,8 +201,12 @@ pub fn render_with_hint(result: ToolResult, hint: Option<String>) -> CallToolRes
     }
     match result {
         Ok(out) => {
+            let mut data = out.data;
+            if let Value::Object(map) = &mut data {
+                map.entry("message").or_insert_with(|| Value::String(guidance(&out.text)));
+            }
             let mut r = CallToolResult::success(vec![ContentBlock::text(out.text)]);
-            r.structured_content = Some(out.data);
+            r.structured_content = Some(data);
             r
         }
         Err(e) => {
@@ -243,11 +255,40 @@ pub fn render_with_hint(result: ToolResult, hint: Option<String>) -> CallToolRes
                 text.push_str(&format!("\n{hint}"));
                 data["error"]["hint"] = hint.into();
             }
+            data["message"] = Value::String(crate::format::truncate(&text, MESSAGE_MAX));
             let mut r = CallToolResult::error(vec![ContentBlock::text(text)]);
             r.structured_content = Some(data);
             r
         }
     }
+}
+
+/// How long a client may keep the tool listing: it does not change while the process runs.
+pub const LISTING_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// The longest `structuredContent.message`, in bytes.
+const MESSAGE_MAX: usize = 2048;
+
+/// What `structuredContent.message` carries of a result's text, for clients that give the model
+/// only `structuredContent`: the headline, and each line that says what to do next (names a
+/// tool), warns, or says what is still going on. The data itself stays where it is.
+pub fn guidance(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut out = lines.next().unwrap_or_default().to_string();
+    const MARKS: &[&str] = &["⚠️", "⏳", "▶️", "💡", "🔴", "❗"];
+    for line in lines {
+        let hint = line.contains("proxmox_")
+            || MARKS.iter().any(|m| line.starts_with(m))
+            || line.contains("WARN")
+            || line.starts_with("• Finished")
+            || line.contains(" more ")
+            || line.contains("Not listed");
+        if hint {
+            out.push('\n');
+            out.push_str(line);
+        }
+    }
+    crate::format::truncate(&out, MESSAGE_MAX)
 }
 
 impl ServerHandler for ProxmoxServer {
@@ -262,7 +303,11 @@ impl ServerHandler for ProxmoxServer {
         _request: Option<PaginatedRequestParams>,
         _cx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.tools().to_vec()))
+        // The listing is made once and never changes while the process runs, in the same order:
+        // 2026-07-28 clients may keep it (a day), for this caller.
+        Ok(ListToolsResult::with_all_items(self.tools().to_vec())
+            .with_ttl_ms(LISTING_TTL_MS)
+            .with_cache_scope(CacheScope::Private))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -316,6 +361,7 @@ pub async fn serve_stdio(registry: Registry, config: &Config) -> Result<(), Box<
     let server = ProxmoxServer::new(registry, client, config.allow_elevated)
         .with_error_hints(crate::config::env_hint)
         .with_task_wait(config.task_wait)
+        .with_max_result(config.max_result)
         .with_upload_dir(config.upload_dir.clone())
         .with_schema_detail(config.tool_schema);
     serve(server).await

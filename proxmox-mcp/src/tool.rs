@@ -121,7 +121,11 @@ impl ToolDescriptor {
         let client = ctx.client.clone();
         let vmid = args.get("vmid").and_then(Value::as_u64);
         let called_with = args.clone();
-        let result = (self.call)(ctx, args).await;
+        let max_result = ctx.max_result;
+        let result = (self.call)(ctx, args).await.map(|mut out| {
+            crate::bound::bound(&mut out.text, &mut out.data, max_result);
+            out
+        });
         if !self.read_only() && result.is_ok() {
             // A create, delete or migration may have moved guests.
             guests.invalidate();
@@ -283,6 +287,9 @@ pub struct Context {
     pub progress: Option<ProgressSink>,
     /// Where the cluster's guests are (shared by the clones of a context).
     pub guests: crate::guests::GuestIndex,
+    /// The most bytes a result's text, and its data, may take each (`PROXMOX_MAX_RESULT_KB`;
+    /// see [`crate::bound`]).
+    pub max_result: usize,
 }
 
 impl fmt::Debug for Context {
@@ -306,7 +313,14 @@ impl Context {
             task_wait: crate::task::DEFAULT_WAIT,
             progress: None,
             guests: Default::default(),
+            max_result: crate::bound::DEFAULT_MAX_RESULT,
         }
+    }
+
+    /// Hold each result's text and data to this many bytes each (at least 4 KiB).
+    pub fn with_max_result(mut self, bytes: usize) -> Self {
+        self.max_result = bytes.max(crate::bound::MIN_MAX_RESULT);
+        self
     }
 
     /// Wait this long for the tasks tools start (zero: return at once with the UPID).

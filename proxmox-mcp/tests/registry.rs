@@ -182,7 +182,9 @@ fn every_schema_is_flat_strict_and_annotated() {
             assert_eq!(schema["additionalProperties"], false, "{}", tool.name);
             assert!(schema.get("anyOf").is_none() && schema.get("oneOf").is_none(), "{}", tool.name);
             assert!(schema["properties"].is_object(), "{}", tool.name);
-            assert!(tool.title.is_some() && tool.annotations.is_some(), "{}", tool.name);
+            assert!(tool.annotations.is_some(), "{}", tool.name);
+            assert!(detail == SchemaDetail::Compact || tool.title.is_some(), "{}", tool.name);
+            typed(&tool.name, &schema);
         }
     }
     for tool in Registry::builtin().tools(SchemaDetail::Full) {
@@ -199,7 +201,34 @@ fn every_schema_is_flat_strict_and_annotated() {
     }
 }
 
-/// Compact leaves out words and checks, never a parameter, a type, a limit or a hint's meaning.
+/// Every property, at every depth, says its type or its values, as strict clients and OpenAI's
+/// and Gemini's function calling want: no `{}`, no untyped property.
+fn typed(tool: &str, schema: &Value) {
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else { return };
+    for (name, prop) in props {
+        assert!(
+            name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)),
+            "{tool}.{name}: a portable property name"
+        );
+        let variants: Vec<&Value> = match prop.get("anyOf").or(prop.get("oneOf")).and_then(Value::as_array) {
+            Some(v) => v.iter().collect(),
+            None => vec![prop],
+        };
+        for v in variants {
+            assert!(v.get("type").is_some() || v.get("enum").is_some(), "{tool}.{name} is untyped: {prop}");
+            if let Some(items) = v.get("items") {
+                assert!(
+                    items.get("type").is_some() || items.get("enum").is_some(),
+                    "{tool}.{name}[] is untyped: {prop}"
+                );
+            }
+            typed(&format!("{tool}.{name}"), v);
+        }
+    }
+}
+
+/// Compact leaves out words and checks, never a parameter, a type, a limit (but a guest id's) or a
+/// hint's meaning.
 #[test]
 fn compact_definitions_mean_what_the_full_ones_do() {
     let registry = Registry::builtin();
@@ -210,11 +239,14 @@ fn compact_definitions_mean_what_the_full_ones_do() {
     let mut rare = 0;
     for (f, c) in full.iter().zip(&compact) {
         assert_eq!(f.name, c.name);
-        assert_eq!(f.title, c.title);
+        // A title that only restates the name is left out.
+        assert!(c.title.is_none() || c.title == f.title, "{}", f.name);
         assert_eq!(hints(f), hints(c), "{}", f.name);
         let (fd, cd) = (f.description.as_deref().unwrap(), c.description.as_deref().unwrap());
         assert!(!cd.is_empty() && cd.len() <= fd.len(), "{}: {cd:?}", f.name);
-        assert_eq!(fd.ends_with("[elevated]"), cd.ends_with("[elevated]"), "{}", f.name);
+        // The hints say the tier: an elevated tool is one that is not read-only.
+        assert_eq!(fd.ends_with("[elevated]"), !hints(c)[0], "{}", f.name);
+        assert!(!cd.contains("[elevated]"), "{}", f.name);
         assert_eq!(f.input_schema.get("required"), c.input_schema.get("required"), "{}", f.name);
         let (fp, cp) =
             (f.input_schema["properties"].as_object().unwrap(), c.input_schema["properties"].as_object().unwrap());
@@ -222,11 +254,29 @@ fn compact_definitions_mean_what_the_full_ones_do() {
         for (name, fprop) in fp {
             let cprop = cp[name].as_object().unwrap();
             assert!(!fprop.to_string().contains("x-rare"), "{}.{name}: the full listing keeps no marks", f.name);
-            if cprop.is_empty() {
-                rare += 1; // a rare option: named only
+            assert!(!cprop.is_empty(), "{}.{name}: typed in the compact listing too", f.name);
+            // A flag or a number says what it does in a few words (units, meaning), in both.
+            if let Some(words) = cprop.get("description").and_then(Value::as_str) {
+                assert!(words.chars().count() <= 45 && fprop["description"].is_string(), "{}.{name}: {words}", f.name);
+            }
+            let raw = registry.get(&f.name).unwrap().input_schema();
+            let is_rare = raw["properties"][name.as_str()].get("x-rare") == Some(&Value::Bool(true));
+            if ["purge", "full", "online", "vmstate", "force", "since", "typefilter", "bwlimit", "timeout"]
+                .contains(&name.as_str())
+                && !is_rare
+            {
+                assert!(cprop.contains_key("description"), "{}.{name} is not described", f.name);
+            }
+            if is_rare {
+                rare += 1; // a rare option: its name and type (or values) only
+                assert!(cprop.keys().all(|k| ["type", "enum", "items"].contains(&k.as_str())), "{}.{name}", f.name);
                 continue;
             }
             for key in ["enum", "minimum", "maximum", "default"] {
+                // A guest id's range (100 to 999999999) is Proxmox's, known to every agent.
+                if ["vmid", "newid"].contains(&name.as_str()) && key != "enum" && key != "default" {
+                    continue;
+                }
                 // `minimum: 0` of an unsigned type goes when nothing bounds it from above.
                 if key != "minimum" || fprop[key] != 0 || fprop.get("maximum").is_some() {
                     assert_eq!(fprop.get(key), cprop.get(key), "{}.{name}: {key}", f.name);
@@ -236,7 +286,7 @@ fn compact_definitions_mean_what_the_full_ones_do() {
             if !(cprop.contains_key("enum") && fprop["type"] == "string") {
                 assert_eq!(fprop.get("type"), cprop.get("type"), "{}.{name}: type", f.name);
             }
-            for key in ["description", "pattern", "maxLength", "format"] {
+            for key in ["pattern", "maxLength", "format"] {
                 assert!(!cprop.contains_key(key), "{}.{name}: {key}", f.name);
             }
         }

@@ -73,6 +73,11 @@ async fn proxmox_get_vms(
     tag: Option<String>,
     /// Only guests in this resource pool.
     pool: Option<PoolId>,
+    /// How many guests to show (default 100; the counts cover all that match).
+    #[schemars(range(min = 1, max = 1000))]
+    limit: Option<u32>,
+    /// Skip this many matching guests first, for the next page (default 0).
+    offset: Option<u32>,
 ) -> ToolResult {
     let (nodes, mut unreachable) = target_nodes(&api, node).await?;
     let kinds: &[GuestType] = match r#type {
@@ -123,18 +128,27 @@ async fn proxmox_get_vms(
             && in_pool.as_ref().is_none_or(|ids| u64_field(g, "vmid").is_some_and(|id| ids.contains(&id)))
     });
     let filtered = name.is_some() || vmid.is_some() || status.is_some() || tag.is_some() || pool.is_some();
-    let mut text = if guests.is_empty() {
+    let matched = guests.len();
+    let summary = summarise(&guests);
+    let (offset, limit) = (offset.unwrap_or(0) as usize, limit.unwrap_or(100) as usize);
+    let page: Vec<Value> = guests.into_iter().skip(offset).take(limit).collect();
+    let next_offset = (offset + page.len() < matched).then_some(offset + page.len());
+    let mut text = if matched == 0 {
         if filtered {
             format!("No guest matches (0 of {total}).")
         } else {
             "No virtual machines or containers found.".to_string()
         }
     } else if filtered {
-        format!("💻 **Guests** ({} of {total} match)\n", guests.len())
+        format!("💻 **Guests** ({matched} of {total} match)\n")
     } else {
-        format!("💻 **Guests** ({})\n", guests.len())
+        format!("💻 **Guests** ({matched})\n")
     };
-    for g in &guests {
+    if matched > page.len() {
+        text.push_str(&format!("{}\n", summary_line(&summary)));
+        text.push_str(&format!("Showing {} to {} of {matched}.\n", offset + 1.min(page.len()), offset + page.len()));
+    }
+    for g in &page {
         let status = str_field(g, "status").unwrap_or("unknown");
         let vmid = u64_field(g, "vmid").unwrap_or(0);
         let icon = if str_field(g, "type") == Some("lxc") { "📦" } else { "🖥️" };
@@ -156,13 +170,44 @@ async fn proxmox_get_vms(
             ));
         }
     }
+    if let Some(next) = next_offset {
+        text.push_str(&format!(
+            "\n\n▶️ {} more: call again with offset {next}, or narrow with filters.",
+            matched - next
+        ));
+    }
     if !unreachable.is_empty() {
         text.push_str(&format!("\n\n⚠️ Not listed (node offline or unreachable): {}", unreachable.join(", ")));
     }
     Ok(ToolOutput::new(
         text,
-        json!({ "guests": guests, "matched": guests.len(), "total": total, "unreachable_nodes": unreachable }),
+        json!({
+            "guests": page, "matched": matched, "total": total, "offset": offset, "next_offset": next_offset,
+            "summary": summary, "unreachable_nodes": unreachable
+        }),
     ))
+}
+
+/// Counts of guests by status, node and type: what a large list leads with.
+fn summarise(guests: &[Value]) -> Value {
+    let mut by = [std::collections::BTreeMap::<String, u64>::new(), Default::default(), Default::default()];
+    for g in guests {
+        for (map, key) in by.iter_mut().zip(["status", "node", "type"]) {
+            *map.entry(str_field(g, key).unwrap_or("unknown").to_string()).or_default() += 1;
+        }
+    }
+    let [status, node, kind] = by;
+    json!({ "by_status": status, "by_node": node, "by_type": kind })
+}
+
+/// `By status: running 4000, stopped 2000. By node: …. By type: …`.
+fn summary_line(summary: &Value) -> String {
+    let part = |key: &str, label: &str| {
+        let counts =
+            summary[key].as_object().map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+        format!("{label}: {}.", counts.unwrap_or_default())
+    };
+    format!("{} {} {}", part("by_status", "By status"), part("by_node", "By node"), part("by_type", "By type"))
 }
 
 /// Show a guest's live status and usage. State, uptime, CPU, memory, disk and network I/O of a VM or container.
