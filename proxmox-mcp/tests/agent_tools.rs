@@ -187,15 +187,15 @@ async fn commands_are_never_given_to_a_shell_by_accident() {
         .await,
     );
     assert!(list[0].1.contains("[\"sh\", \"-c\""), "the error says how: {list:?}");
-    // Unknown keys of the old server are refused, long stdin too.
+    // Unknown keys are refused (the old server's `capture-output` is taken: tests/old_argument_shapes.rs), long stdin too.
     let list = invalid_args(
         pve.call(
             "proxmox_agent_exec",
-            json!({ "node": "pve1", "vmid": 100, "command": ["ls"], "capture-output": true }),
+            json!({ "node": "pve1", "vmid": 100, "command": ["ls"], "output-format": "json" }),
         )
         .await,
     );
-    assert_eq!(list[0].0, "capture-output");
+    assert_eq!(list[0].0, "output-format");
     let list = invalid_args(
         pve.call(
             "proxmox_agent_exec",

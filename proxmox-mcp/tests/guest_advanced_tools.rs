@@ -39,10 +39,11 @@ async fn migrate_vm_sends_only_the_api_parameters() {
 async fn migrate_vm_refuses_what_proxmox_does_not_have() {
     let pve = Pve::start().await;
     let any = pve.fail_any().await;
-    // The old server's `with-local-storage` is no Proxmox parameter.
-    let args = json!({ "node": "pve1", "vmid": 100, "target": "pve2", "with-local-storage": true });
+    // A container's option is no VM's (the old server's `with-local-storage` is read as
+    // `with-local-disks`: tests/old_argument_shapes.rs).
+    let args = json!({ "node": "pve1", "vmid": 100, "target": "pve2", "restart": true });
     let list = invalid_args(pve.call("proxmox_migrate_vm", args).await);
-    assert_eq!(list[0].0, "with-local-storage", "{list:?}");
+    assert_eq!(list[0].0, "restart", "{list:?}");
     let list =
         invalid_args(pve.call("proxmox_migrate_vm", json!({ "node": "pve1", "vmid": 100, "target": "pve1" })).await);
     assert_eq!(list[0].0, "target");
@@ -234,9 +235,7 @@ async fn lxc_rrddata_with_max_and_no_data() {
 async fn rrddata_requires_a_valid_timeframe() {
     let pve = Pve::start().await;
     let any = pve.fail_any().await;
-    // Proxmox requires `timeframe` (the old server left it optional).
-    let list = invalid_args(pve.call("proxmox_get_vm_rrddata", json!({ "node": "pve1", "vmid": 100 })).await);
-    assert_eq!(list, [("timeframe".to_string(), "is required".to_string())]);
+    // Proxmox requires `timeframe`; left out it is `hour` (tests/old_argument_shapes.rs).
     for (tool, args) in [
         ("proxmox_get_vm_rrddata", json!({ "node": "pve1", "vmid": 100, "timeframe": "decade" })),
         ("proxmox_get_lxc_rrddata", json!({ "node": "pve1", "vmid": 200, "timeframe": "hour", "cf": "MIN" })),
@@ -248,7 +247,7 @@ async fn rrddata_requires_a_valid_timeframe() {
     assert_eq!(any.calls_async().await, 0);
     let schema = proxmox_mcp::Registry::builtin().get("proxmox_get_vm_rrddata").map(|t| t.input_schema()).unwrap();
     assert_eq!(schema["properties"]["timeframe"]["enum"], json!(["hour", "day", "week", "month", "year"]));
-    assert!(schema["required"].as_array().unwrap().contains(&json!("timeframe")));
+    assert_eq!(schema["properties"]["timeframe"]["default"], "hour");
     // Optional enums are plain string enums too.
     assert_eq!(schema["properties"]["cf"]["enum"], json!(["AVERAGE", "MAX"]), "{schema:?}");
     let schema = proxmox_mcp::Registry::builtin().get("proxmox_migrate_vm").map(|t| t.input_schema()).unwrap();
