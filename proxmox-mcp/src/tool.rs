@@ -484,6 +484,14 @@ impl Api {
         Ok(out.with(Some(report.summary()), "task", report.to_json()))
     }
 
+    /// The node guest `vmid` is on, from the cluster's resource list (kept briefly: see
+    /// [`crate::guests`]); `None` if no such guest is in the cluster. For tools that take a
+    /// guest's `node` as optional where the automatic lookup does not apply.
+    pub async fn guest_node(&self, vmid: crate::types::VmId) -> Result<Option<crate::types::Node>, ToolError> {
+        let found = self.ctx.guests.find(&self.ctx.client, u64::from(vmid.get())).await?;
+        Ok(found.and_then(|g| crate::types::Node::new(g.node).ok()))
+    }
+
     /// How long this call waits for a task it starts.
     pub fn task_wait(&self) -> std::time::Duration {
         self.ctx.task_wait

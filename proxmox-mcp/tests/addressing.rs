@@ -198,3 +198,13 @@ async fn errors_point_the_way() {
     let h = hint(err);
     assert!(h.contains("proxmox_migrate_vm again with online: true"), "{h}");
 }
+
+#[tokio::test]
+async fn a_guests_firewall_options_are_found_by_its_id_alone() {
+    let c = Cluster::new();
+    let out = c.call("proxmox_get_firewall_options", json!({ "scope": "lxc", "vmid": 200 })).await.unwrap();
+    assert!(out.text.contains("200"), "{}", out.text);
+    assert!(c.counted.paths.lock().unwrap().iter().any(|p| p == "GET /nodes/pve1/lxc/200/firewall/options"));
+    let err = c.call("proxmox_get_firewall_options", json!({ "scope": "vm", "vmid": 4242 })).await.unwrap_err();
+    assert!(err.to_string().contains("`vmid` names no guest of the cluster"), "{err}");
+}

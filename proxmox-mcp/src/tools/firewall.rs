@@ -862,7 +862,7 @@ impl OptionsScope {
         let node = node.ok_or_else(|| {
             let whose = match self {
                 OptionsScope::Node => "",
-                _ => ": the node the guest is on (proxmox_get_vms shows it)",
+                _ => ": the node the guest is on",
             };
             ToolError::invalid("node", format!("is required for scope {name}{whose}"))
         })?;
@@ -1034,6 +1034,25 @@ pub enum OptionKey {
     NfConntrackTcpTimeoutSynRecv,
 }
 
+/// The node given, or for a guest's scope left without one, the node the guest is on.
+async fn guest_home(
+    api: &Api,
+    scope: OptionsScope,
+    node: Option<Node>,
+    vmid: Option<VmId>,
+) -> Result<Option<Node>, ToolError> {
+    match (scope, node, vmid) {
+        (OptionsScope::Vm | OptionsScope::Lxc, None, Some(vmid)) => match api.guest_node(vmid).await? {
+            Some(node) => Ok(Some(node)),
+            None => Err(ToolError::invalid(
+                "vmid",
+                format!("names no guest of the cluster ({vmid}): proxmox_get_vms lists them"),
+            )),
+        },
+        (_, node, _) => Ok(node),
+    }
+}
+
 /// `/cluster/firewall/options`, `/nodes/{node}/firewall/options` or
 /// `/nodes/{node}/{qemu|lxc}/{vmid}/firewall/options`.
 fn options_path(scope: Scope<'_>) -> ApiPath {
@@ -1052,11 +1071,12 @@ async fn proxmox_get_firewall_options(
     api: Api,
     /// Whose firewall: cluster (the datacenter's), node, vm or lxc.
     scope: OptionsScope,
-    /// The node (scope node, vm or lxc).
+    /// The node (scope node; for vm or lxc, found from the vmid when left out).
     node: Option<Node>,
     /// The VM or container id (scope vm or lxc).
     vmid: Option<VmId>,
 ) -> ToolResult {
+    let node = guest_home(&api, scope, node, vmid).await?;
     let target = scope.target(node.as_ref(), vmid)?;
     let options: Value = api.get(&options_path(target), ()).await?;
     let on = format::truthy(options.get("enable")).unwrap_or(scope.on_by_default());
@@ -1082,7 +1102,7 @@ async fn proxmox_update_firewall_options(
     api: Api,
     /// Whose firewall: cluster (the datacenter's), node, vm or lxc.
     scope: OptionsScope,
-    /// The node (scope node, vm or lxc).
+    /// The node (scope node; for vm or lxc, found from the vmid when left out).
     node: Option<Node>,
     /// The VM or container id (scope vm or lxc).
     vmid: Option<VmId>,
@@ -1092,6 +1112,7 @@ async fn proxmox_update_firewall_options(
     digest: Option<Digest>,
     #[flatten] options: FirewallOptions,
 ) -> ToolResult {
+    let node = guest_home(&api, scope, node, vmid).await?;
     let target = scope.target(node.as_ref(), vmid)?;
     let mut params = super::to_params(&options)?;
     let reset = delete.as_ref().map(KeyList::names).unwrap_or_default();
