@@ -748,7 +748,6 @@ async fn firewall_options_refuse_what_the_scope_does_not_have_before_any_request
     }
     for (args, arg) in [
         (json!({ "scope": "cluster", "vmid": 100 }), "vmid"),
-        (json!({ "scope": "vm", "vmid": 100 }), "node"),
         (json!({ "scope": "lxc", "node": "pve1" }), "vmid"),
         (json!({ "scope": "node", "node": "pve1", "vmid": 99 }), "vmid"),
     ] {
