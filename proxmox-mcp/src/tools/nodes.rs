@@ -316,25 +316,32 @@ async fn proxmox_get_node_tasks(
     }
     let mut text = format!("📋 **Tasks on {node}** ({})\n", tasks.len());
     for t in &tasks {
-        let (dot, outcome) = task_outcome(t);
-        let kind = str_field(t, "type").unwrap_or("?");
-        let id = str_field(t, "id").filter(|i| !i.is_empty()).map(|i| format!(" {i}")).unwrap_or_default();
-        let mut line = format!("\n• {dot} **{kind}{id}** — {outcome}");
-        if let Some(user) = str_field(t, "user") {
-            line.push_str(&format!(", {user}"));
-        }
-        if let Some(start) = u64_field(t, "starttime") {
-            line.push_str(&format!(", started {}", format::timestamp(start)));
-            if let Some(end) = u64_field(t, "endtime") {
-                line.push_str(&format!(" ({}s)", end.saturating_sub(start)));
-            }
-        }
-        if let Some(upid) = str_field(t, "upid") {
-            line.push_str(&format!("\n  {upid}"));
-        }
-        text.push_str(&line);
+        text.push_str(&task_line(t, false));
     }
     Ok(ToolOutput::new(text, tasks))
+}
+
+/// One task of a task list: its outcome, type and guest (and node), user, start and duration,
+/// and its UPID on a line of its own.
+fn task_line(t: &Value, with_node: bool) -> String {
+    let (dot, outcome) = task_outcome(t);
+    let kind = str_field(t, "type").unwrap_or("?");
+    let id = str_field(t, "id").filter(|i| !i.is_empty()).map(|i| format!(" {i}")).unwrap_or_default();
+    let node = if with_node { format!(" on {}", str_field(t, "node").unwrap_or("?")) } else { String::new() };
+    let mut line = format!("\n• {dot} **{kind}{id}**{node} — {outcome}");
+    if let Some(user) = str_field(t, "user") {
+        line.push_str(&format!(", {user}"));
+    }
+    if let Some(start) = u64_field(t, "starttime") {
+        line.push_str(&format!(", started {}", format::timestamp(start)));
+        if let Some(end) = u64_field(t, "endtime") {
+            line.push_str(&format!(" ({}s)", end.saturating_sub(start)));
+        }
+    }
+    if let Some(upid) = str_field(t, "upid") {
+        line.push_str(&format!("\n  {upid}"));
+    }
+    line
 }
 
 /// The most tasks one cluster task listing shows.
@@ -388,23 +395,7 @@ async fn proxmox_list_cluster_tasks(
         format!("📋 **Cluster tasks** ({} shown, {matched} matching, {total} in all)\n", tasks.len())
     };
     for t in &tasks {
-        let (dot, outcome) = task_outcome(t);
-        let kind = str_field(t, "type").unwrap_or("?");
-        let id = str_field(t, "id").filter(|i| !i.is_empty()).map(|i| format!(" {i}")).unwrap_or_default();
-        let mut line = format!("\n• {dot} **{kind}{id}** on {} — {outcome}", str_field(t, "node").unwrap_or("?"));
-        if let Some(user) = str_field(t, "user") {
-            line.push_str(&format!(", {user}"));
-        }
-        if let Some(start) = u64_field(t, "starttime") {
-            line.push_str(&format!(", started {}", format::timestamp(start)));
-            if let Some(end) = u64_field(t, "endtime") {
-                line.push_str(&format!(" ({}s)", end.saturating_sub(start)));
-            }
-        }
-        if let Some(upid) = str_field(t, "upid") {
-            line.push_str(&format!("\n  {upid}"));
-        }
-        text.push_str(&line);
+        text.push_str(&task_line(t, true));
     }
     if matched > tasks.len() {
         text.push_str(&format!("\n\n{} more match: raise `limit` or narrow the filters.", matched - tasks.len()));
