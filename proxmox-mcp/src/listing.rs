@@ -218,7 +218,8 @@ fn needs_words(name: &str, prop: &Value) -> bool {
             || WORDED_STRINGS.contains(&name))
 }
 
-/// Strings whose form is Proxmox's own and not guessable from the name.
+/// Strings whose form is Proxmox's own and not guessable from the name: their words keep an
+/// example.
 const WORDED_STRINGS: &[&str] = &[
     "typefilter",
     "schedule",
@@ -231,6 +232,9 @@ const WORDED_STRINGS: &[&str] = &[
     "nodes",
     "since",
     "until",
+    "efidisk0",
+    "tpmstate0",
+    "machine",
 ];
 
 /// A parameter's description as the compact listing carries it: its first clause (up to `. ` or
@@ -241,6 +245,13 @@ fn brief(name: &str, description: &str) -> Option<String> {
         return None;
     }
     let first = first_sentence(description);
+    // A string in a Proxmox format keeps its first example: the form says more than words.
+    let example = WORDED_STRINGS
+        .contains(&name)
+        .then(|| first.split_once("e.g. ").map(|(_, rest)| rest.split([' ', ')', ';']).next().unwrap_or("")))
+        .flatten()
+        .map(|e| e.trim_end_matches(['.', ',']))
+        .filter(|e| !e.is_empty() && e.len() <= 48);
     let clause = first.split("; ").next().unwrap_or(first);
     // Examples are in the full listing.
     let clause = clause.split(", e.g.").next().unwrap_or(clause).split(" e.g.").next().unwrap_or(clause);
@@ -268,12 +279,17 @@ fn brief(name: &str, description: &str) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    if text.chars().count() <= BRIEF_MAX {
-        return Some(text.to_string());
-    }
-    let cut: String = text.chars().take(BRIEF_MAX).collect();
-    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
-    Some(format!("{}…", cut.trim_end_matches([',', ':', ' '])))
+    let words = if text.chars().count() <= BRIEF_MAX {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(BRIEF_MAX).collect();
+        let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+        format!("{}…", cut.trim_end_matches([',', ':', ' ']))
+    };
+    Some(match example {
+        Some(e) => format!("{words}, e.g. {e}"),
+        None => words,
+    })
 }
 
 /// The keyword marking a rare option (see the module documentation).
@@ -306,9 +322,9 @@ fn compact_property(schema: &mut Value) {
         return;
     }
     obj.retain(|k, _| KEPT.contains(&k.as_str()));
-    // An unsigned number's `minimum: 0` comes from its Rust type, not from Proxmox; the
-    // check still refuses a negative value.
-    if obj.get("minimum") == Some(&Value::from(0)) && !obj.contains_key("maximum") {
+    // `minimum: 0` says what no agent would doubt (a count, a size, seconds); the check still
+    // refuses a negative value.
+    if obj.get("minimum") == Some(&Value::from(0)) {
         obj.remove("minimum");
     }
     // A list of strings to choose from says the type itself.

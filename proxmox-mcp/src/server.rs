@@ -40,9 +40,9 @@ pub fn elevated_note(registry: &Registry, allow_elevated: bool) -> String {
     let elevated = registry.iter().filter(|t| t.elevated).count();
     match (elevated, allow_elevated) {
         (0, _) => "This server offers no tools that change the cluster.".to_string(),
-        (_, true) => "Elevated tools, which change the cluster (those without readOnlyHint; marked [elevated] \
-                      in the full listing), are enabled."
-            .to_string(),
+        (_, true) => {
+            "Elevated tools, which change the cluster (the tools without readOnlyHint), are enabled.".to_string()
+        }
         (n, false) => format!(
             "{n} elevated tools, which change the cluster (start, stop, create, delete, …), are disabled and not \
              listed: the operator enables them with PROXMOX_ALLOW_ELEVATED=true."

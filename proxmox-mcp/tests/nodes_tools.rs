@@ -285,6 +285,9 @@ async fn get_node_task_reads_status_and_log_tail() {
     assert!(out.text.contains("Log (lines 2–3 of 3)\n```\ngenerating cloud-init ISO\nTASK OK\n```"), "{}", out.text);
     assert_eq!(out.data["status"]["exitstatus"], "OK");
     assert_eq!(out.data["log_total"], 3);
+    // Without `node`: the UPID names it.
+    let again = pve.ok("proxmox_get_node_task", json!({ "upid": UPID, "limit": 2 })).await;
+    assert_eq!(again.text, out.text);
 
     let err = pve.call("proxmox_get_node_task", json!({ "node": "pve2", "upid": UPID })).await.unwrap_err().to_string();
     assert!(err.contains("`upid`") && err.contains("node pve1"), "{err}");

@@ -65,7 +65,10 @@ async fn with_elevation_off_only_basic_tools_are_listed_and_the_rest_are_refused
     let mut s = demo(&[("PROXMOX_ALLOW_ELEVATED", "true")]);
     let (instructions, listed) = listing(&mut s).await;
     assert_eq!(listed, names(&all));
-    assert!(instructions.contains("change the cluster (those without readOnlyHint"), "{instructions}");
+    assert!(
+        instructions.contains("change the cluster (the tools without readOnlyHint), are enabled"),
+        "{instructions}"
+    );
     assert!(s.close().await.success());
 }
 

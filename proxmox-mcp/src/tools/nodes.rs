@@ -407,8 +407,8 @@ async fn proxmox_list_cluster_tasks(
 #[pve_tool(method = GET, category = "Node Management")]
 async fn proxmox_get_node_task(
     api: Api,
-    /// The node the task runs on (the second field of the UPID), e.g. pve1.
-    node: Node,
+    /// The node the task runs on (default: the one the UPID names, its second field).
+    node: Option<Node>,
     /// The task id, e.g. UPID:pve1:0000ABCD:00001234:65F0A1B2:qmstart:100:root@pam!mcp:
     upid: Upid,
     /// How many log lines (default 50, at most 2000).
@@ -418,9 +418,14 @@ async fn proxmox_get_node_task(
     start: Option<u32>,
 ) -> ToolResult {
     let limit = limit.unwrap_or(50);
-    if let Some(owner) = upid.as_str().split(':').nth(1).filter(|n| *n != node.as_str()) {
-        return Err(ToolError::invalid("upid", format!("is a task of node {owner}, not {node}: ask node {owner}")));
-    }
+    let owner = upid.as_str().split(':').nth(1).and_then(|n| Node::new(n).ok());
+    let node = match (node, owner) {
+        (Some(node), Some(owner)) if node != owner => {
+            return Err(ToolError::invalid("upid", format!("is a task of node {owner}, not {node}: ask node {owner}")));
+        }
+        (Some(node), _) | (None, Some(node)) => node,
+        (None, None) => return Err(ToolError::invalid("node", "is required: the UPID names no node")),
+    };
     let base = ApiPath::lit("/nodes").join(&node).join_lit("tasks").join(&upid);
     let status: Value = api.get(&base.clone().join_lit("status"), ()).await?;
     let (lines, total) = log_lines(&api, &base.join_lit("log"), &json!({}), start, limit).await?;
