@@ -65,34 +65,51 @@ impl Drop for Logging {
     }
 }
 
+/// The most a crate that sees whole MCP messages may log: rmcp logs each request (tool
+/// arguments, which may hold passwords), each answer and each unparsable line at debug and
+/// trace. A cap on the target, not a directive: whatever the filter says (`trace`,
+/// `rmcp=trace`, a span directive such as `[serve_inner]=trace`, which enables every event in
+/// that span whatever its target, or a field one like `[{name}]=trace`), these targets are
+/// never logged below info.
+const CAPPED_TARGETS: &[&str] = &["rmcp"];
+
+fn log_cap() -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    CAPPED_TARGETS
+        .iter()
+        .fold(Targets::new().with_default(LevelFilter::TRACE), |t, target| t.with_target(*target, LevelFilter::INFO))
+}
+
 fn init_logging() -> Logging {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let requested = std::env::var("PROXMOX_LOG_LEVEL")
         .ok()
         .filter(|v| !v.trim().is_empty())
         .or_else(|| std::env::var("RUST_LOG").ok())
         .unwrap_or_else(|| "info".into());
-    // rmcp logs whole requests (tool arguments, which may hold passwords) at debug and below:
-    // it stays at info whatever is asked.
-    let kept: Vec<&str> = requested.split(',').filter(|d| !d.trim_start().starts_with("rmcp")).collect();
-    let filter = format!("{},rmcp=info", kept.join(","));
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| {
+    let filter = tracing_subscriber::EnvFilter::try_new(&requested).unwrap_or_else(|_| {
         eprintln!("proxmox-mcp: PROXMOX_LOG_LEVEL: \"{requested}\" is not a level (error, warn, info, debug, trace); using info");
-        tracing_subscriber::EnvFilter::new("info,rmcp=info")
+        tracing_subscriber::EnvFilter::new("info")
     });
+    // Both must let an event through: the filter asked for, and the cap on the targets above.
+    let filter = tracing_subscriber::filter::FilterExt::and(filter, log_cap());
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(true)
         .buffered_lines_limit(LOG_QUEUE_LINES)
         .thread_name("proxmox-mcp-log")
         .finish(std::io::stderr());
     let dropped = writer.error_counter();
-    let logs = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter);
-    match std::env::var("PROXMOX_LOG_FORMAT").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
-        "json" => logs.json().init(),
-        "" | "text" => logs.init(),
-        other => {
-            logs.init();
-            tracing::warn!("PROXMOX_LOG_FORMAT: \"{other}\" is not text or json; using text");
-        }
+    let logs = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false);
+    let format = std::env::var("PROXMOX_LOG_FORMAT").unwrap_or_default().trim().to_ascii_lowercase();
+    let layer = match format.as_str() {
+        "json" => logs.json().with_filter(filter).boxed(),
+        _ => logs.with_filter(filter).boxed(),
+    };
+    tracing_subscriber::registry().with(layer).init();
+    if !matches!(format.as_str(), "" | "text" | "json") {
+        tracing::warn!("PROXMOX_LOG_FORMAT: \"{format}\" is not text or json; using text");
     }
     // Say now and then that lines were lost (this line too waits in the queue).
     let counter = dropped.clone();

@@ -754,13 +754,25 @@ fn string_constants(schema: &Value, out: &mut Vec<Value>) -> bool {
     }
 }
 
-/// serde's messages, made readable for an agent.
+/// serde's messages, made readable for an agent, and without the value given (it may be a
+/// secret): `invalid type: string "hunter2", expected u16` becomes `has the wrong type: expected u16`.
 pub(crate) fn clean_serde_message(msg: &str) -> String {
     let msg = msg.split(" at line ").next().unwrap_or(msg);
     if let Some(field) = unknown_field(msg) {
         return format!("`{field}` is not a parameter of this tool");
     }
-    msg.replace("invalid type: ", "has the wrong type: got ")
+    let expected =
+        |rest: &str| rest.rsplit_once(", expected ").map(|(_, e)| format!(": expected {e}")).unwrap_or_default();
+    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        return format!("has the wrong type{}", expected(rest));
+    }
+    if let Some(rest) = msg.strip_prefix("invalid value: ") {
+        return format!("has an invalid value{}", expected(rest));
+    }
+    if let Some(rest) = msg.strip_prefix("unknown variant ") {
+        return format!("is not an accepted value{}", expected(rest));
+    }
+    msg.to_string()
 }
 
 pub(crate) fn unknown_field(msg: &str) -> Option<String> {

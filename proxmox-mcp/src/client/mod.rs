@@ -55,14 +55,31 @@ use std::time::Duration;
 
 /// Request parameters as Proxmox takes them: `name=value` pairs, booleans as `0`/`1`, arrays
 /// as repeated names. They go in the query string for GET/DELETE and form-encoded for POST/PUT.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// `Debug` shows the values but those of secret parameters ([`is_secret_param`]).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Params(pub Vec<(String, String)>);
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown =
+            |(k, v): &(String, String)| (k.clone(), if is_secret_param(k) { REDACTED.into() } else { v.clone() });
+        f.debug_tuple("Params").field(&self.0.iter().map(shown).collect::<Vec<_>>()).finish()
+    }
+}
+
+/// Whether a Proxmox parameter of this name carries a secret (a password, a keyring, a key, a
+/// token, a one-time code): its value is never shown by `Debug`.
+pub fn is_secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["password", "passphrase", "secret", "keyring", "encryption-key", "totp", "otp"].iter().any(|s| name.ends_with(s))
+}
 
 impl Params {
     /// From any `Serialize` value that is an object (or `()`/`None`, for no parameters).
     /// `null` fields are left out.
+    /// This is where [`Secret`]s serialise to their values, and nowhere else.
     pub fn from_serialize(value: &impl Serialize) -> Result<Params, String> {
-        let value = serde_json::to_value(value).map_err(|e| format!("cannot encode parameters: {e}"))?;
+        let value = exposing(|| serde_json::to_value(value)).map_err(|e| format!("cannot encode parameters: {e}"))?;
         let map = match value {
             Value::Null => return Ok(Params::default()),
             Value::Object(map) => map,
@@ -396,9 +413,34 @@ pub fn interpret(response: RawResponse) -> Result<Value, ApiError> {
     Err(ApiError::from_status(response.status, message, errors))
 }
 
-/// A secret that never shows in `Debug` or `Display`.
+/// A secret: the API token, a password, a keyring, an encryption key. `Debug` and `Display`
+/// print `[redacted]`, and so does serialising it, except while request parameters are encoded
+/// for Proxmox ([`Params::from_serialize`]): a secret that ends up in a result, an error or a
+/// log line by mistake shows as `[redacted]`. As a tool argument it must be a string; a value
+/// of another type is refused without echoing it, and its schema is marked `writeOnly`.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
+
+/// What a secret shows instead of its value.
+pub const REDACTED: &str = "[redacted]";
+
+thread_local! {
+    /// Set while [`Params::from_serialize`] encodes a request: only then do secrets serialise
+    /// to their value.
+    static EXPOSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` with secrets serialising to their values (restored even if `f` panics).
+fn exposing<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            EXPOSE.with(|e| e.set(self.0));
+        }
+    }
+    let _restore = Restore(EXPOSE.with(|e| e.replace(true)));
+    f()
+}
 
 impl Secret {
     pub fn new(s: impl Into<String>) -> Self {
@@ -407,11 +449,50 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+    /// The number of characters (for length rules; the value stays hidden).
+    pub fn chars(&self) -> usize {
+        self.0.chars().count()
+    }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
+        f.write_str(REDACTED)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if EXPOSE.with(std::cell::Cell::get) { s.serialize_str(&self.0) } else { s.serialize_str(REDACTED) }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Secret {
+    /// A string; anything else is refused with a message that does not contain the value.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match Value::deserialize(d) {
+            Ok(Value::String(s)) => Ok(Secret(s)),
+            _ => Err(D::Error::custom("must be a string (the value is not shown)")),
+        }
+    }
+}
+
+impl schemars::JsonSchema for Secret {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "writeOnly": true })
     }
 }
 

@@ -461,8 +461,9 @@ fn storage_create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
         return Err(DemoError::new(500, format!("storage ID '{id}' already defined")));
     }
     let mut config = Object::new();
+    // Proxmox keeps passwords, keyrings and keys apart (/etc/pve/priv), out of the definition.
     for (k, v) in call.params() {
-        if k != "password" {
+        if !crate::client::is_secret_param(k) {
             config.insert(k.into(), json!(v));
         }
     }
@@ -473,7 +474,7 @@ fn storage_create(state: &mut State, call: &Call) -> Result<Value, DemoError> {
 fn storage_update(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let s = find(state, call.var("storage"))?;
     for (k, v) in call.params() {
-        if !matches!(k, "delete" | "digest" | "password" | "storage" | "type") {
+        if !matches!(k, "delete" | "digest" | "storage" | "type") && !crate::client::is_secret_param(k) {
             s.config.insert(k.into(), json!(v));
         }
     }

@@ -4,6 +4,7 @@
 //! areas), so no argument can smuggle options into a Proxmox property string. A container's
 //! root password is sent to Proxmox and never shown: not in results, errors or logs.
 
+use crate::client::Secret;
 use crate::format::{self, str_field, u64_field};
 use crate::tools::disks::{GiB, Ranged, flag};
 use crate::tools::guest_network::{LxcNicOptions, VmNicOptions};
@@ -34,10 +35,11 @@ string_id! {
     rule = "a CPU model name such as host or x86-64-v2-AES (letters, digits, `_.+-`)"
 }
 
-/// A password: sent to Proxmox, never shown (not in results, errors or logs).
+/// A password of 5 to 1024 characters: a [`Secret`] (sent to Proxmox, never shown: not in
+/// results, errors or logs).
 #[derive(Clone, Serialize)]
 #[serde(transparent)]
-pub struct Password(String);
+pub struct Password(Secret);
 
 impl Password {
     pub const MIN: usize = 5;
@@ -46,17 +48,21 @@ impl Password {
 
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(***)")
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
 impl<'de> Deserialize<'de> for Password {
     /// Errors never contain the value.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Value::deserialize(d).map_err(|_| serde::de::Error::custom("must be a string"))?;
-        let Value::String(s) = v else { return Err(serde::de::Error::custom("must be a string")) };
-        let n = s.chars().count();
-        if !(Password::MIN..=Password::MAX).contains(&n) {
+        let s = Secret::deserialize(d)?;
+        if !(Password::MIN..=Password::MAX).contains(&s.chars()) {
             return Err(serde::de::Error::custom(format!(
                 "must be {} to {} characters long (the value is not shown)",
                 Password::MIN,
@@ -529,7 +535,7 @@ mod tests {
         assert!(!err.contains("abc"), "{err}");
         let err = serde_json::from_value::<Password>(json!(12345678)).unwrap_err().to_string();
         assert!(!err.contains("12345678"), "{err}");
-        assert_eq!(format!("{:?}", serde_json::from_value::<Password>(json!("s3cret!")).unwrap()), "Password(***)");
+        assert_eq!(format!("{:?}", serde_json::from_value::<Password>(json!("s3cret!")).unwrap()), "[redacted]");
         assert_eq!(spelled(&ScsiHw::VirtioScsiSingle), "virtio-scsi-single");
         assert_eq!(spelled(&VmOsType::W2k3), "w2k3");
         assert_eq!(

@@ -2,7 +2,7 @@
 //! downloads into it, single-file restore from backups, and pruning backups.
 
 use super::{set_keys, to_params};
-use crate::client::Upload;
+use crate::client::{Secret, Upload};
 use crate::format::{self, Block, str_field, u64_field};
 use crate::types::{Node, StorageId, VmId, Volume};
 use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
@@ -271,6 +271,7 @@ const TYPE_OPTIONS: &[TypeOptions] = &[
             "username",
             "password",
             "fingerprint",
+            "encryption-key",
             "namespace",
             "port",
         ],
@@ -398,7 +399,7 @@ pub struct NewStorageOptions {
     username: Option<String>,
     /// Password of the share or PBS user (cifs, pbs). Sent, never shown.
     #[schemars(length(max = 256))]
-    password: Option<String>,
+    password: Option<Secret>,
     /// Windows domain (cifs).
     #[schemars(length(max = 256))]
     #[schemars(extend("x-rare" = true))]
@@ -430,8 +431,9 @@ pub struct NewStorageOptions {
     #[schemars(length(max = 1024))]
     monhost: Option<String>,
     /// Ceph keyring contents, for an external cluster (rbd, cephfs). Sent, never shown.
+    #[schemars(length(max = 65536))]
     #[schemars(extend("x-rare" = true))]
-    keyring: Option<String>,
+    keyring: Option<Secret>,
     /// Always use the krbd kernel module (rbd).
     #[schemars(extend("x-rare" = true))]
     krbd: Option<bool>,
@@ -460,6 +462,12 @@ pub struct NewStorageOptions {
     /// SHA-256 fingerprint of the PBS server certificate, AA:BB:… (pbs).
     #[schemars(regex(pattern = r"^([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}$"))]
     fingerprint: Option<String>,
+    /// Client-side encryption key of the backups (pbs): the key file's contents, or `autogen` to
+    /// have one made. Sent, never shown; keep a copy, backups cannot be read without it.
+    #[serde(rename = "encryption-key")]
+    #[schemars(length(max = 65536))]
+    #[schemars(extend("x-rare" = true))]
+    encryption_key: Option<Secret>,
     /// Port of the PBS server (pbs; default 8007).
     #[schemars(range(min = 1, max = 65535))]
     port: Option<u16>,
@@ -479,10 +487,16 @@ async fn proxmox_create_storage(
 ) -> ToolResult {
     let t = type_options(r#type.name()).ok_or_else(|| ToolError::invalid("type", "is not supported"))?;
     check_options_for_type(t, &set_options(&options), false)?;
-    let mut params = to_params(&options)?;
-    params["storage"] = json!(storage);
-    params["type"] = json!(r#type);
-    let created: Value = api.send(params).await?;
+    // Serialised once, on the way to Proxmox (a secret turned into a `Value` before that
+    // would read `[redacted]`).
+    #[derive(Serialize)]
+    struct NewStorage<'a> {
+        storage: &'a StorageId,
+        r#type: &'a NewStorageType,
+        #[serde(flatten)]
+        options: &'a NewStorageOptions,
+    }
+    let created: Value = api.send(NewStorage { storage: &storage, r#type: &r#type, options: &options }).await?;
     let text = Block::new(format!("✅ Storage **{storage}** ({}) created", r#type.name()))
         .opt("Content", options.content.as_deref())
         .line("Nodes", options.nodes.as_deref().unwrap_or("all"))
@@ -526,7 +540,7 @@ pub struct StorageChanges {
     username: Option<String>,
     /// Password (cifs, pbs). Sent, never shown.
     #[schemars(length(max = 256))]
-    password: Option<String>,
+    password: Option<Secret>,
     /// Windows domain (cifs).
     #[schemars(length(max = 256))]
     #[schemars(extend("x-rare" = true))]
@@ -552,8 +566,9 @@ pub struct StorageChanges {
     #[schemars(length(max = 1024))]
     monhost: Option<String>,
     /// Ceph keyring contents (rbd, cephfs). Sent, never shown.
+    #[schemars(length(max = 65536))]
     #[schemars(extend("x-rare" = true))]
-    keyring: Option<String>,
+    keyring: Option<Secret>,
     /// Always use the krbd kernel module (rbd).
     #[schemars(extend("x-rare" = true))]
     krbd: Option<bool>,
@@ -573,6 +588,12 @@ pub struct StorageChanges {
     /// SHA-256 fingerprint of the PBS server certificate (pbs).
     #[schemars(regex(pattern = r"^([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}$"))]
     fingerprint: Option<String>,
+    /// Client-side encryption key of the backups (pbs): the key file's contents, or `autogen`.
+    /// Sent, never shown.
+    #[serde(rename = "encryption-key")]
+    #[schemars(length(max = 65536))]
+    #[schemars(extend("x-rare" = true))]
+    encryption_key: Option<Secret>,
     /// Port of the PBS server (pbs).
     #[schemars(range(min = 1, max = 65535))]
     port: Option<u16>,

@@ -58,6 +58,13 @@ impl Session {
         stdin.flush().await.unwrap();
     }
 
+    /// Send one line as it is (not necessarily JSON), with its newline.
+    pub async fn send_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+        stdin.flush().await.unwrap();
+    }
+
     pub async fn recv(&mut self) -> Value {
         let line = tokio::time::timeout(Duration::from_secs(30), self.stdout.next_line())
             .await
