@@ -29,6 +29,7 @@ pub mod hints;
 pub mod listing;
 pub mod path;
 pub mod registry;
+pub mod scope;
 pub mod server;
 pub mod task;
 pub mod tool;
@@ -43,6 +44,7 @@ pub use config::{Config, ConfigError, SslMode};
 pub use listing::SchemaDetail;
 pub use path::{ApiPath, PathSegment};
 pub use registry::{DuplicateTool, Registry, Selection, SelectionError};
+pub use scope::Scope;
 pub use tool::{Api, Context, Method, Origin, TaskFailure, ToolDescriptor, ToolError, ToolOutput, ToolResult};
 
 /// Turns an `async fn` into an MCP tool for Proxmox VE.
