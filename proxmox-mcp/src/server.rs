@@ -231,6 +231,10 @@ pub fn render_with_hint(result: ToolResult, hint: Option<String>) -> CallToolRes
                         "message": e.to_string(),
                     } }),
                 ),
+                ToolError::WriteRefused { tool, request } => (
+                    format!("🚫 Permission Denied: {e}"),
+                    json!({ "error": { "kind": "write_refused", "tool": tool, "request": request, "message": e.to_string() } }),
+                ),
                 ToolError::InvalidArguments(list) => (
                     format!("❌ Error: {e}"),
                     json!({ "error": {

@@ -110,6 +110,7 @@ impl ToolDescriptor {
         ctx.require(self)?;
         let facts = crate::arguments::check(self, &mut args)?;
         ctx.scope.check_arguments(self, &args)?;
+        ctx.tool = Some(self);
         ctx.scope_report = crate::scope::ScopeReport::new();
         if self.task
             && let Some(wait) = args.remove(WAIT).and_then(|w| w.as_u64())
@@ -303,6 +304,8 @@ pub struct Context {
     pub guests: crate::guests::GuestIndex,
     /// The guests and nodes tools may see and address (default: all; see [`crate::scope`]).
     pub scope: Scope,
+    /// The tool being called (set by [`ToolDescriptor::call`]): what its requests may do.
+    pub(crate) tool: Option<&'static ToolDescriptor>,
     /// What the scope hid from this call's lists.
     pub(crate) scope_report: std::sync::Arc<ScopeReport>,
 }
@@ -330,6 +333,7 @@ impl Context {
             progress: None,
             guests: Default::default(),
             scope: Scope::default(),
+            tool: None,
             scope_report: ScopeReport::new(),
         }
     }
@@ -418,6 +422,7 @@ impl Api {
         path: &ApiPath,
         params: impl Serialize,
     ) -> Result<T, ToolError> {
+        self.may_send(method, path)?;
         let params = Params::from_serialize(&params).map_err(ToolError::Other)?;
         let mut value = self.ctx.client.request(method, path, params).await?;
         if method == Method::Get
@@ -428,6 +433,18 @@ impl Api {
         serde_json::from_value(value).map_err(|e| {
             ToolError::Api(ApiError::Decode(format!("unexpected response shape from {method} {path}: {e}")))
         })
+    }
+
+    /// Defence in depth: a basic tool (not elevated) sends only `GET`, unless it is marked
+    /// `read_only = true` (a `POST` that only asks, like a guest-agent read). So a basic tool
+    /// cannot change the cluster even by a bug, whatever `PROXMOX_ALLOW_ELEVATED` says.
+    fn may_send(&self, method: Method, path: &ApiPath) -> Result<(), ToolError> {
+        match self.ctx.tool {
+            Some(tool) if method != Method::Get && !tool.elevated && tool.read_only != Some(true) => {
+                Err(ToolError::WriteRefused { tool: tool.name.to_string(), request: format!("{method} {path}") })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The guests and nodes this call may see and address.
@@ -443,6 +460,7 @@ impl Api {
         params: impl Serialize,
         upload: Upload,
     ) -> Result<T, ToolError> {
+        self.may_send(Method::Post, path)?;
         let params = Params::from_serialize(&params).map_err(ToolError::Other)?;
         let value = self.ctx.client.upload(path, params, upload).await?;
         serde_json::from_value(value).map_err(|e| {
@@ -633,6 +651,9 @@ pub enum ToolError {
     /// An argument addresses a guest or node outside the server's scope (see [`crate::scope`]):
     /// the argument, what it addresses, and the scope. Never sent to Proxmox.
     OutOfScope { argument: String, message: String, scope: String },
+    /// A basic tool tried to send a request that may change the cluster (`POST`, `PUT`,
+    /// `DELETE`) without being marked `read_only`: the tool, and the request (not sent).
+    WriteRefused { tool: String, request: String },
     /// Proxmox, or the way to it, answered with an error.
     Api(ApiError),
     /// A task the tool started ended with an error (its exit status and log are in the report).
@@ -691,6 +712,12 @@ impl fmt::Display for ToolError {
                 f,
                 "`{argument}` addresses {message}, outside this server's scope ({scope}). \
                  The operator sets the scope with PROXMOX_ALLOWED_VMIDS and PROXMOX_ALLOWED_NODES."
+            ),
+            ToolError::WriteRefused { tool, request } => write!(
+                f,
+                "`{tool}` is a basic (read) tool, and basic tools may not send {request}: only elevated tools, or \
+                 tools marked `read_only = true` whose POST only reads, may send POST, PUT or DELETE. Nothing was \
+                 sent. (A bug in the tool: mark it `elevated`.)"
             ),
             ToolError::Api(e) => e.fmt(f),
             ToolError::TaskFailed(failure) => {
