@@ -6,6 +6,7 @@ use crate::client::{ApiError, Client, HttpSettings, Setting, SetupError};
 pub use crate::client::{Secret, SslMode, TlsSettings};
 use crate::listing::SchemaDetail;
 use crate::registry::{Registry, Selection};
+use crate::scope::Scope;
 use std::fmt;
 use std::time::Duration;
 
@@ -38,6 +39,9 @@ pub struct Config {
     /// Where `verify` mode without CA or pin remembers the certificate first seen per
     /// `host:port` (`PROXMOX_KNOWN_HOSTS`); `None`: for the process only.
     pub known_hosts: Option<std::path::PathBuf>,
+    /// The guests and nodes tools may see and address (`PROXMOX_ALLOWED_VMIDS`,
+    /// `PROXMOX_ALLOWED_NODES`); the default: all.
+    pub scope: Scope,
 }
 
 /// A configuration variable with a bad or missing value.
@@ -95,6 +99,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "the only tools to offer: names, globs (* ?) and toolsets (@ha, @read…), comma-separated",
     ),
     ("PROXMOX_EXCLUDE_TOOLS", "", "tools not to offer, same syntax, e.g. proxmox_execute_vm_command,proxmox_agent_*"),
+    (
+        "PROXMOX_ALLOWED_VMIDS",
+        "(all)",
+        "the only guests tools may see and address: ids and ranges, e.g. 100-199,300 (creates and next id stay inside)",
+    ),
+    (
+        "PROXMOX_ALLOWED_NODES",
+        "(all)",
+        "the only nodes tools may see and address: names, comma-separated, e.g. pve1,pve2",
+    ),
     ("PROXMOX_TOOL_SCHEMA", "compact", "compact | full: how much of each tool's schema tools/list sends (see README)"),
     ("PROXMOX_DEMO_TASK_SECONDS", "2", "with --demo: how long simulated tasks run"),
 ];
@@ -123,6 +137,7 @@ impl Config {
             tools: ToolSelection::default(),
             max_response: DEFAULT_MAX_RESPONSE_MB << 20,
             known_hosts: None,
+            scope: Scope::default(),
         }
     }
 
@@ -244,8 +259,10 @@ impl Config {
         let task_wait = task_wait(get("PROXMOX_TASK_WAIT"))?;
         let max_result = max_result(get("PROXMOX_MAX_RESULT_KB"))?;
         let tools = ToolSelection::from_lookup(&lookup)?;
+        let scope = scope(&lookup)?;
         Ok(Config {
             max_result,
+            scope,
             max_response,
             known_hosts,
             task_wait,
@@ -376,6 +393,7 @@ pub struct DemoConfig {
     pub task_wait: Duration,
     pub max_result: usize,
     pub tools: ToolSelection,
+    pub scope: Scope,
 }
 
 impl DemoConfig {
@@ -402,6 +420,7 @@ impl DemoConfig {
             task_wait: task_wait(get("PROXMOX_TASK_WAIT"))?,
             max_result: max_result(get("PROXMOX_MAX_RESULT_KB"))?,
             tools: ToolSelection::from_lookup(&lookup)?,
+            scope: scope(&lookup)?,
         })
     }
 }
@@ -441,6 +460,18 @@ fn default_known_hosts(xdg_state: Option<String>, home: Option<String>) -> Optio
 }
 
 /// A variable's value, trimmed; `None` if unset or blank (blank means "the default").
+/// `PROXMOX_ALLOWED_VMIDS` and `PROXMOX_ALLOWED_NODES`: both unset (or blank), no scope.
+fn scope(lookup: impl Fn(&str) -> Option<String>) -> Result<Scope, ConfigError> {
+    let mut scope = Scope::default();
+    if let Some(spec) = set(lookup("PROXMOX_ALLOWED_VMIDS")) {
+        scope = scope.with_vmids(&spec).map_err(|e| ConfigError::new("PROXMOX_ALLOWED_VMIDS", e))?;
+    }
+    if let Some(spec) = set(lookup("PROXMOX_ALLOWED_NODES")) {
+        scope = scope.with_nodes(&spec).map_err(|e| ConfigError::new("PROXMOX_ALLOWED_NODES", e))?;
+    }
+    Ok(scope)
+}
+
 fn set(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }

@@ -30,6 +30,7 @@ pub mod hints;
 pub mod listing;
 pub mod path;
 pub mod registry;
+pub mod scope;
 pub mod server;
 pub mod task;
 pub mod tool;
@@ -44,6 +45,7 @@ pub use config::{Config, ConfigError, SslMode};
 pub use listing::SchemaDetail;
 pub use path::{ApiPath, PathSegment};
 pub use registry::{DuplicateTool, Registry, Selection, SelectionError};
+pub use scope::Scope;
 pub use tool::{Api, Context, Method, Origin, TaskFailure, ToolDescriptor, ToolError, ToolOutput, ToolResult};
 
 /// Turns an `async fn` into an MCP tool for Proxmox VE.
@@ -72,6 +74,8 @@ pub use tool::{Api, Context, Method, Origin, TaskFailure, ToolDescriptor, ToolEr
 /// - `elevated`: refused unless `PROXMOX_ALLOW_ELEVATED=true`, before any request is sent.
 /// - `name = "..."` (default: the fn name), `title = "..."`, `category = "..."` (default `Custom`).
 /// - `destructive`, `idempotent`, `read_only` (`= true|false`): override the hints derived from the method.
+///   A basic tool (not `elevated`) may send only `GET` requests unless it is marked
+///   `read_only = true` (a `POST` that only reads, like a guest-agent query): [`Api`] refuses the others.
 /// - `open_world = true`: the tool reaches beyond the cluster (the MCP `openWorldHint`; default false).
 ///
 /// The first argument is the request context, [`Api`]. Each further argument is a tool parameter

@@ -22,7 +22,7 @@ fn usage() -> String {
         ));
     }
     s.push_str(
-        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED,\n                 PROXMOX_TOOLS, PROXMOX_EXCLUDE_TOOLS, PROXMOX_TOOL_SCHEMA, PROXMOX_TASK_WAIT,\n                 PROXMOX_DEMO_TASK_SECONDS and PROXMOX_UPLOAD_DIR)\n  \
+        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED,\n                 PROXMOX_TOOLS, PROXMOX_EXCLUDE_TOOLS, PROXMOX_TOOL_SCHEMA, PROXMOX_TASK_WAIT,\n                 PROXMOX_DEMO_TASK_SECONDS, PROXMOX_UPLOAD_DIR, PROXMOX_ALLOWED_VMIDS and\n                 PROXMOX_ALLOWED_NODES)\n  \
          --list-tools   print the tools reference (Markdown) of the tools PROXMOX_TOOLS and\n                 PROXMOX_EXCLUDE_TOOLS select, and exit\n  --help         this text\n  --version      the version\n",
     );
     s
@@ -197,7 +197,8 @@ fn demo() -> ExitCode {
         .with_schema_detail(settings.tool_schema)
         .with_task_wait(settings.task_wait)
         .with_max_result(settings.max_result)
-        .with_instructions(instructions);
+        .with_instructions(instructions)
+        .with_scope(settings.scope);
     finish(runtime.block_on(proxmox_mcp::server::serve(server)))
 }
 

@@ -50,6 +50,14 @@ pub fn elevated_note(registry: &Registry, allow_elevated: bool) -> String {
     }
 }
 
+/// Said in the instructions of a scoped server.
+pub fn scope_note(scope: &crate::scope::Scope) -> String {
+    format!(
+        "This server is scoped to {scope}: lists show only those, and a call addressing another guest or node is refused; \
+         create guests with ids from proxmox_get_next_vmid."
+    )
+}
+
 /// An MCP server for a registry of tools and a Proxmox client.
 #[derive(Clone)]
 pub struct ProxmoxServer {
@@ -117,6 +125,17 @@ impl ProxmoxServer {
     /// Hold each result's text and data to this many bytes each (see [`crate::bound`]).
     pub fn with_max_result(mut self, bytes: usize) -> Self {
         self.ctx = self.ctx.with_max_result(bytes);
+        self
+    }
+
+    /// Let tools see and address only the guests and nodes of `scope` (`PROXMOX_ALLOWED_VMIDS`,
+    /// `PROXMOX_ALLOWED_NODES`; see [`crate::scope`]). The instructions say so (call it after
+    /// [`ProxmoxServer::with_instructions`]).
+    pub fn with_scope(mut self, scope: crate::scope::Scope) -> Self {
+        if !scope.is_unrestricted() {
+            self.instructions.push_str(&format!(" {}", scope_note(&scope)));
+        }
+        self.ctx = self.ctx.with_scope(scope);
         self
     }
 
@@ -214,6 +233,19 @@ pub fn render_with_hint(result: ToolResult, hint: Option<String>) -> CallToolRes
                 ToolError::PermissionDenied(tool) => (
                     format!("🚫 Permission Denied: {e}"),
                     json!({ "error": { "kind": "permission_denied", "tool": tool, "message": e.to_string() } }),
+                ),
+                ToolError::OutOfScope { argument, scope, .. } => (
+                    format!("🚫 Out of Scope: {e}"),
+                    json!({ "error": {
+                        "kind": "out_of_scope",
+                        "argument": argument,
+                        "scope": scope,
+                        "message": e.to_string(),
+                    } }),
+                ),
+                ToolError::WriteRefused { tool, request } => (
+                    format!("🚫 Permission Denied: {e}"),
+                    json!({ "error": { "kind": "write_refused", "tool": tool, "request": request, "message": e.to_string() } }),
                 ),
                 ToolError::InvalidArguments(list) => (
                     format!("❌ Error: {e}"),
@@ -363,7 +395,8 @@ pub async fn serve_stdio(registry: Registry, config: &Config) -> Result<(), Box<
         .with_task_wait(config.task_wait)
         .with_max_result(config.max_result)
         .with_upload_dir(config.upload_dir.clone())
-        .with_schema_detail(config.tool_schema);
+        .with_schema_detail(config.tool_schema)
+        .with_scope(config.scope.clone());
     serve(server).await
 }
 

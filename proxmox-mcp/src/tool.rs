@@ -2,6 +2,7 @@
 
 use crate::client::{ApiError, Client, Params, RawBody, Upload};
 use crate::path::ApiPath;
+use crate::scope::{Scope, ScopeReport};
 use crate::task::{ProgressSink, TaskReport, WaitError};
 use crate::types::Upid;
 use serde::Serialize;
@@ -108,6 +109,9 @@ impl ToolDescriptor {
     pub async fn call(&'static self, mut ctx: Context, mut args: JsonObject) -> ToolResult {
         ctx.require(self)?;
         let facts = crate::arguments::check(self, &mut args)?;
+        ctx.scope.check_arguments(self, &args)?;
+        ctx.tool = Some(self);
+        ctx.scope_report = crate::scope::ScopeReport::new();
         if self.task
             && let Some(wait) = args.remove(WAIT).and_then(|w| w.as_u64())
         {
@@ -120,9 +124,25 @@ impl ToolDescriptor {
         let guests = ctx.guests.clone();
         let client = ctx.client.clone();
         let vmid = args.get("vmid").and_then(Value::as_u64);
+        // A guest found by its id alone: it may be on a node outside the scope.
+        if given_node.is_none()
+            && let (Some(vmid), Some(node)) = (vmid, args.get("node").and_then(Value::as_str))
+            && !ctx.scope.allows_node(node)
+        {
+            return Err(ToolError::OutOfScope {
+                argument: "vmid".into(),
+                message: format!("guest {vmid} on node {node}"),
+                scope: ctx.scope.to_string(),
+            });
+        }
         let called_with = args.clone();
         let max_result = ctx.max_result;
-        let result = (self.call)(ctx, args).await.map(|mut out| {
+        let (scope, report) = (ctx.scope.clone(), ctx.scope_report.clone());
+        let result = (self.call)(ctx, args).await.map(|out| {
+            let mut out = match report.hidden() {
+                Some(hidden) => out.scoped(&scope, hidden),
+                None => out,
+            };
             crate::bound::bound(&mut out.text, &mut out.data, max_result);
             out
         });
@@ -290,6 +310,12 @@ pub struct Context {
     /// The most bytes a result's text, and its data, may take each (`PROXMOX_MAX_RESULT_KB`;
     /// see [`crate::bound`]).
     pub max_result: usize,
+    /// The guests and nodes tools may see and address (default: all; see [`crate::scope`]).
+    pub scope: Scope,
+    /// The tool being called (set by [`ToolDescriptor::call`]): what its requests may do.
+    pub(crate) tool: Option<&'static ToolDescriptor>,
+    /// What the scope hid from this call's lists.
+    pub(crate) scope_report: std::sync::Arc<ScopeReport>,
 }
 
 impl fmt::Debug for Context {
@@ -300,7 +326,8 @@ impl fmt::Debug for Context {
             .field("upload_dir", &self.upload_dir)
             .field("task_wait", &self.task_wait)
             .field("progress", &self.progress.is_some())
-            .finish()
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
     }
 }
 
@@ -314,12 +341,29 @@ impl Context {
             progress: None,
             guests: Default::default(),
             max_result: crate::bound::DEFAULT_MAX_RESULT,
+            scope: Scope::default(),
+            tool: None,
+            scope_report: ScopeReport::new(),
         }
     }
 
     /// Hold each result's text and data to this many bytes each (at least 4 KiB).
     pub fn with_max_result(mut self, bytes: usize) -> Self {
         self.max_result = bytes.max(crate::bound::MIN_MAX_RESULT);
+        self
+    }
+
+    /// Let tools see and address only the guests and nodes of `scope` (see [`crate::scope`]).
+    ///
+    /// ```
+    /// use proxmox_mcp::{Context, Scope};
+    /// # let client = proxmox_mcp::Config::new("pve.example.com", "mcp", "secret").client().unwrap();
+    /// let scope = Scope::default().with_vmids("100-199").unwrap().with_nodes("pve1").unwrap();
+    /// let ctx = Context::new(client, true).with_scope(scope);
+    /// assert!(!ctx.scope.allows_vmid(200));
+    /// ```
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
         self
     }
 
@@ -393,11 +437,34 @@ impl Api {
         path: &ApiPath,
         params: impl Serialize,
     ) -> Result<T, ToolError> {
+        self.may_send(method, path)?;
         let params = Params::from_serialize(&params).map_err(ToolError::Other)?;
-        let value = self.ctx.client.request(method, path, params).await?;
+        let mut value = self.ctx.client.request(method, path, params).await?;
+        if method == Method::Get
+            && let Some(hidden) = self.ctx.scope.filter_answer(path.as_str(), &mut value)
+        {
+            self.ctx.scope_report.record(hidden);
+        }
         serde_json::from_value(value).map_err(|e| {
             ToolError::Api(ApiError::Decode(format!("unexpected response shape from {method} {path}: {e}")))
         })
+    }
+
+    /// Defence in depth: a basic tool (not elevated) sends only `GET`, unless it is marked
+    /// `read_only = true` (a `POST` that only asks, like a guest-agent read). So a basic tool
+    /// cannot change the cluster even by a bug, whatever `PROXMOX_ALLOW_ELEVATED` says.
+    fn may_send(&self, method: Method, path: &ApiPath) -> Result<(), ToolError> {
+        match self.ctx.tool {
+            Some(tool) if method != Method::Get && !tool.elevated && tool.read_only != Some(true) => {
+                Err(ToolError::WriteRefused { tool: tool.name.to_string(), request: format!("{method} {path}") })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The guests and nodes this call may see and address.
+    pub fn scope(&self) -> &Scope {
+        &self.ctx.scope
     }
 
     /// POST a local file to `path` as `multipart/form-data`: `params` as text fields, then the
@@ -408,6 +475,7 @@ impl Api {
         params: impl Serialize,
         upload: Upload,
     ) -> Result<T, ToolError> {
+        self.may_send(Method::Post, path)?;
         let params = Params::from_serialize(&params).map_err(ToolError::Other)?;
         let value = self.ctx.client.upload(path, params, upload).await?;
         serde_json::from_value(value).map_err(|e| {
@@ -540,6 +608,22 @@ impl ToolOutput {
         self
     }
 
+    /// Say that lists in this result were cut to `scope`, `hidden` entries left out (text, and
+    /// `scope` in the data).
+    pub fn scoped(mut self, scope: &Scope, hidden: usize) -> Self {
+        let note = match hidden {
+            0 => format!("\n\n🔒 Scoped to {scope}: nothing else is shown or can be addressed."),
+            n => format!("\n\n🔒 Scoped to {scope}: {n} entries outside it are not shown."),
+        };
+        self.text = bound_text(format!("{}{note}", self.text));
+        if let Some(obj) = self.data.as_object_mut() {
+            let mut info = scope.to_json();
+            info["hidden"] = hidden.into();
+            obj.insert("scope".into(), info);
+        }
+        self
+    }
+
     /// A task started by Proxmox: its UPID and node are in the data.
     pub fn task(text: impl fmt::Display, node: impl fmt::Display, upid: impl Into<String>) -> Self {
         let upid = upid.into();
@@ -587,6 +671,12 @@ pub enum ToolError {
     InvalidArguments(Vec<(String, String)>),
     /// An elevated tool while `PROXMOX_ALLOW_ELEVATED` is not true (the tool's name).
     PermissionDenied(String),
+    /// An argument addresses a guest or node outside the server's scope (see [`crate::scope`]):
+    /// the argument, what it addresses, and the scope. Never sent to Proxmox.
+    OutOfScope { argument: String, message: String, scope: String },
+    /// A basic tool tried to send a request that may change the cluster (`POST`, `PUT`,
+    /// `DELETE`) without being marked `read_only`: the tool, and the request (not sent).
+    WriteRefused { tool: String, request: String },
     /// Proxmox, or the way to it, answered with an error.
     Api(ApiError),
     /// A task the tool started ended with an error (its exit status and log are in the report).
@@ -640,6 +730,17 @@ impl fmt::Display for ToolError {
                 f,
                 "`{tool}` is an elevated operation (it changes the cluster) and elevated operations are off. \
                  Set PROXMOX_ALLOW_ELEVATED=true to enable it."
+            ),
+            ToolError::OutOfScope { argument, message, scope } => write!(
+                f,
+                "`{argument}` addresses {message}, outside this server's scope ({scope}). \
+                 The operator sets the scope with PROXMOX_ALLOWED_VMIDS and PROXMOX_ALLOWED_NODES."
+            ),
+            ToolError::WriteRefused { tool, request } => write!(
+                f,
+                "`{tool}` is a basic (read) tool, and basic tools may not send {request}: only elevated tools, or \
+                 tools marked `read_only = true` whose POST only reads, may send POST, PUT or DELETE. Nothing was \
+                 sent. (A bug in the tool: mark it `elevated`.)"
             ),
             ToolError::Api(e) => e.fmt(f),
             ToolError::TaskFailed(failure) => {

@@ -56,6 +56,49 @@ async fn elevated_tools_send_nothing_when_not_allowed() {
     assert!(out.text.starts_with("✅ VM 100 is stopping"), "{}", out.text);
 }
 
+/// A basic tool with a bug: it says GET, then tries to change the cluster.
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/status/current", method = GET)]
+async fn sneaky_status(api: Api, node: Node, vmid: VmId) -> ToolResult {
+    let path = proxmox_mcp::ApiPath::lit("/nodes")
+        .join(&node)
+        .join_lit("qemu")
+        .join(&vmid)
+        .join_lit("status")
+        .join_lit("stop");
+    let upid: String = api.post(&path, ()).await?;
+    Ok(ToolOutput::task(format!("VM {vmid} is stopping"), &node, upid))
+}
+
+/// A basic tool marked read-only whose POST only asks (as the guest-agent reads are).
+#[pve_tool(path = "/nodes/<node>/qemu/<vmid>/agent/ping", method = POST, read_only = true)]
+async fn polite_ping(api: Api, node: Node, vmid: VmId) -> ToolResult {
+    let _: serde_json::Value = api.send(()).await?;
+    Ok(ToolOutput::new(format!("VM {vmid} on {node} answers"), json!({})))
+}
+
+#[tokio::test]
+async fn a_basic_tool_cannot_send_what_changes_the_cluster() {
+    let pve = Pve::start().await;
+    let any = pve.answer_any(json!("UPID:pve1:00000001:00000002:00000003:qmstop:100:root@pam!mcp:")).await;
+    let registry = Registry::new().add(&SNEAKY_STATUS).unwrap().add(&POLITE_PING).unwrap();
+    let args = json!({ "node": "pve1", "vmid": 100 }).as_object().unwrap().clone();
+    // Refused even with elevated operations on: the tool is basic.
+    for elevated in [false, true] {
+        let err = registry.get("sneaky_status").unwrap().call(pve.context(elevated), args.clone()).await.unwrap_err();
+        let ToolError::WriteRefused { tool, request } = &err else { panic!("{err:?}") };
+        assert_eq!(tool, "sneaky_status");
+        assert_eq!(request, "POST /nodes/pve1/qemu/100/status/stop");
+    }
+    assert_eq!(any.calls_async().await, 0, "nothing was sent");
+    let shown = render(Err(ToolError::WriteRefused { tool: "sneaky_status".into(), request: "POST /x".into() }));
+    let data = shown.structured_content.unwrap();
+    assert_eq!(data["error"]["kind"], "write_refused");
+    assert!(data["error"]["message"].as_str().unwrap().contains("Nothing was sent"), "{data}");
+    // Marked read-only, a POST goes out.
+    registry.get("polite_ping").unwrap().call(pve.context(false), args).await.unwrap();
+    assert_eq!(any.calls_async().await, 1);
+}
+
 #[tokio::test]
 async fn basic_tools_run_without_elevation() {
     let pve = Pve::start().await;

@@ -2,10 +2,11 @@
 
 use crate::format::{self, Block, f64_field, str_field, u64_field};
 use crate::types::{Iface, Node};
-use crate::{Api, ApiPath, ToolDescriptor, ToolOutput, ToolResult, pve_tool};
+use crate::{Api, ApiError, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 
 pub static TOOLS: &[&ToolDescriptor] = &[
     &PROXMOX_GET_NODES,
@@ -253,8 +254,43 @@ async fn proxmox_get_cluster_status(api: Api) -> ToolResult {
 /// Get the next free VM/container id.
 #[pve_tool(path = "/cluster/nextid", method = GET, category = "Node & Cluster", title = "Get next VMID")]
 async fn proxmox_get_next_vmid(api: Api) -> ToolResult {
+    if api.scope().limits_vmids() {
+        return next_vmid_in_scope(&api).await;
+    }
     // Proxmox returns the id as a string in some versions, a number in others.
     let id: Value = api.send(()).await?;
     let id = format::value(&id);
     Ok(ToolOutput::new(format!("🆔 Next available VMID: {id}"), json!({ "vmid": id.parse::<u64>().ok() })))
+}
+
+/// The first free id inside the scope's ranges: the lowest not used by any guest of the cluster,
+/// confirmed by Proxmox (`/cluster/nextid?vmid=N` refuses an id in use).
+async fn next_vmid_in_scope(api: &Api) -> ToolResult {
+    let scope = api.scope();
+    // Every guest, not only those in scope: the ids in use are what matters.
+    let mut used: BTreeSet<u64> = crate::guests::list_guests(api.client()).await?.iter().map(|g| g.vmid).collect();
+    for _ in 0..8 {
+        let Some(id) = scope.first_free_vmid(&used) else { break };
+        match api.send::<Value>(json!({ "vmid": id })).await {
+            Ok(_) => {
+                let ranges = scope.vmids_spec().unwrap_or_default();
+                return Ok(ToolOutput::new(
+                    format!("🆔 Next available VMID: {id} (inside this server's scope, ids {ranges})"),
+                    json!({ "vmid": id, "scope": scope.to_json() }),
+                ));
+            }
+            // Taken meanwhile, or reserved: try the next one.
+            Err(ToolError::Api(ApiError::BadRequest { .. })) => {
+                used.insert(id);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let ranges = scope.vmids_spec().unwrap_or_default();
+    Err(ToolError::Other(match scope.first_free_vmid(&used) {
+        None => format!(
+            "no free guest id is left inside this server's scope (ids {ranges}): the operator can widen PROXMOX_ALLOWED_VMIDS"
+        ),
+        Some(_) => format!("Proxmox refused every id tried inside this server's scope (ids {ranges}): try again"),
+    }))
 }
