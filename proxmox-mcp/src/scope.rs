@@ -217,6 +217,9 @@ impl Scope {
 
     fn allows_item(&self, kind: ListKind, item: &Value) -> bool {
         let text = |k: &str| item.get(k).and_then(Value::as_str);
+        if kind == ListKind::BackupJobs {
+            return self.allows_backup_job(item);
+        }
         let number = |k: &str| match item.get(k) {
             Some(Value::Number(n)) => n.as_u64(),
             Some(Value::String(s)) => s.parse().ok(),
@@ -236,6 +239,27 @@ impl Scope {
             _ => text("node"),
         };
         vmid.is_none_or(|id| self.allows_vmid(id)) && node.is_none_or(|n| self.allows_node(n))
+    }
+}
+
+impl Scope {
+    /// A backup job is in scope when it is not tied to a node outside the scope and backs up
+    /// listed guests that are all allowed: one that takes every guest or a pool's is not, while
+    /// ids are scoped.
+    fn allows_backup_job(&self, job: &Value) -> bool {
+        let node_ok = job.get("node").and_then(Value::as_str).is_none_or(|node| self.allows_node(node));
+        if !node_ok {
+            return false;
+        }
+        if self.vmids_spec().is_none() {
+            return true;
+        }
+        let all = job.get("all").is_some_and(|a| a == &Value::Bool(true) || a == 1 || a == "1");
+        if all || job.get("pool").is_some_and(|p| !p.is_null()) {
+            return false;
+        }
+        let listed = job.get("vmid").map(ids).unwrap_or_default();
+        !listed.is_empty() && listed.iter().all(|id| self.allows_vmid(*id))
     }
 }
 
@@ -260,6 +284,8 @@ enum ListKind {
     Tasks,
     Ha,
     Replication,
+    /// `/cluster/backup`: a job is shown only if every guest it may back up is in scope.
+    BackupJobs,
 }
 
 impl ListKind {
@@ -272,6 +298,7 @@ impl ListKind {
             ["cluster", "tasks"] | ["nodes", _, "tasks"] => ListKind::Tasks,
             ["cluster", "ha", "resources"] | ["cluster", "ha", "status", "current"] => ListKind::Ha,
             ["cluster", "replication"] | ["nodes", _, "replication"] => ListKind::Replication,
+            ["cluster", "backup"] => ListKind::BackupJobs,
             _ => return None,
         })
     }
@@ -431,7 +458,15 @@ mod tests {
         let mut status = json!([{ "type": "cluster", "name": "c" }, { "type": "node", "name": "pve2" }]);
         assert_eq!(s.filter_answer("/cluster/status", &mut status), Some(1));
         let mut other = json!([{ "vmid": 300 }]);
-        assert_eq!(s.filter_answer("/cluster/backup", &mut other), None);
+        assert_eq!(s.filter_answer("/cluster/firewall/rules", &mut other), None);
+        // Backup jobs: only those whose every guest is in scope.
+        let mut jobs = json!([
+            { "id": "a", "vmid": "100,101" }, { "id": "b", "vmid": "100,300" }, { "id": "c", "all": 1 },
+            { "id": "d", "pool": "prod" }, { "id": "e", "vmid": "100", "node": "pve3" }
+        ]);
+        let hidden = s.filter_answer("/cluster/backup", &mut jobs);
+        let shown: Vec<&str> = jobs.as_array().unwrap().iter().filter_map(|j| j["id"].as_str()).collect();
+        assert_eq!((hidden, shown), (Some(4), vec!["a"]));
         assert_eq!(Scope::default().filter_answer("/cluster/resources", &mut resources), None);
     }
 }

@@ -168,6 +168,11 @@ async fn lists_show_only_the_scope_and_say_so() {
     assert!(text.contains("qmstop"), "{text}");
     assert!(tasks.data.get("scope").is_some(), "{text}");
 
+    // The nightly job backs up every guest: not a job of this scope's.
+    let jobs = c.call("proxmox_list_cluster_backup_jobs", json!({})).await.unwrap();
+    assert!(!serde_json::to_string(&jobs.data).unwrap().contains("backup-5f3a2c1e-7d10"), "{}", jobs.text);
+    assert_eq!(jobs.data["scope"]["hidden"], 1, "{}", jobs.data);
+
     // A read that lists nothing says nothing about scope.
     let config = c.call("proxmox_get_vm_config", json!({ "vmid": 100 })).await.unwrap();
     assert!(config.data.get("scope").is_none() && !config.text.contains("Scoped"), "{}", config.text);
