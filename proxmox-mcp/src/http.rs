@@ -64,13 +64,13 @@ impl Drop for InFlight {
     }
 }
 
-/// Read the tokens file of `config`, if any, for `server`'s tools.
-pub fn load_tokens(config: &HttpConfig, server: &ProxmoxServer) -> Result<Option<Tokens>, crate::ConfigError> {
+/// Read the tokens file of `config`, if any, naming tools of `registry` (or built-in ones).
+pub fn load_tokens(config: &HttpConfig, registry: &crate::Registry) -> Result<Option<Tokens>, crate::ConfigError> {
     match &config.tokens_file {
         None => Ok(None),
-        Some(path) => Tokens::load(path, server.registry())
-            .map(Some)
-            .map_err(|e| crate::ConfigError::new("PROXMOX_MCP_TOKENS_FILE", e)),
+        Some(path) => {
+            Tokens::load(path, registry).map(Some).map_err(|e| crate::ConfigError::new("PROXMOX_MCP_TOKENS_FILE", e))
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 use proxmox_mcp::audit::AuditLog;
 use proxmox_mcp::config::{HttpConfig, VARIABLES};
+use proxmox_mcp::tokens::Tokens;
 use proxmox_mcp::{Config, Registry};
 use std::io::Write;
 use std::process::ExitCode;
@@ -167,7 +168,7 @@ fn list_tools() -> ExitCode {
 
 /// `--demo`: the simulated cluster, same tools, same permission rule, same selection.
 #[cfg(feature = "demo")]
-fn demo(http: Option<HttpConfig>, audit: Option<AuditLog>) -> ExitCode {
+fn demo(http: Option<(HttpConfig, Option<Tokens>)>, audit: Option<AuditLog>) -> ExitCode {
     use proxmox_mcp::demo::DemoCluster;
     use proxmox_mcp::server::ProxmoxServer;
     let settings = match proxmox_mcp::config::DemoConfig::from_env() {
@@ -208,19 +209,13 @@ fn demo(http: Option<HttpConfig>, audit: Option<AuditLog>) -> ExitCode {
 fn run(
     runtime: &tokio::runtime::Runtime,
     server: proxmox_mcp::server::ProxmoxServer,
-    http: Option<HttpConfig>,
+    http: Option<(HttpConfig, Option<Tokens>)>,
     audit: Option<AuditLog>,
 ) -> ExitCode {
     let server = server.with_audit(audit.clone());
     let result = match http {
         None => runtime.block_on(proxmox_mcp::server::serve(server)),
-        Some(config) => {
-            let tokens = match proxmox_mcp::http::load_tokens(&config, &server) {
-                Ok(t) => t,
-                Err(e) => return config_error(e),
-            };
-            runtime.block_on(proxmox_mcp::http::serve_http(server, config, tokens))
-        }
+        Some((config, tokens)) => runtime.block_on(proxmox_mcp::http::serve_http(server, config, tokens)),
     };
     if let Some(audit) = &audit {
         audit.flush(std::time::Duration::from_secs(2));
@@ -260,7 +255,11 @@ fn main() -> ExitCode {
         }
     }
     let env = |name: &str| std::env::var(name).ok();
-    let http = match HttpConfig::from_lookup(env, http_addr.as_deref()) {
+    // The tokens file is read before anything starts: a bad one is one line and exit 2.
+    let http = match HttpConfig::from_lookup(env, http_addr.as_deref()).and_then(|h| match h {
+        None => Ok(None),
+        Some(h) => proxmox_mcp::http::load_tokens(&h, &Registry::builtin()).map(|tokens| Some((h, tokens))),
+    }) {
         Ok(h) => h,
         Err(e) => return config_error(e),
     };
