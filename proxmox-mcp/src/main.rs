@@ -234,6 +234,7 @@ fn main() -> ExitCode {
         Some("--list-tools") => return list_tools(),
         _ => {}
     }
+    #[cfg_attr(not(feature = "demo"), allow(unused_mut, unused_variables))]
     let (mut demo_mode, mut http_addr) = (false, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -270,7 +271,6 @@ fn main() -> ExitCode {
             Err(e) => config_error(e),
         };
     }
-    let _ = demo_mode;
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return config_error(e),
