@@ -78,7 +78,8 @@ impl Tokens {
 
     /// Read a tokens file's text, checking tool names against `registry` (and the built-in tools).
     pub fn parse(text: &str, registry: &Registry) -> Result<Tokens, String> {
-        let line = |offset: usize| text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1;
+        let line =
+            |offset: usize| text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1;
         let file: File = toml::from_str(text).map_err(|e| match e.span() {
             Some(span) => format!("line {}: {}", line(span.start), e.message().trim()),
             None => e.message().trim().to_string(),
