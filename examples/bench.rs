@@ -1,6 +1,7 @@
 //! Measures the built `proxmox-mcp` binary against a local mock Proxmox (HTTPS on 127.0.0.1):
 //! start-up, `tools/list` latency and size, memory, per-call overhead against the same request
-//! made directly with reqwest, 1,000 concurrent calls, the cost of one task poll; and, against
+//! made directly with reqwest, 1,000 concurrent calls (over stdio, and over `--http` from 50
+//! clients), the cost of one task poll; and, against
 //! `--demo`, an admin scenario's calls when the agent polls tasks and when the tools wait.
 //!
 //! ```text
@@ -219,6 +220,78 @@ async fn main() {
         "1000 concurrent read calls: {ok} answered ok, {failed} failed, in {:.1} ms",
         started.elapsed().as_secs_f64() * 1000.0
     );
+
+    // 4b. The same over HTTP (`--http`, 2026-07-28 stateless requests): 1,000 calls from 50
+    // concurrent clients, each with its own connection; latency per call and peak memory.
+    {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let addr = format!("127.0.0.1:{port}");
+        let http_server = Server::spawn_with(&bin, &["--http", &addr], &env);
+        let url = format!("http://{addr}/mcp");
+        let probe = reqwest::Client::new();
+        for _ in 0..200 {
+            if probe.get(format!("http://{addr}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let started = Instant::now();
+        let clients: Vec<_> = (0..50)
+            .map(|_| {
+                let (http, url) = (reqwest::Client::new(), url.clone());
+                tokio::spawn(async move {
+                    let mut times = Vec::new();
+                    let mut ok = 0;
+                    for _ in 0..20 {
+                        let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"proxmox_get_node_dns","arguments":{"node":"pve1"},
+                            "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}});
+                        let call = Instant::now();
+                        let answer = http
+                            .post(&url)
+                            .header("content-type", "application/json")
+                            .header("accept", "application/json, text/event-stream")
+                            .header("MCP-Protocol-Version", "2026-07-28")
+                            .header("Mcp-Method", "tools/call")
+                            .header("Mcp-Name", "proxmox_get_node_dns")
+                            .json(&body)
+                            .send()
+                            .await;
+                        if let Ok(answer) = answer
+                            && answer.status() == 200
+                            && answer.text().await.is_ok_and(|t| t.contains("\"isError\":false"))
+                        {
+                            ok += 1;
+                        }
+                        times.push(call.elapsed());
+                    }
+                    (ok, times)
+                })
+            })
+            .collect();
+        let (mut ok, mut times) = (0, Vec::new());
+        for client in clients {
+            let (n, t) = client.await.expect("client");
+            ok += n;
+            times.extend(t);
+        }
+        let elapsed = started.elapsed();
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let peak = std::fs::read_to_string(format!("/proc/{}/status", http_server.child.id().unwrap_or(0)))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            })
+            .unwrap_or(0);
+        println!(
+            "HTTP: 1000 calls from 50 concurrent clients: {ok} answered ok in {:.1} ms; p50 {:.3} ms, p99 {:.3} ms; peak resident memory {peak} KiB",
+            ms(elapsed),
+            ms(times[times.len() / 2]),
+            ms(times[times.len() * 99 / 100]),
+        );
+    }
 
     // 5. The cost of one task poll: a task tool with `wait: 0` (no poll) and with waiting, on a
     // task that has already ended (one status poll, one log read).

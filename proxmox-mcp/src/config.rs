@@ -111,7 +111,109 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     ("PROXMOX_TOOL_SCHEMA", "compact", "compact | full: how much of each tool's schema tools/list sends (see README)"),
     ("PROXMOX_DEMO_TASK_SECONDS", "2", "with --demo: how long simulated tasks run"),
+    ("PROXMOX_AUDIT_LOG", "", "a file to append one JSON line per tool call to (secrets redacted), or stderr"),
+    ("PROXMOX_MCP_HTTP", "", "serve MCP over Streamable HTTP at this address (as --http), e.g. 127.0.0.1:8080"),
+    (
+        "PROXMOX_MCP_TOKENS_FILE",
+        "",
+        "HTTP: TOML file of bearer tokens (sha256, elevated, tools, vmids, nodes); required off loopback; SIGHUP re-reads it",
+    ),
+    (
+        "PROXMOX_MCP_ALLOWED_HOSTS",
+        "localhost,127.0.0.1,::1",
+        "HTTP: Host header values accepted (names, or name:port), comma-separated",
+    ),
+    (
+        "PROXMOX_MCP_ALLOWED_ORIGINS",
+        "http://localhost:*,…",
+        "HTTP: browser Origin values accepted (scheme://host:port, :* any port), comma-separated",
+    ),
 ];
+
+/// How `--http` serves (`PROXMOX_MCP_*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Where to listen (port 0: any free port).
+    pub addr: std::net::SocketAddr,
+    /// `PROXMOX_MCP_TOKENS_FILE`; `None`: no authentication (loopback only).
+    pub tokens_file: Option<std::path::PathBuf>,
+    /// Accepted `Host` values.
+    pub allowed_hosts: Vec<String>,
+    /// Accepted `Origin` values (requests without `Origin` pass: they are not from a browser).
+    pub allowed_origins: Vec<String>,
+}
+
+/// The `Host` values accepted by default: loopback names, any port.
+pub const LOOPBACK_HOSTS: &[&str] = &["localhost", "127.0.0.1", "::1"];
+/// The `Origin` values accepted by default: pages served from loopback, any port.
+pub const LOOPBACK_ORIGINS: &[&str] = &[
+    "http://localhost:*",
+    "http://127.0.0.1:*",
+    "http://[::1]:*",
+    "https://localhost:*",
+    "https://127.0.0.1:*",
+    "https://[::1]:*",
+];
+
+impl HttpConfig {
+    /// `Some` when `--http ADDR` (`cli`) or `PROXMOX_MCP_HTTP` asks for HTTP. Listening off
+    /// loopback needs a tokens file.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        cli: Option<&str>,
+    ) -> Result<Option<HttpConfig>, ConfigError> {
+        let get = |name: &str| set(lookup(name));
+        let (variable, addr) = match (cli, get("PROXMOX_MCP_HTTP")) {
+            (Some(a), _) => ("--http", a.to_string()),
+            (None, Some(a)) => ("PROXMOX_MCP_HTTP", a),
+            (None, None) => return Ok(None),
+        };
+        let addr: std::net::SocketAddr = addr.trim().parse().map_err(|_| {
+            ConfigError::new(
+                variable,
+                format!("must be an IP address and port, e.g. 127.0.0.1:8080 or [::1]:8080 (got \"{addr}\")"),
+            )
+        })?;
+        let tokens_file = get("PROXMOX_MCP_TOKENS_FILE").map(std::path::PathBuf::from);
+        if tokens_file.is_none() && !addr.ip().is_loopback() {
+            return Err(ConfigError::new(
+                "PROXMOX_MCP_TOKENS_FILE",
+                format!(
+                    "is required to listen on {addr}, which is not a loopback address: anyone who reaches it could \
+                     call the tools (see the README's HTTP section)"
+                ),
+            ));
+        }
+        let list = |name: &str, default: &[&str]| -> Vec<String> {
+            match get(name) {
+                Some(v) => v.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_string).collect(),
+                None => default.iter().map(|e| e.to_string()).collect(),
+            }
+        };
+        let allowed_hosts = list("PROXMOX_MCP_ALLOWED_HOSTS", LOOPBACK_HOSTS);
+        if allowed_hosts.is_empty() {
+            return Err(ConfigError::new("PROXMOX_MCP_ALLOWED_HOSTS", "names no host"));
+        }
+        let allowed_origins = list("PROXMOX_MCP_ALLOWED_ORIGINS", LOOPBACK_ORIGINS);
+        if let Some(bad) = allowed_origins.iter().find(|o| *o != "null" && !o.contains("://")) {
+            return Err(ConfigError::new(
+                "PROXMOX_MCP_ALLOWED_ORIGINS",
+                format!("entries are scheme://host[:port] (got \"{bad}\")"),
+            ));
+        }
+        Ok(Some(HttpConfig { addr, tokens_file, allowed_hosts, allowed_origins }))
+    }
+}
+
+/// `PROXMOX_AUDIT_LOG`, opened: `None` when unset.
+pub fn audit_log(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<crate::audit::AuditLog>, ConfigError> {
+    match set(lookup("PROXMOX_AUDIT_LOG")) {
+        None => Ok(None),
+        Some(target) => crate::audit::AuditLog::open(&target)
+            .map(Some)
+            .map_err(|e| ConfigError::new("PROXMOX_AUDIT_LOG", format!("cannot open \"{target}\" for appending: {e}"))),
+    }
+}
 
 impl Config {
     /// A configuration in code, with the defaults of the environment variables (strict TLS,

@@ -19,6 +19,7 @@
 extern crate self as proxmox_mcp;
 
 pub mod arguments;
+pub mod audit;
 pub mod bound;
 pub mod client;
 pub mod config;
@@ -27,12 +28,14 @@ pub mod demo;
 pub mod format;
 pub mod guests;
 pub mod hints;
+pub mod http;
 pub mod listing;
 pub mod path;
 pub mod registry;
 pub mod scope;
 pub mod server;
 pub mod task;
+pub mod tokens;
 pub mod tool;
 pub mod tools;
 pub mod types;

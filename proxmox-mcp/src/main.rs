@@ -3,15 +3,17 @@
 //! stdout carries the MCP protocol only; logs go to stderr.
 #![deny(clippy::print_stdout)]
 
-use proxmox_mcp::config::VARIABLES;
+use proxmox_mcp::audit::AuditLog;
+use proxmox_mcp::config::{HttpConfig, VARIABLES};
+use proxmox_mcp::tokens::Tokens;
 use proxmox_mcp::{Config, Registry};
 use std::io::Write;
 use std::process::ExitCode;
 
 fn usage() -> String {
     let mut s = format!(
-        "proxmox-mcp {} — Proxmox VE tools for AI agents over the Model Context Protocol (stdio)\n\n\
-         Usage: proxmox-mcp [--demo | --list-tools | --help | --version]\n\n\
+        "proxmox-mcp {} — Proxmox VE tools for AI agents over the Model Context Protocol (stdio or HTTP)\n\n\
+         Usage: proxmox-mcp [--demo] [--http ADDR] | --list-tools | --help | --version\n\n\
          Configuration (environment variables):\n",
         env!("CARGO_PKG_VERSION")
     );
@@ -22,7 +24,8 @@ fn usage() -> String {
         ));
     }
     s.push_str(
-        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED,\n                 PROXMOX_TOOLS, PROXMOX_EXCLUDE_TOOLS, PROXMOX_TOOL_SCHEMA, PROXMOX_TASK_WAIT,\n                 PROXMOX_DEMO_TASK_SECONDS, PROXMOX_UPLOAD_DIR, PROXMOX_ALLOWED_VMIDS and\n                 PROXMOX_ALLOWED_NODES)\n  \
+        "\nOptions:\n  --demo         serve a simulated cluster (no Proxmox needed; reads only PROXMOX_ALLOW_ELEVATED,\n                 PROXMOX_TOOLS, PROXMOX_EXCLUDE_TOOLS, PROXMOX_TOOL_SCHEMA, PROXMOX_TASK_WAIT,\n                 PROXMOX_DEMO_TASK_SECONDS, PROXMOX_UPLOAD_DIR, PROXMOX_ALLOWED_VMIDS and\n                 PROXMOX_ALLOWED_NODES, and the PROXMOX_MCP_* and PROXMOX_AUDIT_LOG of --http)\n  \
+         --http ADDR    serve MCP over Streamable HTTP at http://ADDR/mcp (e.g. 127.0.0.1:8080; port 0: any\n                 free port), GET /healthz for load balancers; off loopback PROXMOX_MCP_TOKENS_FILE is\n                 required. SIGHUP re-reads the tokens, SIGTERM stops after the calls in flight\n  \
          --list-tools   print the tools reference (Markdown) of the tools PROXMOX_TOOLS and\n                 PROXMOX_EXCLUDE_TOOLS select, and exit\n  --help         this text\n  --version      the version\n",
     );
     s
@@ -165,7 +168,7 @@ fn list_tools() -> ExitCode {
 
 /// `--demo`: the simulated cluster, same tools, same permission rule, same selection.
 #[cfg(feature = "demo")]
-fn demo() -> ExitCode {
+fn demo(http: Option<(HttpConfig, Option<Tokens>)>, audit: Option<AuditLog>) -> ExitCode {
     use proxmox_mcp::demo::DemoCluster;
     use proxmox_mcp::server::ProxmoxServer;
     let settings = match proxmox_mcp::config::DemoConfig::from_env() {
@@ -199,26 +202,81 @@ fn demo() -> ExitCode {
         .with_max_result(settings.max_result)
         .with_instructions(instructions)
         .with_scope(settings.scope);
-    finish(runtime.block_on(proxmox_mcp::server::serve(server)))
+    run(&runtime, server, http, audit)
+}
+
+/// Serve over stdio, or HTTP; flush the audit log at the end.
+fn run(
+    runtime: &tokio::runtime::Runtime,
+    server: proxmox_mcp::server::ProxmoxServer,
+    http: Option<(HttpConfig, Option<Tokens>)>,
+    audit: Option<AuditLog>,
+) -> ExitCode {
+    let server = server.with_audit(audit.clone());
+    let result = match http {
+        None => runtime.block_on(proxmox_mcp::server::serve(server)),
+        Some((config, tokens)) => runtime.block_on(proxmox_mcp::http::serve_http(server, config, tokens)),
+    };
+    if let Some(audit) = &audit {
+        audit.flush(std::time::Duration::from_secs(2));
+        if audit.dropped() > 0 {
+            tracing::warn!(dropped = audit.dropped(), "audit lines were dropped: the audit log could not keep up");
+        }
+    }
+    finish(result)
 }
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    if let Some(arg) = args.next() {
-        return match arg.as_str() {
-            "--help" | "-h" => print(&usage()),
-            "--version" | "-V" => print(&format!("proxmox-mcp {}\n", env!("CARGO_PKG_VERSION"))),
-            "--list-tools" => list_tools(),
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("--help" | "-h") => return print(&usage()),
+        Some("--version" | "-V") => return print(&format!("proxmox-mcp {}\n", env!("CARGO_PKG_VERSION"))),
+        Some("--list-tools") => return list_tools(),
+        _ => {}
+    }
+    #[cfg_attr(not(feature = "demo"), allow(unused_mut, unused_variables))]
+    let (mut demo_mode, mut http_addr) = (false, None);
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
             #[cfg(feature = "demo")]
-            "--demo" => demo(),
+            "--demo" => demo_mode = true,
+            "--http" => match args.next() {
+                Some(addr) => http_addr = Some(addr),
+                None => {
+                    eprintln!("proxmox-mcp: --http needs an address, e.g. --http 127.0.0.1:8080");
+                    return ExitCode::from(2);
+                }
+            },
+            other if other.starts_with("--http=") => http_addr = Some(other["--http=".len()..].to_string()),
             other => {
                 eprintln!("proxmox-mcp: unknown argument \"{other}\"; see proxmox-mcp --help");
-                ExitCode::from(2)
+                return ExitCode::from(2);
             }
+        }
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    // The tokens file is read before anything starts: a bad one is one line and exit 2.
+    let http = match HttpConfig::from_lookup(env, http_addr.as_deref()).and_then(|h| match h {
+        None => Ok(None),
+        Some(h) => proxmox_mcp::http::load_tokens(&h, &Registry::builtin()).map(|tokens| Some((h, tokens))),
+    }) {
+        Ok(h) => h,
+        Err(e) => return config_error(e),
+    };
+    #[cfg(feature = "demo")]
+    if demo_mode {
+        return match proxmox_mcp::config::audit_log(env) {
+            Ok(audit) => demo(http, audit),
+            Err(e) => config_error(e),
         };
     }
     let config = match Config::from_env() {
         Ok(c) => c,
+        Err(e) => return config_error(e),
+    };
+    let audit = match proxmox_mcp::config::audit_log(env) {
+        Ok(a) => a,
         Err(e) => return config_error(e),
     };
     let _logging = init_logging();
@@ -245,5 +303,12 @@ fn main() -> ExitCode {
         ),
         _ => {}
     }
-    finish(runtime.block_on(proxmox_mcp::server::serve_stdio(Registry::builtin(), &config)))
+    let server = {
+        let _entered = runtime.enter();
+        proxmox_mcp::server::ProxmoxServer::from_config(Registry::builtin(), &config)
+    };
+    match server {
+        Ok(server) => run(&runtime, server, http, audit),
+        Err(e) => config_error(e),
+    }
 }

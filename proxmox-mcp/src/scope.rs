@@ -54,6 +54,38 @@ impl Scope {
         Ok(self)
     }
 
+    /// What both scopes allow (a token's scope within the server's).
+    ///
+    /// ```
+    /// use proxmox_mcp::scope::Scope;
+    /// let server = Scope::default().with_vmids("100-199").unwrap();
+    /// let token = Scope::default().with_vmids("150-250").unwrap().with_nodes("pve1").unwrap();
+    /// let both = server.intersect(&token);
+    /// assert!(both.allows_vmid(150) && !both.allows_vmid(120) && !both.allows_vmid(220));
+    /// assert!(both.allows_node("pve1") && !both.allows_node("pve2"));
+    /// assert_eq!(Scope::default().intersect(&Scope::default()), Scope::default());
+    /// ```
+    pub fn intersect(&self, other: &Scope) -> Scope {
+        let vmids = match (&self.vmids, &other.vmids) {
+            (None, v) | (v, None) => v.clone(),
+            (Some(a), Some(b)) => Some(
+                a.iter()
+                    .flat_map(|x| {
+                        b.iter().filter_map(move |y| {
+                            let (lo, hi) = ((*x.start()).max(*y.start()), (*x.end()).min(*y.end()));
+                            (lo <= hi).then_some(lo..=hi)
+                        })
+                    })
+                    .collect(),
+            ),
+        };
+        let nodes = match (&self.nodes, &other.nodes) {
+            (None, n) | (n, None) => n.clone(),
+            (Some(a), Some(b)) => Some(a.iter().filter(|n| b.contains(n)).cloned().collect()),
+        };
+        Scope { vmids, nodes }
+    }
+
     /// No scope: every guest and node.
     pub fn is_unrestricted(&self) -> bool {
         self.vmids.is_none() && self.nodes.is_none()
@@ -265,7 +297,7 @@ impl Scope {
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.vmids_spec(), &self.nodes) {
+        match (self.vmids_spec().map(|ids| if ids.is_empty() { "(none)".to_string() } else { ids }), &self.nodes) {
             (None, None) => f.write_str("every guest and node"),
             (Some(ids), None) => write!(f, "guests {ids}"),
             (None, Some(nodes)) => write!(f, "nodes {}", nodes.join(",")),

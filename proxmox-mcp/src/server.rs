@@ -8,10 +8,12 @@
 //! usual permission-denied result. A tool not in the registry (e.g. left out by
 //! `PROXMOX_TOOLS`) is unknown. The list is made once and keeps the registry's order.
 
+use crate::audit::AuditLog;
 use crate::client::Client;
 use crate::config::Config;
 use crate::listing::SchemaDetail;
 use crate::registry::{Registry, SharedRegistry};
+use crate::tokens::Grant;
 use crate::tool::{Context, ToolError, ToolResult};
 use futures_util::FutureExt;
 use rmcp::model::{
@@ -73,6 +75,45 @@ pub struct ProxmoxServer {
     /// Adds what to change in the server's own configuration to a Proxmox error (see
     /// [`crate::config::env_hint`]); the client's messages know no configuration.
     error_hint: Option<fn(&crate::ApiError) -> Option<String>>,
+    /// Where each tool call is recorded (`PROXMOX_AUDIT_LOG`).
+    audit: Option<AuditLog>,
+}
+
+/// Who is calling: the stdio client, an HTTP client on loopback without tokens, or the holder of
+/// a token of `PROXMOX_MCP_TOKENS_FILE` (whose grant narrows what it may list and call).
+#[derive(Clone, Debug, Default)]
+pub enum Caller {
+    #[default]
+    Stdio,
+    Anonymous,
+    Token(Arc<Grant>),
+}
+
+impl Caller {
+    /// As the audit log names it.
+    pub fn name(&self) -> &str {
+        match self {
+            Caller::Stdio => "stdio",
+            Caller::Anonymous => "anonymous",
+            Caller::Token(grant) => &grant.name,
+        }
+    }
+
+    fn grant(&self) -> Option<&Grant> {
+        match self {
+            Caller::Token(grant) => Some(grant),
+            _ => None,
+        }
+    }
+
+    /// The caller of a request: the HTTP transport puts it in the request's extensions.
+    fn of(cx: &RequestContext<RoleServer>) -> Caller {
+        cx.extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Caller>())
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 impl ProxmoxServer {
@@ -95,7 +136,33 @@ impl ProxmoxServer {
             ctx: Context::new(client, allow_elevated),
             instructions,
             error_hint: None,
+            audit: None,
         }
+    }
+
+    /// The server of a configuration: `registry` narrowed by `PROXMOX_TOOLS` /
+    /// `PROXMOX_EXCLUDE_TOOLS`, the client, and every setting of `config`.
+    pub fn from_config(registry: Registry, config: &Config) -> Result<ProxmoxServer, crate::ConfigError> {
+        let registry = config.tools.apply(registry)?;
+        let client = config.client()?;
+        Ok(ProxmoxServer::new(registry, client, config.allow_elevated)
+            .with_error_hints(crate::config::env_hint)
+            .with_task_wait(config.task_wait)
+            .with_max_result(config.max_result)
+            .with_upload_dir(config.upload_dir.clone())
+            .with_schema_detail(config.tool_schema)
+            .with_scope(config.scope.clone()))
+    }
+
+    /// Record every tool call here (see [`crate::audit`]).
+    pub fn with_audit(mut self, audit: Option<AuditLog>) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// The Proxmox client (e.g. for its [`crate::client::Health`]).
+    pub fn client(&self) -> &Client {
+        &self.ctx.client
     }
 
     /// List the tools in full or compact (the default); see [`SchemaDetail`].
@@ -165,32 +232,70 @@ impl ProxmoxServer {
     /// Call a tool by name, as `tools/call` does. `None` if there is no such tool; an elevated
     /// tool that is not listed answers permission denied.
     pub async fn call(&self, name: &str, arguments: serde_json::Map<String, Value>) -> Option<CallToolResult> {
-        self.call_reporting(name, arguments, None).await
+        self.call_reporting(name, arguments, None, &Caller::Stdio).await
     }
 
-    /// [`ProxmoxServer::call`], reporting progress to `progress` while a task is waited for.
+    /// Whether `caller` sees `tool` in `tools/list` (it is listed, and granted to its token).
+    pub fn lists_for(&self, caller: &Caller, tool: &str) -> bool {
+        self.listed.get(tool).is_some_and(|d| caller.grant().is_none_or(|g| g.allows(d)))
+    }
+
+    /// [`ProxmoxServer::call`] for `caller` (a token's grant narrows what it may call and
+    /// address), reporting progress to `progress` while a task is waited for. Every call, known
+    /// tool or not, is written to the audit log here.
     pub async fn call_reporting(
         &self,
         name: &str,
         arguments: serde_json::Map<String, Value>,
         progress: Option<crate::task::ProgressSink>,
+        caller: &Caller,
     ) -> Option<CallToolResult> {
-        let descriptor = self.registry.get(name)?;
         let started = std::time::Instant::now();
-        let call = descriptor.call(self.ctx.clone().with_progress(progress), arguments);
-        // A bug in one tool must not leave its call unanswered (or take the server down): the
-        // panic is logged (by the panic hook) and becomes this call's error.
-        let result = std::panic::AssertUnwindSafe(call).catch_unwind().await.unwrap_or_else(|_| {
-            tracing::error!(tool = name, "tool call panicked");
-            Err(ToolError::Other(format!(
-                "`{name}` stopped on an internal error of this server (a bug: please report it). \
-                 If it was a change, read the guest's or task's state before trying again."
-            )))
-        });
+        let Some(descriptor) = self.registry.get(name) else {
+            if let Some(audit) = &self.audit {
+                let arguments = crate::audit::redact(&Default::default(), &arguments);
+                let tool = crate::format::truncate(name, 128);
+                audit.record(&crate::audit::CallRecord {
+                    caller: caller.name(),
+                    tool: &tool,
+                    arguments,
+                    outcome: "unknown_tool",
+                    upid: None,
+                    duration: started.elapsed(),
+                });
+            }
+            return None;
+        };
+        let audited = self.audit.as_ref().map(|_| crate::audit::redact(&descriptor.input_schema(), &arguments));
+        let mut ctx = self.ctx.clone().with_progress(progress);
+        let refused = match caller.grant() {
+            Some(grant) if !grant.allows(descriptor) => {
+                Some(ToolError::NotGranted { tool: name.to_string(), token: grant.name.clone() })
+            }
+            Some(grant) => {
+                ctx.scope = ctx.scope.intersect(&grant.scope);
+                None
+            }
+            None => None,
+        };
+        let result = match refused {
+            Some(refusal) => Err(refusal),
+            // A bug in one tool must not leave its call unanswered (or take the server down): the
+            // panic is logged (by the panic hook) and becomes this call's error.
+            None => std::panic::AssertUnwindSafe(descriptor.call(ctx, arguments)).catch_unwind().await.unwrap_or_else(
+                |_| {
+                    tracing::error!(tool = name, "tool call panicked");
+                    Err(ToolError::Other(format!(
+                        "`{name}` stopped on an internal error of this server (a bug: please report it). \
+                         If it was a change, read the guest's or task's state before trying again."
+                    )))
+                },
+            ),
+        };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         match &result {
-            Ok(_) => tracing::info!(tool = name, ms, "tool call ok"),
-            Err(e) => tracing::info!(tool = name, ms, error = %e, "tool call failed"),
+            Ok(_) => tracing::info!(tool = name, caller = caller.name(), ms, "tool call ok"),
+            Err(e) => tracing::info!(tool = name, caller = caller.name(), ms, error = %e, "tool call failed"),
         }
         let hint = match (&result, self.error_hint) {
             (Err(ToolError::Api(e)), Some(f)) => f(e),
@@ -200,7 +305,19 @@ impl ProxmoxServer {
             },
             _ => None,
         };
-        Some(render_with_hint(result, hint))
+        let rendered = render_with_hint(result, hint);
+        if let (Some(audit), Some(arguments)) = (&self.audit, audited) {
+            let upid = rendered.structured_content.as_ref().and_then(|d| d.get("upid")).and_then(Value::as_str);
+            audit.record(&crate::audit::CallRecord {
+                caller: caller.name(),
+                tool: name,
+                arguments,
+                outcome: &crate::audit::outcome(&rendered),
+                upid,
+                duration: started.elapsed(),
+            });
+        }
+        Some(rendered)
     }
 }
 
@@ -242,6 +359,10 @@ pub fn render_with_hint(result: ToolResult, hint: Option<String>) -> CallToolRes
                         "scope": scope,
                         "message": e.to_string(),
                     } }),
+                ),
+                ToolError::NotGranted { tool, .. } => (
+                    format!("🚫 Permission Denied: {e}"),
+                    json!({ "error": { "kind": "not_granted", "tool": tool, "message": e.to_string() } }),
                 ),
                 ToolError::WriteRefused { tool, request } => (
                     format!("🚫 Permission Denied: {e}"),
@@ -333,13 +454,16 @@ impl ServerHandler for ProxmoxServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _cx: RequestContext<RoleServer>,
+        cx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         // The listing is made once and never changes while the process runs, in the same order:
-        // 2026-07-28 clients may keep it (a day), for this caller.
-        Ok(ListToolsResult::with_all_items(self.tools().to_vec())
-            .with_ttl_ms(LISTING_TTL_MS)
-            .with_cache_scope(CacheScope::Private))
+        // 2026-07-28 clients may keep it (a day), for this caller. A token sees what it may call.
+        let caller = Caller::of(&cx);
+        let tools: Vec<Tool> = match caller.grant() {
+            None => self.tools().to_vec(),
+            Some(_) => self.tools().iter().filter(|t| self.lists_for(&caller, &t.name)).cloned().collect(),
+        };
+        Ok(ListToolsResult::with_all_items(tools).with_ttl_ms(LISTING_TTL_MS).with_cache_scope(CacheScope::Private))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -352,6 +476,7 @@ impl ServerHandler for ProxmoxServer {
         cx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
+        let caller = Caller::of(&cx);
         // With a progress token, waiting for a task sends `notifications/progress`.
         let progress = cx.meta.get_progress_token().map(|token| {
             let peer = cx.peer.clone();
@@ -372,7 +497,7 @@ impl ServerHandler for ProxmoxServer {
         // A client's `notifications/cancelled` ends the call, and any wait for a task in it (the
         // task goes on in Proxmox).
         let outcome = tokio::select! {
-            outcome = self.call_reporting(&name, request.arguments.unwrap_or_default(), progress) => outcome,
+            outcome = self.call_reporting(&name, request.arguments.unwrap_or_default(), progress, &caller) => outcome,
             () = cx.ct.cancelled() => {
                 tracing::info!(tool = %name, "tool call cancelled by the client");
                 return Ok(render(Err(ToolError::Other("cancelled by the client".into()))).into());
@@ -388,16 +513,7 @@ impl ServerHandler for ProxmoxServer {
 /// Serve the tools of `registry` that `config` selects (`PROXMOX_TOOLS`, `PROXMOX_EXCLUDE_TOOLS`)
 /// over stdio (stdin/stdout) until the client closes stdin.
 pub async fn serve_stdio(registry: Registry, config: &Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let registry = config.tools.apply(registry)?;
-    let client = config.client()?;
-    let server = ProxmoxServer::new(registry, client, config.allow_elevated)
-        .with_error_hints(crate::config::env_hint)
-        .with_task_wait(config.task_wait)
-        .with_max_result(config.max_result)
-        .with_upload_dir(config.upload_dir.clone())
-        .with_schema_detail(config.tool_schema)
-        .with_scope(config.scope.clone());
-    serve(server).await
+    serve(ProxmoxServer::from_config(registry, config)?).await
 }
 
 /// Serve a ready server over stdio.

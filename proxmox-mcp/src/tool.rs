@@ -677,6 +677,9 @@ pub enum ToolError {
     /// A basic tool tried to send a request that may change the cluster (`POST`, `PUT`,
     /// `DELETE`) without being marked `read_only`: the tool, and the request (not sent).
     WriteRefused { tool: String, request: String },
+    /// The HTTP caller's token may not call this tool (its `tools` or `elevated` in
+    /// `PROXMOX_MCP_TOKENS_FILE`): the tool, and the token's name.
+    NotGranted { tool: String, token: String },
     /// Proxmox, or the way to it, answered with an error.
     Api(ApiError),
     /// A task the tool started ended with an error (its exit status and log are in the report).
@@ -741,6 +744,11 @@ impl fmt::Display for ToolError {
                 "`{tool}` is a basic (read) tool, and basic tools may not send {request}: only elevated tools, or \
                  tools marked `read_only = true` whose POST only reads, may send POST, PUT or DELETE. Nothing was \
                  sent. (A bug in the tool: mark it `elevated`.)"
+            ),
+            ToolError::NotGranted { tool, token } => write!(
+                f,
+                "`{tool}` is not granted to the token \"{token}\": the operator grants tools to a token with its \
+                 `tools` and `elevated` entries in PROXMOX_MCP_TOKENS_FILE."
             ),
             ToolError::Api(e) => e.fmt(f),
             ToolError::TaskFailed(failure) => {

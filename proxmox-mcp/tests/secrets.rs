@@ -320,3 +320,29 @@ async fn a_secret_of_the_wrong_type_is_not_echoed() {
         }
     }
 }
+
+/// The audit log (PROXMOX_AUDIT_LOG) has a line for each tool call, `stdio` as the caller, and
+/// none of the planted secrets: secret arguments are redacted by schema and by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_holds_no_secret() {
+    let path = std::env::temp_dir().join(format!("proxmox-mcp-secrets-audit-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let settings = [("PROXMOX_AUDIT_LOG", path.display().to_string())];
+    let (stdout, stderr) = demo_session(&settings).await;
+    assert_clean("stdout", &settings, &stdout);
+    assert_clean("stderr", &settings, &stderr);
+    let audit = std::fs::read_to_string(&path).expect("the audit log was written");
+    let _ = std::fs::remove_file(&path);
+    assert_clean("the audit log", &settings, &audit);
+    let lines: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(lines.len(), secret_calls().len() + wrong_type_calls().len(), "{audit}");
+    for line in &lines {
+        assert_eq!(line["token"], "stdio", "{line}");
+        assert!(line["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{line}");
+        assert!(line["ms"].is_u64(), "{line}");
+    }
+    assert!(audit.contains("\"password\":\"[redacted]\""), "{audit}");
+    assert_eq!(lines[0]["outcome"], "ok");
+    assert!(lines[0]["upid"].as_str().is_some_and(|u| u.starts_with("UPID:")), "{}", lines[0]);
+    assert_eq!(lines.last().unwrap()["outcome"], "invalid_arguments");
+}

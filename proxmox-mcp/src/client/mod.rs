@@ -286,6 +286,30 @@ pub struct Client {
     transport: Arc<dyn Transport>,
     limiter: Option<Arc<RateLimiter>>,
     retry: Retry,
+    /// How the last request went (shared by the clones), for `GET /healthz`.
+    health: Arc<Health>,
+}
+
+/// Whether Proxmox answered the last request a [`Client`] (or a clone of it) sent: any HTTP
+/// status counts as an answer; a refused connection, a timeout or a TLS failure does not.
+#[derive(Debug, Default)]
+pub struct Health {
+    /// 0: no request yet; 1: answered; 2: not answered.
+    last: std::sync::atomic::AtomicU8,
+}
+
+impl Health {
+    fn record(&self, answered: bool) {
+        self.last.store(if answered { 1 } else { 2 }, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// `None` before the first request, else whether Proxmox answered the last one.
+    pub fn last_answered(&self) -> Option<bool> {
+        match self.last.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            n => Some(n == 1),
+        }
+    }
 }
 
 impl fmt::Debug for Client {
@@ -302,7 +326,7 @@ impl Client {
 
     /// A client over any transport, e.g. a test double.
     pub fn with_transport(transport: impl Transport) -> Client {
-        Client { transport: Arc::new(transport), limiter: None, retry: Retry::default() }
+        Client { transport: Arc::new(transport), limiter: None, retry: Retry::default(), health: Arc::default() }
     }
 
     /// Retry safe requests thus (default: [`Retry::default`], two retries; [`Retry::NONE`]: none).
@@ -319,6 +343,11 @@ impl Client {
 
     pub fn describe(&self) -> String {
         self.transport.describe()
+    }
+
+    /// How the last request went (see [`Health`]).
+    pub fn health(&self) -> &Health {
+        &self.health
     }
 
     /// Make one request and return its `data`.
@@ -364,6 +393,7 @@ impl Client {
             tracing::debug!(%method, %path, attempt, upload = request.upload.is_some(), "proxmox request");
             let started = std::time::Instant::now();
             let response = self.transport.send(request.clone()).await;
+            self.health.record(response.is_ok());
             match &response {
                 Ok(r) => {
                     tracing::debug!(%method, %path, status = r.status, ms = started.elapsed().as_millis() as u64, "proxmox answered")
