@@ -23,6 +23,13 @@ pub async fn explain(tool: &ToolDescriptor, client: &Client, args: &JsonObject, 
     if message.contains("is running") && tool.method == Method::Delete {
         return Some(running_guest(tool));
     }
+    // A snapshot name is taken: say where the taken ones are listed.
+    if message.contains("snapshot name") && message.contains("already used") {
+        let list = if tool.name.contains("lxc") { "proxmox_list_snapshots_lxc" } else { "proxmox_list_snapshots_vm" };
+        return Some(format!(
+            "Choose another snapname ({list} lists the taken ones), or delete the old snapshot first."
+        ));
+    }
     // Proxmox names its command-line flag; the agent has the tool's argument.
     if message.contains("without --online")
         && tool.input_schema().get("properties").is_some_and(|p| p.get("online").is_some())

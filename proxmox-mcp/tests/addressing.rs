@@ -193,6 +193,11 @@ async fn errors_point_the_way() {
     let err = c.call("proxmox_start_vm", json!({ "node": "pve1", "vmid": 101, "wait": 0 })).await.unwrap_err();
     let h = hint(err);
     assert!(h.contains("locked (clone)") && h.contains(&upid) && h.contains("proxmox_wait_task"), "{h}");
+    // A snapshot name already taken: where the taken ones are listed.
+    let first = json!({ "vmid": 100, "snapname": "twice", "wait": 0 });
+    c.call("proxmox_create_snapshot_vm", first.clone()).await.unwrap();
+    let h = hint(c.call("proxmox_create_snapshot_vm", first).await.unwrap_err());
+    assert!(h.contains("Choose another snapname (proxmox_list_snapshots_vm"), "{h}");
     // A running VM migrated without `online`: the argument, not Proxmox's command-line flag.
     let err = c.call("proxmox_migrate_vm", json!({ "vmid": 100, "target": "pve2" })).await.unwrap_err();
     let h = hint(err);
