@@ -138,6 +138,12 @@ pub fn utc_minutes(epoch_secs: i64) -> String {
     format!("{date} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
 }
 
+/// `2026-01-02T03:04:05.678Z` from seconds since the Unix epoch and milliseconds.
+pub fn rfc3339(epoch_secs: i64, millis: u32) -> String {
+    let (date, secs) = civil(epoch_secs);
+    format!("{date}T{:02}:{:02}:{:02}.{millis:03}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
 /// The date (`2026-01-02`) and the seconds into that day of a Unix time.
 fn civil(epoch_secs: i64) -> (String, i64) {
     let (days, secs) = (epoch_secs.div_euclid(86_400), epoch_secs.rem_euclid(86_400));
