@@ -39,10 +39,7 @@ pub fn bound(text: &mut String, data: &mut Value, max: usize) {
             }
             Value::String(s) => {
                 let total = s.len();
-                let mut keep = (total * budget / size.max(1)).min(total / 2);
-                while keep > 0 && !s.is_char_boundary(keep) {
-                    keep -= 1;
-                }
+                let keep = crate::format::cut(s, (total * budget / size.max(1)).min(total / 2)).len();
                 s.truncate(keep);
                 (total, keep, "bytes")
             }
@@ -79,10 +76,7 @@ pub fn bound(text: &mut String, data: &mut Value, max: usize) {
     let room = max.saturating_sub(notes.len() + 200).max(max / 2);
     if text.len() > room {
         let total = text.len();
-        let mut cut = room;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
+        let mut cut = crate::format::cut(text, room).len();
         // At a line, so no line is shown half.
         if let Some(nl) = text[..cut].rfind('\n') {
             cut = nl;

@@ -265,14 +265,19 @@ mod glob_tests {
     }
 }
 
+/// The first `max` bytes of a text, on a character boundary.
+pub fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// `text` cut to at most `max` bytes at a character boundary, with `…` when cut.
 pub fn truncate(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_string();
     }
-    let mut cut = max.saturating_sub('…'.len_utf8());
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &text[..cut])
+    format!("{}…", cut(text, max.saturating_sub('…'.len_utf8())))
 }

@@ -636,10 +636,7 @@ impl ToolOutput {
 
 fn bound_text(mut text: String) -> String {
     if text.len() > MAX_TEXT {
-        let mut cut = MAX_TEXT;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
+        let cut = crate::format::cut(&text, MAX_TEXT).len();
         let total = text.len();
         text.truncate(cut);
         text.push_str(&format!("\n\n… (cut: {total} bytes in all, {cut} shown)"));

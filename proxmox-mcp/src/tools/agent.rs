@@ -344,15 +344,6 @@ fn flag(v: &Value, key: &str) -> bool {
     }
 }
 
-/// The first `max` bytes of a text, on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    let mut end = text.len().min(max);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
 /// What an exec-status answer says, for people and as data: exit code, signal, stdout and
 /// stderr (each bounded; `*-truncated` is set when the guest agent or we cut it).
 /// `waited`: how long `execute_vm_command` waited, for a process still running.
@@ -400,7 +391,7 @@ fn exec_report(
     data["signal"] = json!(signal);
     for (key, label) in [("out", "stdout"), ("err", "stderr")] {
         let full = str_field(status, &format!("{key}-data")).unwrap_or("");
-        let shown = cut(full, MAX_STREAM);
+        let shown = crate::format::cut(full, MAX_STREAM);
         let by_agent = flag(status, &format!("{key}-truncated"));
         let mut notes = Vec::new();
         if by_agent {
