@@ -393,10 +393,9 @@ async fn proxmox_get_storage(
 fn merge_storage(storages: &mut Vec<Value>, mut s: Value, node: &str) {
     let shared = format::flag(&s, "shared") == Some(true);
     if shared {
-        let id = str_field(&s, "storage").map(str::to_string);
-        let seen = storages
-            .iter_mut()
-            .find(|x| format::flag(x, "shared") == Some(true) && str_field(x, "storage").map(str::to_string) == id);
+        let id = str_field(&s, "storage");
+        let seen =
+            storages.iter_mut().find(|x| format::flag(x, "shared") == Some(true) && str_field(x, "storage") == id);
         if let Some(seen) = seen {
             if let Some(nodes) = seen.get_mut("nodes").and_then(Value::as_array_mut) {
                 nodes.push(json!(node));
