@@ -73,6 +73,12 @@ fn compiled(tool: &'static ToolDescriptor) -> Arc<Compiled> {
     c
 }
 
+/// The input schema of one of `tool`'s parameters, from the schema compiled for its checks
+/// (made once per tool, not per call).
+pub(crate) fn property(tool: &'static ToolDescriptor, name: &str) -> Option<Value> {
+    compiled(tool).schema.get("properties").and_then(|p| p.get(name)).cloned()
+}
+
 /// Normalise `args` (see the module documentation) and check them against `tool`'s schema.
 /// Every broken rule is reported, each with the argument it concerns.
 pub fn check(tool: &'static ToolDescriptor, args: &mut JsonObject) -> Result<Facts, ToolError> {

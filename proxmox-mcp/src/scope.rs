@@ -166,7 +166,7 @@ impl Scope {
 
     /// Refuse arguments that address a guest or node outside the scope (see the module
     /// documentation). `args` are already checked against the tool's schema.
-    pub fn check_arguments(&self, tool: &ToolDescriptor, args: &JsonObject) -> Result<(), ToolError> {
+    pub fn check_arguments(&self, tool: &'static ToolDescriptor, args: &JsonObject) -> Result<(), ToolError> {
         if self.is_unrestricted() {
             return Ok(());
         }
@@ -337,19 +337,15 @@ impl ListKind {
 }
 
 /// Whether a tool takes this argument.
-fn takes(tool: &ToolDescriptor, key: &str) -> bool {
-    tool_schema_property(tool, key).is_some()
+fn takes(tool: &'static ToolDescriptor, key: &str) -> bool {
+    crate::arguments::property(tool, key).is_some()
 }
 
 /// Whether an argument of a tool is a node name (its schema has the node pattern).
-fn is_node_arg(tool: &ToolDescriptor, key: &str) -> bool {
-    tool_schema_property(tool, key)
+fn is_node_arg(tool: &'static ToolDescriptor, key: &str) -> bool {
+    crate::arguments::property(tool, key)
         .and_then(|p| p.get("pattern").and_then(Value::as_str).map(|p| p == Node::PATTERN))
         .unwrap_or(false)
-}
-
-fn tool_schema_property(tool: &ToolDescriptor, key: &str) -> Option<Value> {
-    (tool.schema)().get("properties").and_then(|p| p.get(key)).cloned()
 }
 
 /// The guest ids in an argument: a number, a list (`"100,101"`, `"100 101"`) or an array.
