@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned with the
+# Node.js 22 it needs in package.json here) against `proxmox-mcp --demo --http` on loopback:
+# the four server scenarios of issue 14. The suite's other scenarios test the fixtures of the
+# SDKs' "everything" servers (tools named test_*, prompts, resources) and do not apply.
+#
+# Usage: tests/interop/conformance/run.sh path/to/proxmox-mcp   (run by .ci/run)
+set -euo pipefail
+BIN="$(realpath "$1")"
+cd "$(dirname "$0")"
+
+if ! command -v npm >/dev/null 2>&1; then
+    echo "error: npm is needed to install the conformance suite" >&2
+    exit 1
+fi
+if [ ! -x node_modules/.bin/conformance ] || [ ! -x node_modules/.bin/node ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+fi
+# The suite runs on the pinned Node 22, not on whatever node the machine has.
+export PATH="$PWD/node_modules/.bin:$PATH"
+node --version
+
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PROXMOX_LOG_LEVEL=warn "$BIN" --demo --http "127.0.0.1:$PORT" >/dev/null &
+SERVER=$!
+trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.1)" 2>/dev/null; then break; fi
+    sleep 0.05
+done
+
+for scenario in server-initialize ping tools-list dns-rebinding-protection; do
+    # Non-zero when a check fails; the pretty report goes to the log either way.
+    conformance server --url "http://127.0.0.1:$PORT/mcp" --scenario "$scenario"
+done
+echo "conformance: server-initialize, ping, tools-list, dns-rebinding-protection passed"
