@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned with the
-# Node.js 22 it needs in package.json here) against `proxmox-mcp --demo --http` on loopback:
-# the four server scenarios of issue 14. The suite's other scenarios test the fixtures of the
-# SDKs' "everything" servers (tools named test_*, prompts, resources) and do not apply.
+# Two official MCP checkers, pinned with the Node.js 22 they need in package.json here:
+# - the conformance suite (npm @modelcontextprotocol/conformance) against
+#   `proxmox-mcp --demo --http` on loopback: the four server scenarios of issue 14. Its other
+#   scenarios test the fixtures of the SDKs' "everything" servers (tools named test_*, prompts,
+#   resources) and do not apply;
+# - the MCP Inspector's `--strict` schema-portability lint of tools/list over stdio, compact and
+#   full listing with every tool listed: any finding, error or warning, fails.
 #
 # Usage: tests/interop/conformance/run.sh path/to/proxmox-mcp   (run by .ci/run)
 set -euo pipefail
@@ -13,7 +16,7 @@ if ! command -v npm >/dev/null 2>&1; then
     echo "error: npm is needed to install the conformance suite" >&2
     exit 1
 fi
-if [ ! -x node_modules/.bin/conformance ] || [ ! -x node_modules/.bin/node ]; then
+if [ ! -x node_modules/.bin/conformance ] || [ ! -x node_modules/.bin/mcp-inspector ] || [ ! -x node_modules/.bin/node ]; then
     npm ci --no-audit --no-fund --loglevel=error
 fi
 # The suite runs on the pinned Node 22, not on whatever node the machine has.
@@ -34,3 +37,15 @@ for scenario in server-initialize ping tools-list dns-rebinding-protection; do
     conformance server --url "http://127.0.0.1:$PORT/mcp" --scenario "$scenario"
 done
 echo "conformance: server-initialize, ping, tools-list, dns-rebinding-protection passed"
+
+for detail in compact full; do
+    findings="$(mcp-inspector --cli --method tools/list --strict --format json \
+        -e PROXMOX_ALLOW_ELEVATED=true -e PROXMOX_TOOL_SCHEMA="$detail" -e PROXMOX_LOG_LEVEL=warn \
+        "$BIN" --demo 2>/dev/null |
+        python3 -c 'import json, sys; d = json.load(sys.stdin); print(len(d["result"]["tools"]), "tools,", json.dumps(d.get("schemaFindings", [])))')"
+    echo "inspector --strict, $detail listing: $findings"
+    case "$findings" in
+        *"tools, []") ;;
+        *) echo "error: the Inspector found schema portability problems (above)" >&2; exit 1 ;;
+    esac
+done
