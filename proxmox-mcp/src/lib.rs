@@ -30,6 +30,7 @@ pub mod guests;
 pub mod hints;
 pub mod http;
 pub mod listing;
+pub mod page;
 pub mod path;
 pub mod registry;
 pub mod scope;

@@ -5,8 +5,8 @@
 //! knows: the whole description, each parameter's description, patterns, lengths and formats.
 //! The compact one (the default) keeps what an agent needs to call the tool right: the name,
 //! title, the description's first sentence, each parameter's name, a few words on what it does,
-//! type, enum, numeric limits and default, what is required, `additionalProperties: false`, and the hints. What it leaves
-//! out is still enforced: a call that breaks a pattern or a length gets an error naming the
+//! type, enum, numeric limits and default, what is required, and the hints. What it leaves out
+//! (`additionalProperties: false` among it: the instructions say it once) is still enforced: a call that breaks a pattern or a length gets an error naming the
 //! argument and the rule, before anything reaches Proxmox.
 //!
 //! An option few calls need (a tuning knob, a deprecated setting) can be marked
@@ -51,7 +51,8 @@ pub fn mcp_tool(d: &ToolDescriptor, detail: SchemaDetail) -> Tool {
         SchemaDetail::Full => d.description.to_string(),
         SchemaDetail::Compact => first_sentence(d.description).to_string(),
     };
-    if d.task {
+    if d.task && detail == SchemaDetail::Full {
+        // In the compact listing the `wait` parameter says it, and the instructions what it does.
         description.push(' ');
         description.push_str(TASK_NOTE);
     }
@@ -146,6 +147,9 @@ const KEPT: &[&str] = &[
 ];
 
 fn compact_schema(schema: &mut JsonObject) {
+    // Every tool refuses parameters it does not list (the argument checks name them, and the
+    // instructions say so once); the full listing keeps the keyword on each tool.
+    schema.remove("additionalProperties");
     if let Some(Value::Object(props)) = schema.get_mut("properties") {
         for (name, prop) in props.iter_mut() {
             let brief = prop
@@ -175,6 +179,8 @@ const SELF_EXPLAINED: &[&str] = &[
     "vmid",
     "newid",
     "wait",
+    "limit",
+    "offset",
     "name",
     "comment",
     "description",
@@ -235,6 +241,42 @@ const WORDED_STRINGS: &[&str] = &[
     "efidisk0",
     "tpmstate0",
     "machine",
+    "disk",
+    "target",
+    "net",
+    "mp",
+    "volume",
+    "archive",
+    "ostemplate",
+    "iso",
+    "file",
+    "path",
+    "filepath",
+    "content",
+    "sid",
+    "resource",
+    "ip",
+    "ip6",
+    "cpu",
+    "rename",
+    "exclude",
+    "startcursor",
+    "endcursor",
+    "type",
+    "userfilter",
+    "target-storage",
+    "notes-template",
+    "fleecing",
+    "performance",
+    "bwlimit",
+    "migration",
+    "replication",
+    "ha",
+    "crs",
+    "next-id",
+    "notify",
+    "tag-style",
+    "log_ratelimit",
 ];
 
 /// A parameter's description as the compact listing carries it: its first clause (up to `. ` or
@@ -251,7 +293,7 @@ fn brief(name: &str, description: &str) -> Option<String> {
         .then(|| first.split_once("e.g. ").map(|(_, rest)| rest.split([' ', ')', ';']).next().unwrap_or("")))
         .flatten()
         .map(|e| e.trim_end_matches(['.', ',']))
-        .filter(|e| !e.is_empty() && e.len() <= 48);
+        .filter(|e| !e.is_empty() && e.len() <= 64);
     let clause = first.split("; ").next().unwrap_or(first);
     // Examples are in the full listing.
     let clause = clause.split(", e.g.").next().unwrap_or(clause).split(" e.g.").next().unwrap_or(clause);

@@ -27,14 +27,18 @@ use std::sync::{Arc, OnceLock};
 
 /// Said in the instructions: how to read the (compact) parameter schemas.
 pub const PARAMETERS_NOTE: &str = "Parameters are the Proxmox API's own, with its names and value \
-     formats (e.g. schedule \"sun 01:00\", prune-backups \"keep-last=3\", size \"+10G\"); a wrong argument is \
-     answered with an error naming it and the rule.";
+     formats (e.g. schedule \"sun 01:00\", prune-backups \"keep-last=3\", size \"+10G\"); a tool takes only the \
+     parameters it lists, and a wrong argument is answered with an error naming it and the rule.";
 
 /// Said in the instructions: how tools that start Proxmox tasks behave.
 pub const TASKS_NOTE: &str = "Tools that start a Proxmox task (start, stop, create, clone, migrate, backup, \
      snapshot, delete, …) wait for it and report how it ended: OK, its warnings, or its error with the last log lines. \
      Their `wait` argument sets how long (seconds; 0 returns the UPID at once); a task still running then goes on, \
      and proxmox_wait_task follows it.";
+
+/// Said in the instructions: how list tools page.
+pub const LISTS_NOTE: &str = "List tools show `limit` items (default 100) from `offset`; their result gives \
+     `total` and, while more are left, `next_offset`.";
 
 /// Said in the instructions: the elevated tools of `registry` and whether they run. With
 /// elevated operations off they are not listed; this says how many there are and how to enable them.
@@ -123,7 +127,7 @@ impl ProxmoxServer {
     pub fn new(registry: Registry, client: Client, allow_elevated: bool) -> Self {
         let instructions = format!(
             "Tools for the Proxmox VE cluster at {}. Read tools (list, get, status) always work. {} Guests are \
-             addressed by vmid (`node` may be left out: it is looked up); proxmox_get_vms finds them by name, tag or status. {TASKS_NOTE} {PARAMETERS_NOTE}",
+             addressed by vmid (`node` may be left out: it is looked up); proxmox_get_vms finds them by name, tag or status. {LISTS_NOTE} {TASKS_NOTE} {PARAMETERS_NOTE}",
             client.describe(),
             elevated_note(&registry, allow_elevated)
         );

@@ -236,7 +236,7 @@ async fn replication_jobs_list_and_read() {
     list.assert_async().await;
     assert_eq!(
         out.text,
-        "🔁 **Replication jobs** (2)\n\n• 🟢 **100-0** — guest 100 → pve2, schedule `*/5`, 12.5 MB/s — web\n• ⏸️ **101-0** — guest 101 → pve2, schedule `*/15`, disabled"
+        "🔁 **Replication jobs** (2)\n• 🟢 **100-0** — guest 100 → pve2, schedule `*/5`, 12.5 MB/s — web\n• ⏸️ **101-0** — guest 101 → pve2, schedule `*/15`, disabled"
     );
 
     let read = pve

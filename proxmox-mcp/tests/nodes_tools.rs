@@ -380,7 +380,7 @@ async fn list_cluster_tasks_filters_the_cluster_index_itself_and_bounds_it() {
             "UPID:pve2:0000A002:00000002:65F0A1C0:vzdump:101:root@pam:"
         ]
     );
-    assert!(out.text.contains("(2 shown, 2 matching, 5 in all)"), "{}", out.text);
+    assert!(out.text.contains("(2 matching, 5 in all)"), "{}", out.text);
     assert!(out.text.contains("🔴 **vzdump 101** on pve2 — job errors, root@pam"), "{}", out.text);
 
     // By guest and node, bounded by `limit`: the rest is counted, not shown.
@@ -390,16 +390,31 @@ async fn list_cluster_tasks_filters_the_cluster_index_itself_and_bounds_it() {
         "GET",
         "/cluster/tasks",
         &[],
-        index,
+        index.clone(),
     )
     .await;
     assert_eq!((out.data["matched"].as_u64(), out.data["tasks"].as_array().unwrap().len()), (Some(3), 2));
     assert_eq!(out.data["tasks"][0]["type"], "vzdump");
     assert_eq!(out.data["tasks"][1]["type"], "qmstart");
     assert!(out.text.contains("🔄 **vzdump 100** on pve1 — running"), "{}", out.text);
-    assert!(out.text.contains("1 more match: raise `limit`"), "{}", out.text);
+    assert!(out.text.contains("Showing 1 to 2 of 3."), "{}", out.text);
+    assert!(out.text.contains("1 more: call again with offset 2."), "{}", out.text);
+    assert_eq!(out.data["next_offset"], 2);
+
+    // The next page is the rest.
+    let out = common::expect(
+        "proxmox_list_cluster_tasks",
+        json!({ "vmid": 100, "node": "pve1", "limit": 2, "offset": 2 }),
+        "GET",
+        "/cluster/tasks",
+        &[],
+        index,
+    )
+    .await;
+    assert_eq!((out.data["tasks"].as_array().unwrap().len(), out.data["offset"].as_u64()), (1, Some(2)));
+    assert!(out.data["next_offset"].is_null() && !out.text.contains("more:"), "{}", out.text);
 
     // The bound is in the schema: refused before anything is sent.
-    common::assert_refused_arg("proxmox_list_cluster_tasks", json!({ "limit": 501 }), "limit").await;
+    common::assert_refused_arg("proxmox_list_cluster_tasks", json!({ "limit": 1001 }), "limit").await;
     common::assert_refused_arg("proxmox_list_cluster_tasks", json!({ "type": "vz dump" }), "type").await;
 }

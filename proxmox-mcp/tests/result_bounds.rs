@@ -125,3 +125,86 @@ async fn the_listing_may_be_cached_by_2026_clients() {
     assert_eq!(first["result"]["tools"], second["result"]["tools"]);
     assert!(s.close().await.success());
 }
+
+/// 250 entries that every list endpoint can read as its own (a volume, a rule, a task, a job…).
+fn long_list() -> Value {
+    (0..250)
+        .map(|i| {
+            json!({
+                "vmid": 100 + i, "name": format!("entry-{i:03}"), "node": "pve1", "status": "running", "type": "qemu",
+                "storage": format!("store{i:03}"), "content": "backup", "volid": format!("local:backup/vzdump-qemu-{}-2025_01_01-00_00_00.vma.zst", 100 + i),
+                "sid": format!("vm:{}", 100 + i), "rule": format!("rule{i:03}"), "id": format!("{}-0", 100 + i), "guest": 100 + i,
+                "jobnum": 0, "pos": i, "action": "ACCEPT", "enable": 1, "text": format!("file{i:03}"), "leaf": 1,
+                "upid": format!("UPID:pve1:{i:08X}:00000001:65F0A1B2:qmstart:{}:root@pam:", 100 + i), "starttime": 1_710_000_000 + i,
+                "snaptime": 1_710_000_000 + i, "ctime": 1_710_000_000 + i, "state": "started", "schedule": "daily"
+            })
+        })
+        .collect()
+}
+
+/// The one array of a result's data that holds the page (not the bound's `cut` notes).
+fn page_items(name: &str, data: &Value) -> usize {
+    let arrays: Vec<usize> = data
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| *k != "cut")
+        .filter_map(|(_, v)| v.as_array())
+        .filter(|a| !a.is_empty())
+        .map(Vec::len)
+        .collect();
+    assert_eq!(arrays.len(), 1, "{name}: one list of items in the data");
+    arrays[0]
+}
+
+#[tokio::test]
+async fn every_list_tool_with_offset_pages_and_gives_the_total() {
+    let paged: Vec<&'static str> = Registry::builtin()
+        .iter()
+        .filter(|t| t.input_schema().get("properties").and_then(|p| p.get("offset")).is_some())
+        .map(|t| t.name)
+        .collect();
+    // The list tools of issue 12 page; this is not a check of an empty set.
+    for name in [
+        "proxmox_list_storage_content",
+        "proxmox_list_backups",
+        "proxmox_list_cluster_firewall_rules",
+        "proxmox_get_ha_resources",
+        "proxmox_list_cluster_tasks",
+    ] {
+        assert!(paged.contains(&name), "{name} takes offset");
+    }
+    let calls = common::calls::calls();
+    for name in &paged {
+        let pve = Pve::start().await;
+        pve.answer_any(long_list()).await;
+        let (_, call) = calls.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name} has a valid call"));
+        // What the tool needs (and its node): no filter narrows the list.
+        let tool = Registry::builtin().iter().find(|t| t.name == *name).unwrap().input_schema();
+        let required: Vec<Value> = tool.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut call = call.clone();
+        call.as_object_mut().unwrap().retain(|k, _| required.contains(&json!(k)));
+        if tool["properties"].get("node").is_some() {
+            call["node"] = json!("pve1");
+        }
+
+        // The default page is the first 100 (the result bound may cut a page of long entries,
+        // and says so).
+        let first = pve.ok(name, call.clone()).await;
+        let total = first.data["matched"].as_u64().or(first.data["total"].as_u64()).unwrap_or(0) as usize;
+        assert!(total > 200, "{name}: {total} entries");
+        assert_eq!((first.data["offset"].as_u64(), first.data["next_offset"].as_u64()), (Some(0), Some(100)), "{name}");
+
+        let page = pve.ok(name, common::with(&call, json!({ "limit": 20, "offset": 40 }))).await;
+        assert_eq!(page_items(name, &page.data), 20, "{name}: a page of 20");
+        assert_eq!(page.data["next_offset"], 60, "{name}");
+        assert!(page.text.contains(&format!("Showing 41 to 60 of {total}.")), "{name}: {}", page.text);
+        assert!(page.text.contains("more: call again with offset 60."), "{name}: {}", page.text);
+
+        let last = pve.ok(name, common::with(&call, json!({ "offset": total - 10, "limit": 50 }))).await;
+        assert_eq!(page_items(name, &last.data), 10, "{name}: the last page");
+        assert!(last.data["next_offset"].is_null() && !last.text.contains("more: call again"), "{name}: {}", last.text);
+        common::assert_refused_arg(name, common::with(&call, json!({ "limit": 0 })), "limit").await;
+    }
+    eprintln!("{} list tools page: {}", paged.len(), paged.join(", "));
+}

@@ -2,6 +2,7 @@
 //! guest, delete one. The VM and container variants share one implementation per action.
 
 use crate::format::{self, str_field, u64_field};
+use crate::page::Page;
 use crate::types::{GuestType, Node, PoolId, StorageId, VmId, Volume};
 use crate::{Api, PathSegment, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -241,6 +242,7 @@ async fn proxmox_list_backups(
     storage: StorageOrLocal,
     /// Only backups of this guest.
     vmid: Option<VmId>,
+    #[flatten] page: Page,
 ) -> ToolResult {
     let mut items: Vec<Value> = api.send(json!({ "content": "backup", "vmid": vmid })).await?;
     items.sort_by_key(|b| std::cmp::Reverse(u64_field(b, "ctime").unwrap_or(0)));
@@ -248,10 +250,11 @@ async fn proxmox_list_backups(
     let mut text = if items.is_empty() {
         format!("No backups{whose} on storage {storage} of {node}.")
     } else {
-        format!("💾 **Backups{whose} on {storage} ({node})** ({})\n", items.len())
+        format!("💾 **Backups{whose} on {storage} ({node})** ({})", items.len())
     };
-    for b in &items {
-        let mut line = format!("\n• **{}**", str_field(b, "volid").unwrap_or("?"));
+    let page = page.cut(items);
+    text.push_str(&page.lines(|b| {
+        let mut line = format!("• **{}**", str_field(b, "volid").unwrap_or("?"));
         let mut facts = Vec::new();
         match (backup_kind(b), u64_field(b, "vmid")) {
             (Some(kind), Some(id)) => facts.push(format!("{kind} {id}")),
@@ -273,9 +276,9 @@ async fn proxmox_list_backups(
         if let Some(notes) = str_field(b, "notes").map(str::trim).filter(|n| !n.is_empty()) {
             line.push_str(&format!("\n  {}", notes.replace('\n', " ")));
         }
-        text.push_str(&line);
-    }
-    Ok(ToolOutput::new(text, items))
+        line
+    }));
+    Ok(ToolOutput::new(text, page.data("items")))
 }
 
 // -------------------------------------------------------------------------------- restore

@@ -4,6 +4,7 @@
 use super::ha::SettingList;
 use super::{set_keys, to_params};
 use crate::format::{self, Block, f64_field, str_field, u64_field};
+use crate::page::Page;
 use crate::types::{
     BackupJobId, ConfigId, Digest, InvalidValue, Node, ReplicationJobId, StorageId, VmId, shown, string_id,
 };
@@ -356,36 +357,38 @@ fn job_enabled(job: &Value) -> bool {
 
 /// List scheduled backup jobs. Schedule, guests, storage, next run.
 #[pve_tool(path = "/cluster/backup", method = GET, category = "Cluster Management", title = "List backup jobs")]
-async fn proxmox_list_cluster_backup_jobs(api: Api) -> ToolResult {
+async fn proxmox_list_cluster_backup_jobs(api: Api, #[flatten] page: Page) -> ToolResult {
     let mut jobs: Vec<Value> = api.send(()).await?;
     jobs.sort_by(|a, b| str_field(a, "id").cmp(&str_field(b, "id")));
     if jobs.is_empty() {
         return Ok(ToolOutput::new("No backup jobs found.", jobs));
     }
-    let mut text = format!("🗓️ **Backup jobs** ({})\n", jobs.len());
-    for j in &jobs {
+    let mut text = format!("🗓️ **Backup jobs** ({})", jobs.len());
+    let page = page.cut(jobs);
+    text.push_str(&page.lines(|j| {
         let enabled = job_enabled(j);
-        text.push_str(&format!(
-            "\n• {} **{}** — `{}`, {}, storage {}",
+        let mut line = format!(
+            "• {} **{}** — `{}`, {}, storage {}",
             if enabled { "🟢" } else { "⏸️" },
             str_field(j, "id").unwrap_or("?"),
             job_schedule(j),
             job_selection(j),
             str_field(j, "storage").unwrap_or("default"),
-        ));
+        );
         if let Some(mode) = str_field(j, "mode") {
-            text.push_str(&format!(", mode {mode}"));
+            line.push_str(&format!(", mode {mode}"));
         }
         if !enabled {
-            text.push_str(", disabled");
+            line.push_str(", disabled");
         } else if let Some(next) = j.get("next-run").and_then(Value::as_i64) {
-            text.push_str(&format!(", next run {}", format::utc_minutes(next)));
+            line.push_str(&format!(", next run {}", format::utc_minutes(next)));
         }
         if let Some(c) = str_field(j, "comment").filter(|c| !c.is_empty()) {
-            text.push_str(&format!(" — {c}"));
+            line.push_str(&format!(" — {c}"));
         }
-    }
-    Ok(ToolOutput::new(text, jobs))
+        line
+    }));
+    Ok(ToolOutput::new(text, page.data("items")))
 }
 
 /// Show a scheduled backup job and its options.
@@ -598,18 +601,16 @@ fn replication_line(j: &Value) -> String {
 
 /// List storage replication jobs. Guest, target node, schedule, rate, enabled.
 #[pve_tool(path = "/cluster/replication", method = GET, category = "Cluster Management", title = "List replication jobs")]
-async fn proxmox_list_cluster_replication_jobs(api: Api) -> ToolResult {
+async fn proxmox_list_cluster_replication_jobs(api: Api, #[flatten] page: Page) -> ToolResult {
     let mut jobs: Vec<Value> = api.send(()).await?;
     jobs.sort_by_key(|j| (u64_field(j, "guest"), u64_field(j, "jobnum")));
     if jobs.is_empty() {
         return Ok(ToolOutput::new("No replication jobs found.", jobs));
     }
-    let mut text = format!("🔁 **Replication jobs** ({})\n", jobs.len());
-    for j in &jobs {
-        text.push('\n');
-        text.push_str(&replication_line(j));
-    }
-    Ok(ToolOutput::new(text, jobs))
+    let mut text = format!("🔁 **Replication jobs** ({})", jobs.len());
+    let page = page.cut(jobs);
+    text.push_str(&page.lines(replication_line));
+    Ok(ToolOutput::new(text, page.data("items")))
 }
 
 /// Show a replication job.

@@ -6,6 +6,7 @@
 
 use crate::client::Secret;
 use crate::format::{self, str_field, u64_field};
+use crate::page::Page;
 use crate::tools::disks::{GiB, Ranged, flag};
 use crate::tools::guest_network::{LxcNicOptions, VmNicOptions};
 use crate::types::{DnsName, InvalidValue, Node, PoolId, StorageId, VmId, Volume, shown, string_id};
@@ -218,6 +219,7 @@ async fn proxmox_list_templates(
     node: Node,
     /// The storage to look in (default local).
     storage: Option<StorageId>,
+    #[flatten] page: Page,
 ) -> ToolResult {
     let storage = match storage {
         Some(s) => s,
@@ -234,14 +236,16 @@ async fn proxmox_list_templates(
             items,
         ));
     }
-    let mut text = format!("📦 **Container templates on {storage}** ({node}, {})\n", items.len());
-    for t in &items {
-        text.push_str(&format!("\n• {}", str_field(t, "volid").unwrap_or("?")));
-        if let Some(size) = u64_field(t, "size") {
-            text.push_str(&format!(" ({})", format::bytes(size as f64)));
+    let mut text = format!("📦 **Container templates on {storage}** ({node}, {})", items.len());
+    let page = page.cut(items);
+    text.push_str(&page.lines(|t| {
+        let volid = str_field(t, "volid").unwrap_or("?");
+        match u64_field(t, "size") {
+            Some(size) => format!("• {volid} ({})", format::bytes(size as f64)),
+            None => format!("• {volid}"),
         }
-    }
-    Ok(ToolOutput::new(text, items))
+    }));
+    Ok(ToolOutput::new(text, page.data("items")))
 }
 
 /// What create_lxc sends.

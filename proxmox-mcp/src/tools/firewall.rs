@@ -6,6 +6,7 @@
 //! and container tools, and one private function per operation does the work for all three.
 
 use crate::format::{self, Block, str_field, u64_field};
+use crate::page::Page;
 use crate::types::{Digest, FirewallGroup, GuestType, Iface, InvalidValue, Node, VmId, shown, string_id};
 use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -371,21 +372,20 @@ fn rule_line(r: &Value) -> String {
 }
 
 /// A titled list of rules, or `empty` if there are none.
-fn rules_text(title: String, empty: String, rules: &[Value]) -> String {
+/// A list of rules (in their order) as a result: the page asked for.
+fn rules_output(title: String, empty: String, rules: Vec<Value>, page: Page) -> ToolOutput {
     if rules.is_empty() {
-        return empty;
+        return ToolOutput::new(empty, page.cut(rules).data("items"));
     }
-    let mut text = format!("🛡️ **{title}** ({} rules, applied top down)\n", rules.len());
-    for r in rules {
-        text.push_str(&format!("\n• {}", rule_line(r)));
-    }
-    text
+    let mut text = format!("🛡️ **{title}** ({} rules, applied top down)", rules.len());
+    let page = page.cut(rules);
+    text.push_str(&page.lines(|r| format!("• {}", rule_line(r))));
+    ToolOutput::new(text, page.data("items"))
 }
 
-async fn list_rules(api: &Api, scope: Scope<'_>) -> ToolResult {
+async fn list_rules(api: &Api, scope: Scope<'_>, page: Page) -> ToolResult {
     let rules: Vec<Value> = api.send(()).await?;
-    let text = rules_text(format!("Firewall rules of {scope}"), format!("No firewall rules in {scope}."), &rules);
-    Ok(ToolOutput::new(text, rules))
+    Ok(rules_output(format!("Firewall rules of {scope}"), format!("No firewall rules in {scope}."), rules, page))
 }
 
 async fn get_rule(api: &Api, scope: Scope<'_>, pos: u32) -> ToolResult {
@@ -476,8 +476,8 @@ async fn delete_rule(api: &Api, scope: Scope<'_>, pos: u32, digest: Option<Diges
 
 /// List datacenter firewall rules. In the order they apply.
 #[pve_tool(path = "/cluster/firewall/rules", method = GET, category = "Cluster Management")]
-async fn proxmox_list_cluster_firewall_rules(api: Api) -> ToolResult {
-    list_rules(&api, Scope::Cluster).await
+async fn proxmox_list_cluster_firewall_rules(api: Api, #[flatten] page: Page) -> ToolResult {
+    list_rules(&api, Scope::Cluster, page).await
 }
 
 /// Show a datacenter firewall rule.
@@ -553,10 +553,10 @@ async fn proxmox_get_cluster_firewall_group(
     api: Api,
     /// The security group's name.
     group: FirewallGroup,
+    #[flatten] page: Page,
 ) -> ToolResult {
     let rules: Vec<Value> = api.send(()).await?;
-    let text = rules_text(format!("Security group {group}"), format!("Security group {group} has no rules."), &rules);
-    Ok(ToolOutput::new(text, rules))
+    Ok(rules_output(format!("Security group {group}"), format!("Security group {group} has no rules."), rules, page))
 }
 
 /// Create a security group (or, with rename=<old name>, rename that group to group). This is Proxmox's own form;
@@ -632,8 +632,9 @@ async fn proxmox_list_vm_firewall_rules(
     node: Node,
     /// The VM id.
     vmid: VmId,
+    #[flatten] page: Page,
 ) -> ToolResult {
-    list_rules(&api, Scope::Guest(GuestType::Qemu, &node, vmid)).await
+    list_rules(&api, Scope::Guest(GuestType::Qemu, &node, vmid), page).await
 }
 
 /// Show a QEMU VM's firewall rule.
@@ -708,8 +709,9 @@ async fn proxmox_list_lxc_firewall_rules(
     node: Node,
     /// The container id.
     vmid: VmId,
+    #[flatten] page: Page,
 ) -> ToolResult {
-    list_rules(&api, Scope::Guest(GuestType::Lxc, &node, vmid)).await
+    list_rules(&api, Scope::Guest(GuestType::Lxc, &node, vmid), page).await
 }
 
 /// Show a container's firewall rule.

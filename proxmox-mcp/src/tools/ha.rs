@@ -4,6 +4,7 @@
 use super::{set_keys, to_params};
 use crate::client::ApiError;
 use crate::format::{self, Block, str_field};
+use crate::page::{self, Page};
 use crate::types::{ConfigId, Digest, HaResourceId, InvalidValue, shown, string_id};
 use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -173,18 +174,20 @@ async fn proxmox_get_ha_resources(
     api: Api,
     /// Only resources of this kind: vm or ct.
     r#type: Option<HaResourceType>,
+    #[flatten] page: Page,
 ) -> ToolResult {
     let mut resources: Vec<Value> = api.send(json!({ "type": r#type })).await?;
     resources.sort_by(|a, b| str_field(a, "sid").cmp(&str_field(b, "sid")));
     if resources.is_empty() {
         return Ok(ToolOutput::new("No HA resources found.", resources));
     }
-    let mut text = format!("🛡️ **HA resources** ({})\n", resources.len());
-    for r in &resources {
-        text.push('\n');
-        text.push_str(&resource_line(r));
-    }
-    Ok(ToolOutput::new(text, resources))
+    let counts = page::counts(&resources, &["state"]);
+    let mut text = format!("🛡️ **HA resources** ({}). {}", resources.len(), page::counts_line(&counts, &["state"]));
+    let page = page.cut(resources);
+    text.push_str(&page.lines(resource_line));
+    let mut data = page.data("items");
+    data.extend(counts);
+    Ok(ToolOutput::new(text, data))
 }
 
 /// Show one HA resource's settings. State, group, restart and relocate limits, failback.
@@ -564,18 +567,17 @@ async fn proxmox_list_ha_rules(
     r#type: Option<HaRuleType>,
     /// Only rules that name this HA resource, e.g. vm:100.
     resource: Option<HaRuleResource>,
+    #[flatten] page: Page,
 ) -> ToolResult {
     let mut rules: Vec<Value> = api.send(json!({ "type": r#type, "resource": resource })).await.map_err(rules_error)?;
     rules.sort_by(|a, b| str_field(a, "rule").cmp(&str_field(b, "rule")));
     if rules.is_empty() {
         return Ok(ToolOutput::new("No HA rules found.", rules));
     }
-    let mut text = format!("🛡️ **HA rules** ({})\n", rules.len());
-    for r in &rules {
-        text.push('\n');
-        text.push_str(&rule_line(r));
-    }
-    Ok(ToolOutput::new(text, rules))
+    let mut text = format!("🛡️ **HA rules** ({})", rules.len());
+    let page = page.cut(rules);
+    text.push_str(&page.lines(rule_line));
+    Ok(ToolOutput::new(text, page.data("items")))
 }
 
 /// Show one HA rule (Proxmox VE 9). Its type, resources, nodes, affinity and state.

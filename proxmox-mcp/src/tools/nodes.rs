@@ -1,6 +1,7 @@
 //! Node Management: a node's services, logs, tasks, appliance catalog and guest traffic counters.
 
 use crate::format::{self, Block, str_field, u64_field};
+use crate::page::Page;
 use crate::path::PathSegment;
 use crate::types::{Node, ServiceName, Upid, VmId};
 use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
@@ -316,7 +317,7 @@ async fn proxmox_get_node_tasks(
     }
     let mut text = format!("📋 **Tasks on {node}** ({})\n", tasks.len());
     for t in &tasks {
-        text.push_str(&task_line(t, false));
+        text.push_str(&format!("\n{}", task_line(t, false)));
     }
     Ok(ToolOutput::new(text, tasks))
 }
@@ -328,7 +329,7 @@ fn task_line(t: &Value, with_node: bool) -> String {
     let kind = str_field(t, "type").unwrap_or("?");
     let id = str_field(t, "id").filter(|i| !i.is_empty()).map(|i| format!(" {i}")).unwrap_or_default();
     let node = if with_node { format!(" on {}", str_field(t, "node").unwrap_or("?")) } else { String::new() };
-    let mut line = format!("\n• {dot} **{kind}{id}**{node} — {outcome}");
+    let mut line = format!("• {dot} **{kind}{id}**{node} — {outcome}");
     if let Some(user) = str_field(t, "user") {
         line.push_str(&format!(", {user}"));
     }
@@ -343,9 +344,6 @@ fn task_line(t: &Value, with_node: bool) -> String {
     }
     line
 }
-
-/// The most tasks one cluster task listing shows.
-const MAX_CLUSTER_TASKS: u32 = 500;
 
 /// Whether a task ended in failure: finished, and neither OK nor only with warnings.
 fn task_failed(t: &Value) -> bool {
@@ -371,9 +369,7 @@ async fn proxmox_list_cluster_tasks(
     node: Option<Node>,
     /// Only tasks started at or after this Unix time (seconds).
     since: Option<u64>,
-    /// How many tasks to show at most (default 50, at most 500).
-    #[schemars(range(min = 1, max = MAX_CLUSTER_TASKS))]
-    limit: Option<u32>,
+    #[flatten] page: Page,
 ) -> ToolResult {
     // /cluster/tasks takes no filters: it answers the cluster's recent task index, filtered here.
     let mut tasks: Vec<Value> = api.send(()).await?;
@@ -388,19 +384,17 @@ async fn proxmox_list_cluster_tasks(
     });
     tasks.sort_by_key(|t| std::cmp::Reverse(u64_field(t, "starttime").unwrap_or(0)));
     let matched = tasks.len();
-    tasks.truncate(limit.unwrap_or(50) as usize);
     let mut text = if tasks.is_empty() {
         format!("No matching tasks in the cluster ({total} in its task list).")
     } else {
-        format!("📋 **Cluster tasks** ({} shown, {matched} matching, {total} in all)\n", tasks.len())
+        format!("📋 **Cluster tasks** ({matched} matching, {total} in all)")
     };
-    for t in &tasks {
-        text.push_str(&task_line(t, true));
-    }
-    if matched > tasks.len() {
-        text.push_str(&format!("\n\n{} more match: raise `limit` or narrow the filters.", matched - tasks.len()));
-    }
-    Ok(ToolOutput::new(text, json!({ "tasks": tasks, "matched": matched, "total": total })))
+    let page = page.cut(tasks);
+    text.push_str(&page.lines(|t| task_line(t, true)));
+    let mut data = page.data("tasks");
+    data.insert("matched".into(), matched.into());
+    data.insert("total".into(), total.into());
+    Ok(ToolOutput::new(text, data))
 }
 
 /// Show a task's status and log. The end of its log by default, or the lines asked for.

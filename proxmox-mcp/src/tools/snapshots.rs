@@ -2,6 +2,7 @@
 //! container variants share one implementation per action.
 
 use crate::format::{self, str_field, u64_field};
+use crate::page::Page;
 use crate::types::{GuestType, Node, SnapshotName, VmId};
 use crate::{Api, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use serde_json::{Value, json};
@@ -88,7 +89,7 @@ async fn proxmox_create_snapshot_vm(
 
 /// List a guest's snapshots, newest first, without Proxmox's `current` pseudo-entry (whose parent
 /// is the snapshot the present state grew from).
-async fn list(api: Api, kind: GuestType, node: Node, vmid: VmId) -> ToolResult {
+async fn list(api: Api, kind: GuestType, node: Node, vmid: VmId, page: Page) -> ToolResult {
     let entries: Vec<Value> = api.send(()).await?;
     let current = entries.iter().find(|s| str_field(s, "name") == Some("current"));
     let based_on = current.and_then(|c| str_field(c, "parent")).map(str::to_string);
@@ -97,11 +98,12 @@ async fn list(api: Api, kind: GuestType, node: Node, vmid: VmId) -> ToolResult {
     let mut text = if snaps.is_empty() {
         format!("No snapshots of {} on {node}.", guest(kind, vmid))
     } else {
-        format!("📸 **Snapshots of {} on {node}** ({})\n", guest(kind, vmid), snaps.len())
+        format!("📸 **Snapshots of {} on {node}** ({})", guest(kind, vmid), snaps.len())
     };
-    for s in &snaps {
+    let page = page.cut(snaps);
+    text.push_str(&page.lines(|s| {
         let name = str_field(s, "name").unwrap_or("?");
-        let mut line = format!("\n• **{name}**");
+        let mut line = format!("• **{name}**");
         if let Some(t) = u64_field(s, "snaptime").filter(|t| *t > 0) {
             line.push_str(&format!(" — {}", format::timestamp(t)));
         }
@@ -117,13 +119,14 @@ async fn list(api: Api, kind: GuestType, node: Node, vmid: VmId) -> ToolResult {
         if let Some(state) = str_field(s, "snapstate") {
             line.push_str(&format!(", ⚠️ incomplete ({state})"));
         }
-        text.push_str(&line);
-    }
+        line
+    }));
     if let Some(parent) = &based_on {
         text.push_str(&format!("\n\nThe current state is based on '{parent}'."));
     }
-    let total = snaps.len();
-    Ok(ToolOutput::new(text, json!({ "snapshots": snaps, "total": total, "current_parent": based_on })))
+    let mut data = page.data("snapshots");
+    data.insert("current_parent".into(), json!(based_on));
+    Ok(ToolOutput::new(text, data))
 }
 
 /// List an LXC container's snapshots. Newest first.
@@ -134,8 +137,9 @@ async fn proxmox_list_snapshots_lxc(
     node: Node,
     /// The container id.
     vmid: VmId,
+    #[flatten] page: Page,
 ) -> ToolResult {
-    list(api, GuestType::Lxc, node, vmid).await
+    list(api, GuestType::Lxc, node, vmid, page).await
 }
 
 /// List a QEMU VM's snapshots. Newest first.
@@ -146,8 +150,9 @@ async fn proxmox_list_snapshots_vm(
     node: Node,
     /// The VM id.
     vmid: VmId,
+    #[flatten] page: Page,
 ) -> ToolResult {
-    list(api, GuestType::Qemu, node, vmid).await
+    list(api, GuestType::Qemu, node, vmid, page).await
 }
 
 /// Roll a guest back to a snapshot: its present state is lost.

@@ -4,6 +4,7 @@
 use super::{set_keys, to_params};
 use crate::client::{Secret, Upload};
 use crate::format::{self, Block, str_field, u64_field};
+use crate::page::{self, Page};
 use crate::types::{Node, StorageId, VmId, Volume};
 use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::JsonSchema;
@@ -878,7 +879,7 @@ async fn proxmox_upload_to_storage(
     storage: StorageId,
     /// What the file is: iso, vztmpl (container template) or import (VM image).
     content: FileContent,
-    /// The local file: a name or path relative to PROXMOX_UPLOAD_DIR (or an absolute path inside it).
+    /// A file in PROXMOX_UPLOAD_DIR, by name or relative path (or an absolute path inside it).
     /// (Older callers name it `filename` alone: it is then the local file, stored under its own name.)
     #[schemars(length(min = 1, max = 4096), extend("x-aliases" = ["filename"]))]
     file: String,
@@ -1027,18 +1028,25 @@ async fn proxmox_list_storage_content(
     content: Option<ContentType>,
     /// Only volumes of this guest.
     vmid: Option<VmId>,
+    #[flatten] page: Page,
 ) -> ToolResult {
     let mut items: Vec<Value> = api.send(json!({ "content": content, "vmid": vmid })).await?;
     items.sort_by(|a, b| str_field(a, "volid").cmp(&str_field(b, "volid")));
     if items.is_empty() {
         return Ok(ToolOutput::new(format!("No content found on {storage} ({node})."), items));
     }
-    let total: u64 = items.iter().filter_map(|i| u64_field(i, "size")).sum();
-    let mut text =
-        format!("📁 **Content of {storage} on {node}** ({} volumes, {})\n", items.len(), format::bytes(total as f64));
-    for i in &items {
+    let size: u64 = items.iter().filter_map(|i| u64_field(i, "size")).sum();
+    let counts = page::counts(&items, &["content"]);
+    let mut text = format!(
+        "📁 **Content of {storage} on {node}** ({} volumes, {}). {}",
+        items.len(),
+        format::bytes(size as f64),
+        page::counts_line(&counts, &["content"])
+    );
+    let page = page.cut(items);
+    text.push_str(&page.lines(|i| {
         let mut line = format!(
-            "\n• **{}** ({}, {}) — {}",
+            "• **{}** ({}, {}) — {}",
             str_field(i, "volid").unwrap_or("?"),
             str_field(i, "content").unwrap_or("?"),
             str_field(i, "format").unwrap_or("?"),
@@ -1056,9 +1064,12 @@ async fn proxmox_list_storage_content(
         if let Some(n) = str_field(i, "notes").filter(|n| !n.is_empty()) {
             line.push_str(&format!(" — {}", n.lines().next().unwrap_or("")));
         }
-        text.push_str(&line);
-    }
-    Ok(ToolOutput::new(text, items))
+        line
+    }));
+    let mut data = page.data("items");
+    data.extend(counts);
+    data.insert("size".into(), size.into());
+    Ok(ToolOutput::new(text, data))
 }
 
 /// The storage part of a volume id must be the storage named.
@@ -1126,12 +1137,13 @@ async fn proxmox_list_file_restore(
     storage: StorageId,
     /// The backup volume id, e.g. pbs:backup/vm/100/2025-01-01T00:00:00Z.
     volume: Volume,
-    /// The entry to list as a listing returned it (base64); default: the root, /.
+    /// The entry to list, base64, as a listing returned it; default: the root, /.
     #[schemars(length(max = 8192), regex(pattern = RESTORE_FILEPATH))]
     filepath: Option<String>,
     /// Or the plain path inside the backup, e.g. /drive-scsi0.img.fidx/part/1/etc.
     #[schemars(length(max = 4096), regex(pattern = RESTORE_PATH))]
     path: Option<String>,
+    #[flatten] page: Page,
 ) -> ToolResult {
     check_volume_storage(&volume, &storage)?;
     let filepath = restore_filepath(filepath, path, false)?;
@@ -1140,11 +1152,12 @@ async fn proxmox_list_file_restore(
     if entries.is_empty() {
         return Ok(ToolOutput::new(format!("Nothing at this path in {volume}."), entries));
     }
-    let mut text = format!("🗂️ **{volume}** on {node} ({} entries)\n", entries.len());
-    for e in &entries {
+    let mut text = format!("🗂️ **{volume}** on {node} ({} entries)", entries.len());
+    let page = page.cut(entries);
+    text.push_str(&page.lines(|e| {
         let leaf = e.get("leaf").is_some_and(|l| l.as_bool() == Some(true) || l.as_u64() == Some(1));
         let mut line = format!(
-            "\n• {} {} ({})",
+            "• {} {} ({})",
             if leaf { "📄" } else { "📁" },
             str_field(e, "text").unwrap_or("?"),
             str_field(e, "type").unwrap_or("?")
@@ -1158,9 +1171,9 @@ async fn proxmox_list_file_restore(
         if let Some(f) = str_field(e, "filepath") {
             line.push_str(&format!("\n  filepath: {f}"));
         }
-        text.push_str(&line);
-    }
-    Ok(ToolOutput::new(text, entries))
+        line
+    }));
+    Ok(ToolOutput::new(text, page.data("items")))
 }
 
 /// The most bytes of a restored file read.
@@ -1183,7 +1196,7 @@ async fn proxmox_download_file_restore(
     storage: StorageId,
     /// The backup volume id, e.g. pbs:backup/vm/100/2025-01-01T00:00:00Z.
     volume: Volume,
-    /// The file as a listing returned it (base64).
+    /// The file, base64, as a listing returned it.
     #[schemars(length(max = 8192), regex(pattern = RESTORE_FILEPATH))]
     filepath: Option<String>,
     /// Or the plain path inside the backup, e.g. /drive-scsi0.img.fidx/part/1/etc/hostname.

@@ -1,6 +1,7 @@
 //! VM Query: find guests, read their status and configuration, list storage.
 
 use crate::format::{self, Block, f64_field, str_field, u64_field};
+use crate::page::{self, Page};
 use crate::types::{GuestType, Node, PoolId, VmId};
 use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
 use schemars::JsonSchema;
@@ -73,11 +74,7 @@ async fn proxmox_get_vms(
     tag: Option<String>,
     /// Only guests in this resource pool.
     pool: Option<PoolId>,
-    /// How many guests to show (default 100; the counts cover all that match).
-    #[schemars(range(min = 1, max = 1000))]
-    limit: Option<u32>,
-    /// Skip this many matching guests first, for the next page (default 0).
-    offset: Option<u32>,
+    #[flatten] page: Page,
 ) -> ToolResult {
     let (nodes, mut unreachable) = target_nodes(&api, node).await?;
     let kinds: &[GuestType] = match r#type {
@@ -128,11 +125,9 @@ async fn proxmox_get_vms(
             && in_pool.as_ref().is_none_or(|ids| u64_field(g, "vmid").is_some_and(|id| ids.contains(&id)))
     });
     let filtered = name.is_some() || vmid.is_some() || status.is_some() || tag.is_some() || pool.is_some();
-    let matched = guests.len();
-    let summary = summarise(&guests);
-    let (offset, limit) = (offset.unwrap_or(0) as usize, limit.unwrap_or(100) as usize);
-    let page: Vec<Value> = guests.into_iter().skip(offset).take(limit).collect();
-    let next_offset = (offset + page.len() < matched).then_some(offset + page.len());
+    let summary = page::counts(&guests, SUMMARY);
+    let page = page.cut(guests);
+    let matched = page.total;
     let mut text = if matched == 0 {
         if filtered {
             format!("No guest matches (0 of {total}).")
@@ -140,75 +135,52 @@ async fn proxmox_get_vms(
             "No virtual machines or containers found.".to_string()
         }
     } else if filtered {
-        format!("💻 **Guests** ({matched} of {total} match)\n")
+        format!("💻 **Guests** ({matched} of {total} match)")
     } else {
-        format!("💻 **Guests** ({matched})\n")
+        format!("💻 **Guests** ({matched})")
     };
-    if matched > page.len() {
-        text.push_str(&format!("{}\n", summary_line(&summary)));
-        text.push_str(&format!("Showing {} to {} of {matched}.\n", offset + 1.min(page.len()), offset + page.len()));
+    if !page.is_whole() {
+        text.push_str(&format!("\n{}", page::counts_line(&summary, SUMMARY)));
     }
-    for g in &page {
+    text.push_str(&page.lines(|g| {
         let status = str_field(g, "status").unwrap_or("unknown");
         let vmid = u64_field(g, "vmid").unwrap_or(0);
         let icon = if str_field(g, "type") == Some("lxc") { "📦" } else { "🖥️" };
         let name = str_field(g, "name").map_or_else(|| format!("VM-{vmid}"), str::to_string);
-        text.push_str(&format!(
-            "\n• {} {icon} **{name}** ({vmid}) on {} — {status}",
+        let mut line = format!(
+            "• {} {icon} **{name}** ({vmid}) on {} — {status}",
             format::dot(status),
             str_field(g, "node").unwrap_or("?")
-        ));
+        );
         if format::flag(g, "template") == Some(true) {
-            text.push_str(", template");
+            line.push_str(", template");
         }
         if status == "running" {
-            text.push_str(&format!(
+            line.push_str(&format!(
                 ", up {}, CPU {}, memory {}",
                 u64_field(g, "uptime").map_or("N/A".into(), format::uptime),
                 f64_field(g, "cpu").map_or("N/A".into(), format::percent),
                 format::usage(u64_field(g, "mem"), u64_field(g, "maxmem")),
             ));
         }
-    }
-    if let Some(next) = next_offset {
-        text.push_str(&format!(
-            "\n\n▶️ {} more: call again with offset {next}, or narrow with filters.",
-            matched - next
-        ));
+        line
+    }));
+    if page.next_offset.is_some() {
+        text.push_str(" Or narrow with filters.");
     }
     if !unreachable.is_empty() {
         text.push_str(&format!("\n\n⚠️ Not listed (node offline or unreachable): {}", unreachable.join(", ")));
     }
-    Ok(ToolOutput::new(
-        text,
-        json!({
-            "guests": page, "matched": matched, "total": total, "offset": offset, "next_offset": next_offset,
-            "summary": summary, "unreachable_nodes": unreachable
-        }),
-    ))
+    let mut data = page.data("guests");
+    data.insert("matched".into(), matched.into());
+    data.insert("total".into(), total.into());
+    data.insert("summary".into(), summary.into());
+    data.insert("unreachable_nodes".into(), json!(unreachable));
+    Ok(ToolOutput::new(text, data))
 }
 
-/// Counts of guests by status, node and type: what a large list leads with.
-fn summarise(guests: &[Value]) -> Value {
-    let mut by = [std::collections::BTreeMap::<String, u64>::new(), Default::default(), Default::default()];
-    for g in guests {
-        for (map, key) in by.iter_mut().zip(["status", "node", "type"]) {
-            *map.entry(str_field(g, key).unwrap_or("unknown").to_string()).or_default() += 1;
-        }
-    }
-    let [status, node, kind] = by;
-    json!({ "by_status": status, "by_node": node, "by_type": kind })
-}
-
-/// `By status: running 4000, stopped 2000. By node: …. By type: …`.
-fn summary_line(summary: &Value) -> String {
-    let part = |key: &str, label: &str| {
-        let counts =
-            summary[key].as_object().map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
-        format!("{label}: {}.", counts.unwrap_or_default())
-    };
-    format!("{} {} {}", part("by_status", "By status"), part("by_node", "By node"), part("by_type", "By type"))
-}
+/// What a long guest list leads with: counts by these fields.
+const SUMMARY: &[&str] = &["status", "node", "type"];
 
 /// Show a guest's live status and usage. State, uptime, CPU, memory, disk and network I/O of a VM or container.
 #[pve_tool(path = "/nodes/<node>/<type>/<vmid>/status/current", method = GET, category = "VM Query", title = "Get VM status")]
@@ -341,6 +313,7 @@ async fn proxmox_get_storage(
     api: Api,
     /// Only this node (default: every node of the cluster).
     node: Option<Node>,
+    #[flatten] page: Page,
 ) -> ToolResult {
     let (nodes, mut unreachable) = target_nodes(&api, node).await?;
     let mut storages: Vec<Value> = Vec::new();
@@ -362,13 +335,14 @@ async fn proxmox_get_storage(
     let mut text = if storages.is_empty() {
         "No storage found.".to_string()
     } else {
-        format!("💾 **Storage** ({})\n", storages.len())
+        format!("💾 **Storage** ({})", storages.len())
     };
-    for s in &storages {
+    let page = page.cut(storages);
+    text.push_str(&page.lines(|s| {
         let enabled = s.get("enabled").and_then(Value::as_u64).unwrap_or(1) != 0
             && s.get("active").and_then(Value::as_u64) != Some(0);
-        text.push_str(&format!(
-            "\n• {} **{}** ({}) on {} — {}; {}{}",
+        format!(
+            "• {} **{}** ({}) on {} — {}; {}{}",
             if enabled { "🟢" } else { "🔴" },
             str_field(s, "storage").unwrap_or("?"),
             str_field(s, "type").unwrap_or("?"),
@@ -376,15 +350,14 @@ async fn proxmox_get_storage(
             str_field(s, "content").unwrap_or(""),
             format::usage(u64_field(s, "used"), u64_field(s, "total")),
             if format::flag(s, "shared") == Some(true) { ", shared" } else { "" },
-        ));
-    }
+        )
+    }));
     if !unreachable.is_empty() {
         text.push_str(&format!("\n\n⚠️ Not listed (node offline or unreachable): {}", unreachable.join(", ")));
     }
-    Ok(ToolOutput::new(
-        text,
-        json!({ "storages": storages, "total": storages.len(), "unreachable_nodes": unreachable }),
-    ))
+    let mut data = page.data("storages");
+    data.insert("unreachable_nodes".into(), json!(unreachable));
+    Ok(ToolOutput::new(text, data))
 }
 
 /// Adds one node's view of a storage to the cluster list. A shared storage is one storage seen
