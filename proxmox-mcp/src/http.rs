@@ -7,7 +7,8 @@
 //!   last request (`"answered"`, `"unreachable"`, or `"unknown"` before the first).
 //! - With `PROXMOX_MCP_TOKENS_FILE`, every request to `/mcp` carries `Authorization: Bearer …`
 //!   (401 with `WWW-Authenticate: Bearer` otherwise); the token's grant narrows what it lists,
-//!   calls and addresses ([`crate::tokens`]). SIGHUP re-reads the file (a bad file keeps the
+//!   calls and addresses ([`crate::tokens`]), and a 2025 session serves only the token that
+//!   opened it (403 for another). SIGHUP re-reads the file (a bad file keeps the
 //!   tokens in use, and says why in the log).
 //! - `Host` and `Origin` are checked against allowlists (DNS-rebinding protection; 403), request
 //!   bodies are capped at 1 MiB (413) and must arrive within 30 s (408), request headers within 10 s.
@@ -23,9 +24,10 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// The largest request body accepted.
@@ -41,6 +43,10 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 struct State {
     mcp: StreamableHttpService<ProxmoxServer, LocalSessionManager>,
+    /// rmcp's sessions (2025 era), to forget the owners of the ones that ended.
+    sessions: Arc<LocalSessionManager>,
+    /// Which token opened each session: only that token may use it.
+    owners: Mutex<HashMap<String, String>>,
     /// `None`: no authentication (loopback only).
     tokens: Option<RwLock<Arc<Tokens>>>,
     server: ProxmoxServer,
@@ -86,10 +92,13 @@ pub async fn serve_http(server: ProxmoxServer, config: HttpConfig, tokens: Optio
     mcp_config.max_request_body_bytes = MAX_BODY;
     let sessions_end = mcp_config.cancellation_token.clone();
     let factory = server.clone();
-    let mcp = StreamableHttpService::new(move || Ok(factory.clone()), Arc::default(), mcp_config);
+    let sessions = Arc::new(LocalSessionManager::default());
+    let mcp = StreamableHttpService::new(move || Ok(factory.clone()), sessions.clone(), mcp_config);
     let authenticated = tokens.is_some();
     let state = Arc::new(State {
         mcp,
+        sessions,
+        owners: Mutex::default(),
         tokens: tokens.map(|t| RwLock::new(Arc::new(t))),
         server,
         in_flight: AtomicUsize::new(0),
@@ -244,8 +253,35 @@ async fn mcp(state: Arc<State>, request: Request<Incoming>) -> Response<Body> {
         Ok(Err(_)) => return plain(StatusCode::BAD_REQUEST, "Bad Request: the body could not be read"),
         Ok(Ok(collected)) => collected.to_bytes(),
     };
+    // A 2025 session belongs to the token that opened it: another token is refused it.
+    let session = parts.headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let token = caller.grant().map(|g| g.name.clone());
+    if let (Some(id), Some(token)) = (&session, &token) {
+        let owner = state.owners.lock().ok().and_then(|owners| owners.get(id).cloned());
+        if owner.is_some_and(|owner| &owner != token) {
+            tracing::warn!(token = %token, "a request for a session opened with another token was refused");
+            return plain(StatusCode::FORBIDDEN, "Forbidden: this session was opened with another token");
+        }
+    }
+    let ends_session = parts.method == http::Method::DELETE;
     parts.extensions.insert(caller);
-    let response = state.mcp.handle(Request::from_parts(parts, Full::new(bytes))).await;
+    let mut response = state.mcp.handle(Request::from_parts(parts, Full::new(bytes))).await;
+    if ends_session && response.status() == StatusCode::ACCEPTED {
+        // rmcp answers a session's end with 202; the official SDK clients take 200 or 204 as
+        // success and log anything else as a failed termination.
+        *response.status_mut() = StatusCode::OK;
+    }
+    if let Some(token) = token {
+        match (&session, response.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok())) {
+            (None, Some(opened)) => own_session(&state, opened, token).await,
+            (Some(id), _) if ends_session => {
+                if let Ok(mut owners) = state.owners.lock() {
+                    owners.remove(id);
+                }
+            }
+            _ => {}
+        }
+    }
     match guard {
         // Counted until the answer is sent: its body (a short SSE stream or JSON) is dropped then.
         Some(guard) => response.map(|body| {
@@ -256,6 +292,25 @@ async fn mcp(state: Arc<State>, request: Request<Incoming>) -> Response<Body> {
             .boxed()
         }),
         None => response,
+    }
+}
+
+/// The header naming a 2025-era session.
+const SESSION_HEADER: &str = "mcp-session-id";
+/// Past this many owned sessions, the owners of sessions that ended are forgotten.
+const OWNERS_PRUNE_AT: usize = 4096;
+
+/// Record that `token` opened session `id`.
+async fn own_session(state: &State, id: &str, token: String) {
+    let prune = state.owners.lock().map(|owners| owners.len() >= OWNERS_PRUNE_AT).unwrap_or(false);
+    // rmcp's own list of the sessions alive (read before the lock on ours, never both at once).
+    let alive: Option<std::collections::HashSet<String>> =
+        if prune { Some(state.sessions.sessions.read().await.keys().map(|k| k.to_string()).collect()) } else { None };
+    if let Ok(mut owners) = state.owners.lock() {
+        if let Some(alive) = alive {
+            owners.retain(|id, _| alive.contains(id));
+        }
+        owners.insert(id.to_string(), token);
     }
 }
 

@@ -17,8 +17,9 @@ use crate::tokens::Grant;
 use crate::tool::{Context, ToolError, ToolResult};
 use futures_util::FutureExt;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, Tool,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, DiscoverResult, Implementation,
+    InitializeRequestParams, InitializeResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
@@ -64,6 +65,30 @@ pub fn scope_note(scope: &crate::scope::Scope) -> String {
     )
 }
 
+/// Said in the instructions to the holder of a token of `PROXMOX_MCP_TOKENS_FILE`, after the
+/// server's own: what its grant leaves out of what the server offers (`None`: nothing).
+pub fn token_note(grant: &Grant, listed: &Registry, server_scope: &crate::scope::Scope) -> Option<String> {
+    let mut notes = Vec::new();
+    let denied_elevated = listed.iter().filter(|t| t.elevated && !grant.elevated).count();
+    if denied_elevated > 0 {
+        notes.push(format!(
+            "its token ({}) is not granted the {denied_elevated} elevated tools: they are not listed and are refused",
+            grant.name
+        ));
+    }
+    if grant.tools.is_some() {
+        let granted = listed.iter().filter(|t| grant.allows(t)).count();
+        notes.push(format!("it may call {granted} of the server's {} tools, the ones listed", listed.len()));
+    }
+    let scope = server_scope.intersect(&grant.scope);
+    if &scope != server_scope {
+        notes.push(format!(
+            "it is scoped to {scope}: lists show only those, and a call addressing another guest or node is refused"
+        ));
+    }
+    (!notes.is_empty()).then(|| format!("For this client: {}.", notes.join("; ")))
+}
+
 /// An MCP server for a registry of tools and a Proxmox client.
 #[derive(Clone)]
 pub struct ProxmoxServer {
@@ -103,7 +128,8 @@ impl Caller {
         }
     }
 
-    fn grant(&self) -> Option<&Grant> {
+    /// The grant of a token caller.
+    pub fn grant(&self) -> Option<&Grant> {
         match self {
             Caller::Token(grant) => Some(grant),
             _ => None,
@@ -448,11 +474,41 @@ pub fn guidance(text: &str) -> String {
     crate::format::truncate(&out, MESSAGE_MAX)
 }
 
-impl ServerHandler for ProxmoxServer {
-    fn get_info(&self) -> ServerConfig {
+impl ProxmoxServer {
+    /// The instructions `caller` gets: the server's, and for a token what its grant leaves out.
+    pub fn instructions_for(&self, caller: &Caller) -> String {
+        match caller.grant().and_then(|g| token_note(g, &self.listed, &self.ctx.scope)) {
+            Some(note) => format!("{} {note}", self.instructions),
+            None => self.instructions.clone(),
+        }
+    }
+
+    fn info_for(&self, caller: &Caller) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("proxmox-mcp", env!("CARGO_PKG_VERSION")))
-            .with_instructions(self.instructions.clone())
+            .with_instructions(self.instructions_for(caller))
+    }
+}
+
+impl ServerHandler for ProxmoxServer {
+    fn get_info(&self) -> ServerConfig {
+        self.info_for(&Caller::Stdio)
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        cx.peer.set_peer_info(request.clone());
+        let mut result = self.negotiate_initialize(&request)?;
+        result.instructions = Some(self.instructions_for(&Caller::of(&cx)));
+        Ok(result)
+    }
+
+    async fn discover(&self, cx: RequestContext<RoleServer>) -> Result<DiscoverResult, ErrorData> {
+        let info = self.info_for(&Caller::of(&cx));
+        Ok(DiscoverResult::from_server_info(self.supported_protocol_versions().into_owned(), info))
     }
 
     async fn list_tools(

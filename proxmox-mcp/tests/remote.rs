@@ -287,6 +287,38 @@ async fn bearer_tokens_authenticate_and_narrow_what_each_may_do() {
     let started = ops.call("proxmox_start_vm", json!({ "vmid": 101 })).await;
     assert_ne!(started["isError"], true, "{started}");
 
+    // A 2025 session serves only the token that opened it.
+    let mut thief = Client::new(&server, Some(READER));
+    thief.modern = false;
+    thief.session = ops.session.clone();
+    let stolen = thief.post("tools/list", json!({})).send().await.unwrap();
+    assert_eq!(stolen.status(), 403, "another token's session");
+    assert_eq!(ops.tools().await.len(), all.len(), "its owner still uses it");
+
+    // Each token is told what its grant leaves out; the elevated one is told nothing more.
+    let mut reader_session = Client::new(&server, Some(READER));
+    let init = reader_session.initialize().await;
+    let said = init["result"]["instructions"].as_str().unwrap();
+    assert!(said.contains("its token (reader) is not granted the"), "{said}");
+    assert!(said.contains("the ones listed") && said.contains("scoped to guests 100"), "{said}");
+    let init = Client::new(&server, Some(OPS)).initialize().await;
+    assert!(!init["result"]["instructions"].as_str().unwrap().contains("For this client"), "{init}");
+    let discovered = reader.request("server/discover", json!({})).await;
+    assert!(discovered["result"]["instructions"].as_str().unwrap().contains("(reader) is not granted"), "{discovered}");
+
+    // Ending a session: 200, as the SDK clients expect; then it is gone.
+    let end = reqwest::Client::new()
+        .delete(format!("{}/mcp", server.base))
+        .bearer_auth(OPS)
+        .header("MCP-Protocol-Version", "2025-11-25")
+        .header("Mcp-Session-Id", ops.session.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(end.status(), 200);
+    let after = ops.post("tools/list", json!({})).send().await.unwrap();
+    assert_eq!(after.status(), 404, "the session ended");
+
     // SIGHUP: a bad file keeps the tokens; a good one replaces them.
     std::fs::write(&tokens, "[[token]]\nname = \"broken\"\nsha256 = 1\n").unwrap();
     server.signal("HUP");
