@@ -220,6 +220,20 @@ async fn get_node_tasks_filters_with_the_api_names() {
             ]}));
         })
         .await;
+    // The count of all matches: one task asked for, with the same filters.
+    let count = pve
+        .server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(api("/nodes/pve1/tasks"))
+                .query_param("limit", "1")
+                .query_param("start", "0")
+                .query_param("vmid", "100")
+                .query_param("typefilter", "qmstart")
+                .header("authorization", AUTH);
+            then.status(200).json_body(json!({ "data": [{ "upid": UPID }], "total": 23 }));
+        })
+        .await;
     let out = pve
         .ok(
             "proxmox_get_node_tasks",
@@ -227,6 +241,10 @@ async fn get_node_tasks_filters_with_the_api_names() {
         )
         .await;
     m.assert_async().await;
+    count.assert_async().await;
+    assert!(out.text.starts_with("📋 **Tasks on pve1** (1 to 3 of 23)"), "{}", out.text);
+    assert!(out.text.ends_with("▶️ 20 more: call again with start 3."), "{}", out.text);
+    assert_eq!((out.data["total"].as_u64(), out.data["next_start"].as_u64()), (Some(23), Some(3)));
     assert!(
         out.text.contains(&format!(
             "🟢 **qmstart 100** — OK, root@pam!mcp, started 2024-03-12 10:11:12 UTC (3s)\n  {UPID}"

@@ -267,7 +267,7 @@ pub enum TaskSource {
 }
 
 /// Filters of the task list, as Proxmox names them.
-#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskFilters {
     /// How many tasks (default 50, at most 2000).
@@ -312,14 +312,35 @@ async fn proxmox_get_node_tasks(
     #[flatten] filters: TaskFilters,
 ) -> ToolResult {
     let tasks: Vec<Value> = api.send(&filters).await?;
-    if tasks.is_empty() {
-        return Ok(ToolOutput::new(format!("No tasks found on {node}."), tasks));
-    }
-    let mut text = format!("📋 **Tasks on {node}** ({})\n", tasks.len());
+    // Proxmox pages this list itself (`start`, `limit`) and counts the matches beside `data`;
+    // the count is asked for apart (one task), and not at all under a scope, where it would
+    // count hidden tasks.
+    let total = match api.path() {
+        Some(path) if api.scope().is_unrestricted() => {
+            let probe = TaskFilters { limit: Some(1), start: Some(0), ..filters.clone() };
+            let raw = api.get_raw(path, &probe, 1 << 20).await?;
+            serde_json::from_slice::<Value>(&raw.bytes).ok().and_then(|v| u64_field(&v, "total"))
+        }
+        _ => None,
+    };
+    let start = u64::from(filters.start.unwrap_or(0));
+    let end = start + tasks.len() as u64;
+    let next_start = total.filter(|t| end < *t).map(|_| end);
+    let mut text = if tasks.is_empty() {
+        format!("No tasks found on {node}.")
+    } else {
+        match total {
+            Some(total) => format!("📋 **Tasks on {node}** ({} to {end} of {total})", start + 1),
+            None => format!("📋 **Tasks on {node}** ({})", tasks.len()),
+        }
+    };
     for t in &tasks {
         text.push_str(&format!("\n{}", task_line(t, false)));
     }
-    Ok(ToolOutput::new(text, tasks))
+    if let (Some(next), Some(total)) = (next_start, total) {
+        text.push_str(&format!("\n\n▶️ {} more: call again with start {next}.", total - next));
+    }
+    Ok(ToolOutput::new(text, json!({ "items": tasks, "total": total, "start": start, "next_start": next_start })))
 }
 
 /// One task of a task list: its outcome, type and guest (and node), user, start and duration,
