@@ -286,6 +286,9 @@ fn holder<'a>(schema: &'a Value, schema_path: &str) -> Option<&'a Value> {
     schema.pointer(parent)
 }
 
+/// The most parameter names an unknown-parameter error lists.
+const MAX_NAMED: usize = 40;
+
 /// What a broken rule means for the agent, as (argument, rule) pairs.
 fn describe(error: &jsonschema::ValidationError<'_>, schema: &Value) -> Vec<(String, String)> {
     let arg = argument(error.instance_path().as_str());
@@ -302,11 +305,23 @@ fn describe(error: &jsonschema::ValidationError<'_>, schema: &Value) -> Vec<(Str
             return vec![(name, "is required".into())];
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => {
+            // The names it does take, so the next call can use the right one.
+            let mut known: Vec<&str> = at
+                .and_then(|s| s.get("properties"))
+                .and_then(Value::as_object)
+                .map_or_else(Vec::new, |p| p.keys().map(String::as_str).collect());
+            known.sort_unstable();
+            let takes = match known.len() {
+                0 => String::new(),
+                n if n > MAX_NAMED => format!(" (it takes {}, …)", known[..MAX_NAMED].join(", ")),
+                _ => format!(" (it takes {})", known.join(", ")),
+            };
+            let what = if arg.is_empty() { "a parameter of this tool" } else { "a field here" };
             return unexpected
                 .iter()
                 .map(|name| {
                     let name = if arg.is_empty() { name.clone() } else { format!("{arg}.{name}") };
-                    (name, "is not a parameter of this tool".to_string())
+                    (name, format!("is not {what}{takes}"))
                 })
                 .collect();
         }

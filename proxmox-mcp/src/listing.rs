@@ -201,7 +201,6 @@ const SELF_EXPLAINED: &[&str] = &[
     "icmp-type",
     "log",
     "iface",
-    "action",
     "pos",
     "skiplock",
     "disable",
@@ -277,6 +276,7 @@ const WORDED_STRINGS: &[&str] = &[
     "notify",
     "tag-style",
     "log_ratelimit",
+    "action",
 ];
 
 /// A parameter's description as the compact listing carries it: its first clause (up to `. ` or

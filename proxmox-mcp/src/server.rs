@@ -465,7 +465,9 @@ pub fn guidance(text: &str) -> String {
             || line.contains("WARN")
             || line.starts_with("• Finished")
             || line.contains(" more ")
-            || line.contains("Not listed");
+            || line.contains("Not listed")
+            || line.starts_with("Showing ")
+            || line.starts_with("Nothing from offset");
         if hint {
             out.push('\n');
             out.push_str(line);

@@ -124,7 +124,11 @@ async fn list_backups_reads_backup_content_newest_first() {
         json!([]),
     )
     .await;
-    assert_eq!(out.text, "No backups of guest 101 on storage pbs of pve1.");
+    assert_eq!(
+        out.text,
+        "No backups of guest 101 on storage pbs of pve1. Other storages may hold some: proxmox_get_storage shows those \
+         whose content includes backup."
+    );
 }
 
 #[tokio::test]

@@ -25,8 +25,8 @@ async fn get_ha_resources_lists_and_filters() {
     let out = pve.call_with("proxmox_get_ha_resources", json!({ "type": "vm" }), false).await.unwrap();
     vms.assert_async().await;
     assert!(out.text.starts_with("🛡️ **HA resources** (2)"), "{}", out.text);
-    assert!(out.text.contains("• **vm:100** (vm) — started [group prefer-pve1]"), "{}", out.text);
-    assert!(out.text.contains("• **vm:101** (vm) — stopped, db"), "{}", out.text);
+    assert!(out.text.contains("• **vm:100** (vm) — requested started [group prefer-pve1]"), "{}", out.text);
+    assert!(out.text.contains("• **vm:101** (vm) — requested stopped, db"), "{}", out.text);
     assert!(out.text.find("vm:100") < out.text.find("vm:101"), "sorted by sid");
     assert_eq!(out.data["total"], 2);
 

@@ -162,6 +162,11 @@ impl DemoCluster {
     /// Answer one request as Proxmox would: the `data` of its answer, or its error. For a file
     /// download (a request with `max_body`) the data is the file: a string, or an array of bytes.
     pub fn handle(&self, request: &Request) -> Result<Value, DemoError> {
+        self.answer(request).0
+    }
+
+    /// The answer to `request`, and the `total` of the list it is a page of, if it is one.
+    fn answer(&self, request: &Request) -> (Result<Value, DemoError>, Option<u64>) {
         {
             let mut faults = lock(&self.inner.faults);
             if let Some((count, status, message)) = &mut faults.fail {
@@ -170,12 +175,14 @@ impl DemoCluster {
                 if *count == 0 {
                     faults.fail = None;
                 }
-                return Err(error);
+                return (Err(error), None);
             }
         }
         let mut state = lock(&self.inner.state);
         state.advance();
-        routes::dispatch(&mut state, request)
+        state.total = None;
+        let answer = routes::dispatch(&mut state, request);
+        (answer, state.total.take())
     }
 }
 
@@ -200,13 +207,18 @@ impl Transport for DemoCluster {
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }
-            Ok(match self.handle(&request) {
+            let (answer, total) = self.answer(&request);
+            Ok(match answer {
                 // A file download (read raw): the body is the file itself.
-                Ok(data) if request.max_body.is_some() => {
+                Ok(data) if request.max_body.is_some() && total.is_none() => {
                     RawResponse { status: 200, reason: None, body: raw_body(data) }
                 }
                 Ok(data) => {
-                    RawResponse { status: 200, reason: None, body: json!({ "data": data }).to_string().into_bytes() }
+                    let body = match total {
+                        Some(total) => json!({ "data": data, "total": total }),
+                        None => json!({ "data": data }),
+                    };
+                    RawResponse { status: 200, reason: None, body: body.to_string().into_bytes() }
                 }
                 Err(e) => RawResponse {
                     status: e.status,

@@ -658,39 +658,38 @@ fn task_list(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let userfilter = call.param("userfilter");
     let source = call.param("source").unwrap_or("archive");
     let statuses: Option<Vec<&str>> = call.param("statusfilter").map(|f| f.split(',').map(str::trim).collect());
-    Ok(Value::Array(
-        state
-            .tasks
-            .iter()
-            .rev()
-            .filter(|t| t.node == call.node())
-            .filter(|t| !errors_only || (t.done && t.outcome.is_err()))
-            .filter(|t| vmid.is_none_or(|v| t.id == v))
-            .filter(|t| typefilter.is_none_or(|f| t.kind == f))
-            // Every demo task runs as the token root@pam!mcp.
-            .filter(|_| userfilter.is_none_or(|u| "root@pam!mcp".contains(u)))
-            .filter(|t| match source {
-                "active" => !t.done,
-                "all" => true,
-                _ => t.done,
+    let matching: Vec<Value> = state
+        .tasks
+        .iter()
+        .rev()
+        .filter(|t| t.node == call.node())
+        .filter(|t| !errors_only || (t.done && t.outcome.is_err()))
+        .filter(|t| vmid.is_none_or(|v| t.id == v))
+        .filter(|t| typefilter.is_none_or(|f| t.kind == f))
+        // Every demo task runs as the token root@pam!mcp.
+        .filter(|_| userfilter.is_none_or(|u| "root@pam!mcp".contains(u)))
+        .filter(|t| match source {
+            "active" => !t.done,
+            "all" => true,
+            _ => t.done,
+        })
+        .filter(|t| {
+            statuses.as_ref().is_none_or(|s| {
+                let status = match (&t.done, &t.outcome) {
+                    (false, _) => "running",
+                    (true, Ok(())) => "ok",
+                    (true, Err(_)) => "error",
+                };
+                s.contains(&status)
             })
-            .filter(|t| {
-                statuses.as_ref().is_none_or(|s| {
-                    let status = match (&t.done, &t.outcome) {
-                        (false, _) => "running",
-                        (true, Ok(())) => "ok",
-                        (true, Err(_)) => "error",
-                    };
-                    s.contains(&status)
-                })
-            })
-            .filter(|t| number("since").is_none_or(|s| t.starttime >= s))
-            .filter(|t| number("until").is_none_or(|u| t.starttime <= u))
-            .skip(start)
-            .take(limit)
-            .map(task_json)
-            .collect(),
-    ))
+        })
+        .filter(|t| number("since").is_none_or(|s| t.starttime >= s))
+        .filter(|t| number("until").is_none_or(|u| t.starttime <= u))
+        .map(task_json)
+        .collect();
+    // Proxmox counts the matches beside the page.
+    state.total = Some(matching.len() as u64);
+    Ok(Value::Array(matching.into_iter().skip(start).take(limit).collect()))
 }
 
 /// The cluster's task index, as Proxmox answers it: every node's tasks, newest first, with the
@@ -743,7 +742,9 @@ fn task_log(state: &mut State, call: &Call) -> Result<Value, DemoError> {
     let t = find_task(state, call)?;
     let start = call.param("start").and_then(|s| s.parse::<usize>().ok()).unwrap_or(0);
     let limit = call.param("limit").and_then(|s| s.parse::<usize>().ok()).unwrap_or(50);
-    Ok(Value::Array(
+    let lines = Value::Array(
         t.log.iter().enumerate().skip(start).take(limit).map(|(n, line)| json!({ "n": n + 1, "t": line })).collect(),
-    ))
+    );
+    state.total = Some(t.log.len() as u64);
+    Ok(lines)
 }

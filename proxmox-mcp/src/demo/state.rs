@@ -144,6 +144,9 @@ pub struct State {
     pub agent_processes: BTreeMap<u64, (u32, i64, String, String)>,
     /// Services started or stopped: (node, service) → running.
     pub services: BTreeMap<(String, String), bool>,
+    /// The `total` Proxmox sends beside `data` for the list a handler just answered with a page
+    /// of (task lists, logs): set by the handler, taken with the answer.
+    pub total: Option<u64>,
     pid: u32,
 }
 
@@ -452,6 +455,7 @@ impl State {
             options: obj(
                 json!({ "keyboard": "en-us", "console": "html5", "migration": { "type": "secure" }, "digest": "11aa22bb" }),
             ),
+            total: None,
             pid: 0x1000,
         };
         state.record_history();

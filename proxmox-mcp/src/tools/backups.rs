@@ -248,7 +248,10 @@ async fn proxmox_list_backups(
     items.sort_by_key(|b| std::cmp::Reverse(u64_field(b, "ctime").unwrap_or(0)));
     let whose = vmid.map(|v| format!(" of guest {v}")).unwrap_or_default();
     let mut text = if items.is_empty() {
-        format!("No backups{whose} on storage {storage} of {node}.")
+        format!(
+            "No backups{whose} on storage {storage} of {node}. Other storages may hold some: proxmox_get_storage shows \
+             those whose content includes backup."
+        )
     } else {
         format!("💾 **Backups{whose} on {storage} ({node})** ({})", items.len())
     };

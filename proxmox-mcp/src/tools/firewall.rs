@@ -651,7 +651,7 @@ async fn proxmox_get_vm_firewall_rule(
     get_rule(&api, Scope::Guest(GuestType::Qemu, &node, vmid), pos).await
 }
 
-/// Add a QEMU VM firewall rule (enable=1; it acts only while the VM's firewall is on, see
+/// Add a QEMU VM firewall rule (off unless enable=1; it acts only while the VM's firewall is on, see
 /// proxmox_update_firewall_options, and its NIC has firewall=1).
 #[pve_tool(path = "/nodes/<node>/qemu/<vmid>/firewall/rules", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_create_vm_firewall_rule(
@@ -728,7 +728,7 @@ async fn proxmox_get_lxc_firewall_rule(
     get_rule(&api, Scope::Guest(GuestType::Lxc, &node, vmid), pos).await
 }
 
-/// Add a container firewall rule (enable=1; it acts only while the container's firewall is on, see
+/// Add a container firewall rule (off unless enable=1; it acts only while the container's firewall is on, see
 /// proxmox_update_firewall_options, and its NIC has firewall=1).
 #[pve_tool(path = "/nodes/<node>/lxc/<vmid>/firewall/rules", method = POST, elevated, category = "VM/LXC Advanced")]
 async fn proxmox_create_lxc_firewall_rule(

@@ -158,7 +158,7 @@ fn resource_line(r: &Value) -> String {
     if let Some(t) = str_field(r, "type") {
         line.push_str(&format!(" ({t})"));
     }
-    line.push_str(&format!(" — {state}"));
+    line.push_str(&format!(" — requested {state}"));
     if let Some(g) = str_field(r, "group") {
         line.push_str(&format!(" [group {g}]"));
     }

@@ -325,7 +325,12 @@ async fn proxmox_get_node_tasks(
     };
     let start = u64::from(filters.start.unwrap_or(0));
     let end = start + tasks.len() as u64;
-    let next_start = total.filter(|t| end < *t).map(|_| end);
+    // Without the count, a full page may have more after it.
+    let full_page = tasks.len() as u64 >= u64::from(filters.limit.unwrap_or(50));
+    let next_start = match total {
+        Some(total) => (end < total).then_some(end),
+        None => (full_page && !tasks.is_empty()).then_some(end),
+    };
     let mut text = if tasks.is_empty() {
         format!("No tasks found on {node}.")
     } else {
@@ -337,8 +342,12 @@ async fn proxmox_get_node_tasks(
     for t in &tasks {
         text.push_str(&format!("\n{}", task_line(t, false)));
     }
-    if let (Some(next), Some(total)) = (next_start, total) {
-        text.push_str(&format!("\n\n▶️ {} more: call again with start {next}.", total - next));
+    match (next_start, total) {
+        (Some(next), Some(total)) => {
+            text.push_str(&format!("\n\n▶️ {} more: call again with start {next}.", total - next))
+        }
+        (Some(next), None) => text.push_str(&format!("\n\n▶️ There may be more: call again with start {next}.")),
+        _ => {}
     }
     Ok(ToolOutput::new(text, json!({ "items": tasks, "total": total, "start": start, "next_start": next_start })))
 }

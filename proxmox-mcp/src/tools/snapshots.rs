@@ -166,7 +166,12 @@ async fn rollback(
 ) -> ToolResult {
     let what = format!("{} is being rolled back to snapshot '{snapname}'", guest(kind, vmid));
     let out = api.start_task(json!({ "start": start }), &node, what).await?;
-    let warning = "⚠️ Everything since the snapshot (disk changes, configuration) is discarded.".to_string();
+    let mut warning = "⚠️ Everything since the snapshot (disk changes, configuration) is discarded.".to_string();
+    if start != Some(true) {
+        warning.push_str(
+            " Unless the snapshot holds RAM, the guest is now stopped: start it, or roll back with start=true.",
+        );
+    }
     let out = out.with(Some(format!("\n{warning}")), "vmid", vmid);
     Ok(out.with(None, "snapname", snapname))
 }

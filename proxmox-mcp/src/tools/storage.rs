@@ -1038,8 +1038,9 @@ async fn proxmox_list_storage_content(
     let size: u64 = items.iter().filter_map(|i| u64_field(i, "size")).sum();
     let counts = page::counts(&items, &["content"]);
     let mut text = format!(
-        "📁 **Content of {storage} on {node}** ({} volumes, {}). {}",
+        "📁 **Content of {storage} on {node}** ({} volume{}, {}). {}",
         items.len(),
+        if items.len() == 1 { "" } else { "s" },
         format::bytes(size as f64),
         page::counts_line(&counts, &["content"])
     );
