@@ -458,7 +458,7 @@ const MESSAGE_MAX: usize = 2048;
 pub fn guidance(text: &str) -> String {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let mut out = lines.next().unwrap_or_default().to_string();
-    const MARKS: &[&str] = &["⚠️", "⏳", "▶️", "💡", "🔴", "❗"];
+    const MARKS: &[&str] = &["✅", "⚠️", "⏳", "▶️", "💡", "🔴", "❗"];
     for line in lines {
         let hint = line.contains("proxmox_")
             || MARKS.iter().any(|m| line.starts_with(m))

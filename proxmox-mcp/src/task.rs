@@ -156,6 +156,37 @@ impl TaskReport {
     }
 }
 
+/// A task's headline, said while it runs ("VM 100 is being cloned to 101", "VM 100 is
+/// starting", "Backup of VM 100 started"), as it reads once it has ended well ("VM 100 was
+/// cloned to 101", "VM 100 started", "Backup of VM 100 finished").
+///
+/// ```
+/// use proxmox_mcp::task::ended;
+/// assert_eq!(ended("Snapshot 'a' of VM 100 is being taken"), "Snapshot 'a' of VM 100 was taken");
+/// assert_eq!(ended("Container 200 is migrating from pve1 to pve2"), "Container 200 migrated from pve1 to pve2");
+/// assert_eq!(ended("VM 100 is shutting down"), "VM 100 shut down");
+/// assert_eq!(ended("Download of a.iso into local started"), "Download of a.iso into local finished");
+/// assert_eq!(ended("Something else"), "Something else");
+/// ```
+pub fn ended(headline: &str) -> String {
+    const RUNNING: &[(&str, &str)] = &[
+        (" is being ", " was "),
+        (" is starting", " started"),
+        (" is shutting down", " shut down"),
+        (" is rebooting", " rebooted"),
+        (" is migrating ", " migrated "),
+    ];
+    for (running, done) in RUNNING {
+        if let Some(i) = headline.find(running) {
+            return format!("{}{done}{}", &headline[..i], &headline[i + running.len()..]);
+        }
+    }
+    match headline.strip_suffix(" started") {
+        Some(head) => format!("{head} finished"),
+        None => headline.to_string(),
+    }
+}
+
 fn is_success(exitstatus: &str) -> bool {
     exitstatus == "OK" || exitstatus.starts_with("WARNINGS")
 }

@@ -549,6 +549,11 @@ impl Api {
         if report.failed() {
             return Err(ToolError::TaskFailed(Box::new(TaskFailure { what: what.to_string(), report })));
         }
+        // Ended well: the headline says it in the past ("was cloned"), not as it runs.
+        let out = match report.status {
+            crate::task::Status::Stopped => ToolOutput::task(crate::task::ended(&what.to_string()), &node, upid),
+            crate::task::Status::Running => out,
+        };
         Ok(out.with(Some(report.summary()), "task", report.to_json()))
     }
 

@@ -128,6 +128,9 @@ async fn an_ok_task_is_a_success_with_its_outcome() {
         "{:?}",
         script.requests()
     );
+    // It has ended: the headline says so, in the past.
+    assert!(out.text.starts_with("✅ VM 100 started\n"), "{}", out.text);
+    assert!(out.text.contains("• Finished: OK in 7.0 s"), "{}", out.text);
     let shown = proxmox_mcp::server::render(Ok(out));
     assert_eq!(shown.is_error, Some(false));
 }
@@ -202,6 +205,7 @@ async fn at_the_deadline_the_task_is_still_running_and_not_an_error() {
     assert_eq!(out.data["task"]["status"], "running");
     assert_eq!(out.data["task"]["exitstatus"], Value::Null);
     assert!(out.text.contains("Still running") && out.text.contains("proxmox_wait_task"), "{}", out.text);
+    assert!(out.text.starts_with("✅ VM 100 is starting\n"), "still running, as it runs: {}", out.text);
     assert!(out.text.contains("copying 40%"), "the newest log line: {}", out.text);
     // Once a second, then backing off: fewer polls than seconds.
     let polls = script.polls();
