@@ -9,7 +9,8 @@
 //!   its id alone is refused too if it lives on a node outside the scope.
 //! - [`crate::Api`] filters the answers of the known list endpoints ([`Scope::filter_answer`]):
 //!   `/cluster/resources`, `/cluster/status`, `/nodes`, the guest lists of a node, task lists,
-//!   storage content, HA resources and status, replication jobs. The call's result then says it
+//!   storage content, storage definitions (by their `nodes`), HA resources and status,
+//!   replication jobs. The call's result then says it
 //!   was scoped, and how many entries were hidden (`structuredContent.scope`).
 //!
 //! Both unset (the default) is no scope at all.
@@ -252,6 +253,10 @@ impl Scope {
         if kind == ListKind::BackupJobs {
             return self.allows_backup_job(item);
         }
+        if kind == ListKind::StorageConfig {
+            // No `nodes`: the storage is on every node.
+            return text("nodes").is_none_or(|nodes| nodes.split(',').any(|n| self.allows_node(n.trim())));
+        }
         let number = |k: &str| match item.get(k) {
             Some(Value::Number(n)) => n.as_u64(),
             Some(Value::String(s)) => s.parse().ok(),
@@ -318,6 +323,8 @@ enum ListKind {
     Replication,
     /// `/cluster/backup`: a job is shown only if every guest it may back up is in scope.
     BackupJobs,
+    /// `/storage`: a storage limited to some `nodes` is shown if one of them is in scope.
+    StorageConfig,
 }
 
 impl ListKind {
@@ -331,6 +338,7 @@ impl ListKind {
             ["cluster", "ha", "resources"] | ["cluster", "ha", "status", "current"] => ListKind::Ha,
             ["cluster", "replication"] | ["nodes", _, "replication"] => ListKind::Replication,
             ["cluster", "backup"] => ListKind::BackupJobs,
+            ["storage"] => ListKind::StorageConfig,
             _ => return None,
         })
     }

@@ -574,7 +574,10 @@ impl Api {
     pub fn path(&self) -> Option<&ApiPath> {
         self.path.as_ref()
     }
-    pub fn client(&self) -> &Client {
+    /// The raw client, for the library's own reads. Not public: a tool sending through it would
+    /// skip the scope filter and the basic tier's write guard, which [`Api::get`] and its
+    /// siblings apply.
+    pub(crate) fn client(&self) -> &Client {
         &self.ctx.client
     }
     pub fn allow_elevated(&self) -> bool {

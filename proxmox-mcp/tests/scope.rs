@@ -179,6 +179,22 @@ async fn lists_show_only_the_scope_and_say_so() {
 }
 
 #[tokio::test]
+async fn storage_definitions_of_other_nodes_are_hidden() {
+    // local-zfs is defined for pve1 and pve2 only; the others are on every node.
+    let everywhere = Cluster::scoped(None, None);
+    let all = everywhere.call("proxmox_list_storage_config", json!({})).await.unwrap();
+    assert!(serde_json::to_string(&all.data).unwrap().contains("local-zfs"), "{}", all.text);
+    let pve2 = Cluster::scoped(None, Some("pve2"));
+    let seen = pve2.call("proxmox_list_storage_config", json!({})).await.unwrap();
+    assert!(serde_json::to_string(&seen.data).unwrap().contains("local-zfs"), "{}", seen.text);
+    let pve3 = Cluster::scoped(None, Some("pve3"));
+    let seen = pve3.call("proxmox_list_storage_config", json!({})).await.unwrap();
+    let text = serde_json::to_string(&seen.data).unwrap();
+    assert!(!text.contains("local-zfs") && text.contains("\"local\""), "{text}");
+    assert_eq!(seen.data["scope"]["hidden"], 1, "{}", seen.data);
+}
+
+#[tokio::test]
 async fn without_a_scope_nothing_changes() {
     let c = Cluster::scoped(None, None);
     let vms = c.call("proxmox_get_vms", json!({})).await.unwrap();
