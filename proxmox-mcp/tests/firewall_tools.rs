@@ -119,13 +119,33 @@ async fn create_rule_sends_the_rule_as_a_form() {
             "type": "in", "action": "ACCEPT", "proto": "tcp", "dport": 22, "source": "10.0.0.0/8",
             "iface": "net0", "log": "nolog", "enable": true, "comment": "ssh from admins"
         });
+        // The cluster firewall is on; a guest's own is off (Proxmox leaves `enable` out then).
+        let cluster_on = pve.mock_get("/cluster/firewall/options", json!({ "enable": 1, "policy_in": "DROP" })).await;
+        let guest_off = pve.mock_get(&path.replace("/rules", "/options"), json!({ "policy_in": "DROP" })).await;
         let out = pve.ok(&tool("create", scope), with(&args, rule)).await;
         m.assert_async().await;
-        assert_eq!(
-            out.text,
-            format!("✅ Firewall rule added to {name}\n• Position: 0\n• Type: in\n• Action: ACCEPT\n• Enabled: yes")
+        cluster_on.assert_async().await;
+        let shown = format!(
+            "✅ Firewall rule added to {name}\n• Position: 0\n• Rule: 🟢 **#0** in ACCEPT proto=tcp src=10.0.0.0/8 dport=22 \
+             iface=net0 log=nolog — ssh from admins\n• Enabled: yes"
         );
-        assert_eq!(out.data, json!({ "pos": 0, "type": "in", "action": "ACCEPT", "enable": 1 }));
+        if scope == "cluster" {
+            assert_eq!(out.text, shown);
+            assert_eq!(out.data["firewall_off"], json!([]));
+        } else {
+            guest_off.assert_async().await;
+            let vmid = args["vmid"].clone();
+            let off = format!("{name} (scope {scope}, vmid {vmid})");
+            assert_eq!(
+                out.text,
+                format!(
+                    "{shown}\n\n⚠️ Not in effect yet: the firewall of {off} is off. proxmox_update_firewall_options \
+                     with enable=1 turns it on."
+                )
+            );
+            assert_eq!(out.data["firewall_off"], json!([off]));
+        }
+        assert_eq!((out.data["pos"].clone(), out.data["enable"].clone()), (json!(0), json!(1)));
     }
 }
 

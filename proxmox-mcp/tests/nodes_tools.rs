@@ -105,7 +105,11 @@ async fn get_node_syslog_reads_the_tail() {
     probe.assert_async().await;
     tail.assert_async().await;
     assert!(out.text.starts_with("📜 **Syslog of pve1** (lines 71–120 of 120)\n```\nline 71\n"), "{}", out.text);
-    assert!(out.text.contains("line 120\n```\nEarlier lines: start=20"), "{}", out.text);
+    assert!(
+        out.text.contains("line 120\n```\n▶️ Earlier lines: call again with start=20 (lines count from 0 there)"),
+        "{}",
+        out.text
+    );
     assert_eq!(out.data["total"], 120);
 
     // A window and filters, as asked: one request.

@@ -63,17 +63,6 @@ pub enum RuleType {
     Group,
 }
 
-impl RuleType {
-    fn as_str(self) -> &'static str {
-        match self {
-            RuleType::In => "in",
-            RuleType::Out => "out",
-            RuleType::Forward => "forward",
-            RuleType::Group => "group",
-        }
-    }
-}
-
 /// How packets that match a rule are logged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -427,16 +416,45 @@ async fn create_rule(api: &Api, scope: Scope<'_>, pos: Option<u32>, rule: NewRul
         }
     }
     let enabled = rule.enable.is_some_and(|f| f.0);
-    let text = Block::new(format!("✅ Firewall rule added to {scope}"))
+    let mut shown = serde_json::to_value(&rule).unwrap_or_default();
+    shown["pos"] = json!(pos);
+    shown["enable"] = json!(u8::from(enabled));
+    let mut text = Block::new(format!("✅ Firewall rule added to {scope}"))
         .line("Position", if pos > 0 { format!("{pos} (last, if there are fewer rules)") } else { "0".into() })
-        .line("Type", rule.r#type.as_str())
-        .line("Action", &rule.action)
+        .line("Rule", rule_line(&shown))
         .line("Enabled", if enabled { "yes" } else { "no: set enable=1 to activate it" })
         .finish();
+    let off = firewalls_off(api, scope).await;
+    if !off.is_empty() {
+        text.push_str(&format!(
+            "\n\n⚠️ Not in effect yet: the firewall of {} is off. proxmox_update_firewall_options with enable=1 turns it on.",
+            off.join(" and of ")
+        ));
+    }
     Ok(ToolOutput::new(
         text,
-        json!({ "pos": pos, "type": rule.r#type, "action": rule.action, "enable": u8::from(enabled) }),
+        json!({ "pos": pos, "type": rule.r#type, "action": rule.action, "enable": u8::from(enabled), "firewall_off": off }),
     ))
+}
+
+/// The firewalls a rule of `scope` needs on that are off: the cluster's, and a guest's own
+/// (each as its `proxmox_update_firewall_options` scope says it). One that cannot be read is
+/// not reported: the rule is added either way.
+async fn firewalls_off(api: &Api, scope: Scope<'_>) -> Vec<String> {
+    let mut needed = vec![(Scope::Cluster, "the cluster (scope cluster)".to_string())];
+    if let Scope::Guest(kind, _, vmid) = scope {
+        let which = if kind == GuestType::Qemu { "vm" } else { "lxc" };
+        needed.push((scope, format!("{scope} (scope {which}, vmid {vmid})")));
+    }
+    let mut off = Vec::new();
+    for (scope, name) in needed {
+        if let Ok(options) = api.get::<Value>(&options_path(scope), ()).await
+            && format::truthy(options.get("enable")) != Some(true)
+        {
+            off.push(name);
+        }
+    }
+    off
 }
 
 async fn update_rule(api: &Api, scope: Scope<'_>, pos: u32, mut changes: RuleChanges) -> ToolResult {

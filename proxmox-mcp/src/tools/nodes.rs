@@ -133,12 +133,17 @@ async fn log_lines(
         p["limit"] = json!(limit);
         p
     };
+    let probe = api.get_raw(path, with(0, 1), 1 << 20).await;
     if let Some(start) = start {
+        // The lines asked for; their count is a bonus, where it could be read.
+        let total = probe
+            .ok()
+            .and_then(|p| serde_json::from_slice::<Value>(&p.bytes).ok())
+            .and_then(|v| u64_field(&v, "total"));
         let lines: Vec<Value> = api.get(path, with(start.into(), limit.into())).await?;
-        return Ok((lines, None));
+        return Ok((lines, total));
     }
-    let probe = api.get_raw(path, with(0, 1), 1 << 20).await?;
-    let total = serde_json::from_slice::<Value>(&probe.bytes).ok().and_then(|v| u64_field(&v, "total"));
+    let total = serde_json::from_slice::<Value>(&probe?.bytes).ok().and_then(|v| u64_field(&v, "total"));
     let first = total.map_or(0, |t| t.saturating_sub(limit.into()));
     let lines: Vec<Value> = api.get(path, with(first, limit.into())).await?;
     Ok((lines, total))
@@ -159,7 +164,10 @@ fn render_lines(title: String, lines: &[Value], total: Option<u64>, empty: &str)
     }
     text.push_str("```");
     if first > 1 {
-        text.push_str(&format!("\nEarlier lines: start={}", first.saturating_sub(1 + lines.len() as u64)));
+        text.push_str(&format!(
+            "\n▶️ Earlier lines: call again with start={} (lines count from 0 there)",
+            first.saturating_sub(1 + lines.len() as u64)
+        ));
     }
     text
 }
