@@ -80,7 +80,7 @@ async fn list_backups_reads_backup_content_newest_first() {
           "ctime": 1_738_324_800u64, "vmid": 100, "notes": "web\nbefore upgrade", "protected": 1 },
         { "volid": "local:backup/odd.vma", "content": "backup", "format": "vma", "size": 1 }
     ]);
-    // The default storage is `local`; a basic tool (it only reads), unlike the old server's.
+    // One storage: read as it is; a basic tool (it only reads), unlike the old server's.
     let pve = Pve::start().await;
     let m = pve
         .server
@@ -93,7 +93,8 @@ async fn list_backups_reads_backup_content_newest_first() {
             then.status(200).json_body(json!({ "data": items }));
         })
         .await;
-    let out = pve.call_with("proxmox_list_backups", json!({ "node": "pve1" }), false).await.unwrap();
+    let out =
+        pve.call_with("proxmox_list_backups", json!({ "node": "pve1", "storage": "local" }), false).await.unwrap();
     m.assert_async().await;
     assert!(out.text.starts_with("💾 **Backups on local (pve1)** (3)"), "{}", out.text);
     let (vm, ct, odd) =
@@ -126,9 +127,70 @@ async fn list_backups_reads_backup_content_newest_first() {
     .await;
     assert_eq!(
         out.text,
-        "No backups of guest 101 on storage pbs of pve1. Other storages may hold some: proxmox_get_storage shows those \
-         whose content includes backup."
+        "No backups of guest 101 on pbs (pve1). Other storages may hold some: leave out `storage` to look at all of them."
     );
+}
+
+#[tokio::test]
+async fn list_backups_without_a_storage_reads_every_backup_storage_once() {
+    let pve = Pve::start().await;
+    pve.mock_get("/nodes", json!([
+        { "node": "pve1", "status": "online" }, { "node": "pve2", "status": "online" }, { "node": "pve3", "status": "offline" }
+    ])).await;
+    // Proxmox lists the storages whose content includes backup; nas is shared, local per node.
+    for node in ["pve1", "pve2"] {
+        let storages = json!([
+            { "storage": "local", "type": "dir", "content": "backup,iso", "active": 1, "enabled": 1, "shared": 0 },
+            { "storage": "nas", "type": "nfs", "content": "backup", "active": 1, "enabled": 1, "shared": 1 },
+            { "storage": "old", "type": "dir", "content": "backup", "active": 0, "enabled": 0, "shared": 0 }
+        ]);
+        pve.server
+            .mock_async(|when, then| {
+                when.method("GET").path(api(&format!("/nodes/{node}/storage"))).query_param("content", "backup");
+                then.status(200).json_body(json!({ "data": storages }));
+            })
+            .await;
+    }
+    let backup = |storage: &str, vmid: u64, ctime: u64| json!({ "volid": format!("{storage}:backup/vzdump-qemu-{vmid}-{ctime}.vma.zst"), "vmid": vmid, "ctime": ctime, "size": 1024, "format": "vma.zst" });
+    let mut reads = Vec::new();
+    for (node, storage, items) in [
+        ("pve1", "local", json!([backup("local", 100, 1_700_000_100)])),
+        ("pve2", "local", json!([backup("local", 100, 1_700_000_300)])),
+        ("pve1", "nas", json!([backup("nas", 100, 1_700_000_200)])),
+    ] {
+        reads.push(
+            pve.server
+                .mock_async(|when, then| {
+                    when.method("GET")
+                        .path(api(&format!("/nodes/{node}/storage/{storage}/content")))
+                        .query_param("content", "backup")
+                        .query_param("vmid", "100");
+                    then.status(200).json_body(json!({ "data": items }));
+                })
+                .await,
+        );
+    }
+    let out = pve.call_with("proxmox_list_backups", json!({ "vmid": 100 }), false).await.unwrap();
+    for read in &reads {
+        // Each storage once: the shared one is not read again from pve2.
+        read.assert_async().await;
+    }
+    assert!(out.text.starts_with("💾 **Backups of guest 100 on 3 storages** (3)"), "{}", out.text);
+    let volids: Vec<&str> =
+        out.data["items"].as_array().unwrap().iter().map(|b| b["volid"].as_str().unwrap()).collect();
+    assert_eq!(
+        volids,
+        [
+            "local:backup/vzdump-qemu-100-1700000300.vma.zst",
+            "nas:backup/vzdump-qemu-100-1700000200.vma.zst",
+            "local:backup/vzdump-qemu-100-1700000100.vma.zst"
+        ],
+        "newest first"
+    );
+    assert_eq!(out.data["items"][0]["node"], "pve2");
+    assert!(out.text.contains("via pve2"), "{}", out.text);
+    assert_eq!(out.data["unread"], json!(["pve3"]));
+    assert!(out.text.contains("⚠️ Not read (node offline or storage unavailable): pve3"), "{}", out.text);
 }
 
 #[tokio::test]

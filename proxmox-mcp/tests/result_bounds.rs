@@ -142,8 +142,12 @@ fn long_list() -> Value {
         .collect()
 }
 
-/// The one array of a result's data that holds the page (not the bound's `cut` notes).
+/// The one array of a result's data that holds the page (not the bound's `cut` notes, nor the
+/// places a list was read from).
 fn page_items(name: &str, data: &Value) -> usize {
+    if let Some(items) = data.get("items").and_then(Value::as_array) {
+        return items.len();
+    }
     let arrays: Vec<usize> = data
         .as_object()
         .unwrap()

@@ -4,11 +4,10 @@
 use crate::format::{self, str_field, u64_field};
 use crate::page::Page;
 use crate::types::{GuestType, Node, PoolId, StorageId, VmId, Volume};
-use crate::{Api, PathSegment, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
-use schemars::{JsonSchema, Schema, SchemaGenerator};
+use crate::{Api, ApiPath, ToolDescriptor, ToolError, ToolOutput, ToolResult, pve_tool};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::borrow::Cow;
 use std::fmt;
 
 pub static TOOLS: &[&ToolDescriptor] = &[
@@ -175,40 +174,6 @@ async fn proxmox_create_backup_vm(
 
 // ----------------------------------------------------------------------------------- list
 
-/// A storage id that is `local` when left out.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(transparent)]
-struct StorageOrLocal(StorageId);
-
-impl Default for StorageOrLocal {
-    fn default() -> Self {
-        StorageOrLocal(StorageId::new("local").expect("`local` is a valid storage id"))
-    }
-}
-
-impl fmt::Display for StorageOrLocal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl JsonSchema for StorageOrLocal {
-    fn schema_name() -> Cow<'static, str> {
-        "StorageOrLocal".into()
-    }
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let mut schema = StorageId::json_schema(generator);
-        schema.insert("default".into(), "local".into());
-        schema
-    }
-}
-
-impl PathSegment for StorageOrLocal {
-    fn segment(&self) -> Cow<'_, str> {
-        self.0.segment()
-    }
-}
-
 /// "VM" or "CT" for a backup entry: from `subtype`, else from the archive's name or format.
 fn backup_kind(item: &Value) -> Option<&'static str> {
     let volid = str_field(item, "volid").unwrap_or("");
@@ -231,29 +196,50 @@ fn backup_kind(item: &Value) -> Option<&'static str> {
     }
 }
 
-/// List backups on a storage (default: local), newest first.
-#[pve_tool(path = "/nodes/<node>/storage/<storage>/content", method = GET, category = "Backups")]
+/// List backups, newest first: of every storage that holds backups in the cluster (a shared one once), of one
+/// node's, or of one storage. Filter by guest with `vmid`; an offline node's storages are named, not read.
+#[pve_tool(method = GET, category = "Backups")]
 async fn proxmox_list_backups(
     api: Api,
-    /// The node whose storage to look at.
-    node: Node,
-    /// The storage holding backups (default: local).
-    #[serde(default)]
-    storage: StorageOrLocal,
+    /// Only this node's storages (default: every node).
+    node: Option<Node>,
+    /// Only this storage (default: every storage whose content includes backup).
+    storage: Option<StorageId>,
     /// Only backups of this guest.
     vmid: Option<VmId>,
     #[flatten] page: Page,
 ) -> ToolResult {
-    let mut items: Vec<Value> = api.send(json!({ "content": "backup", "vmid": vmid })).await?;
+    let (places, mut unread) = backup_storages(&api, node, storage.as_ref()).await?;
+    let query = json!({ "content": "backup", "vmid": vmid });
+    let mut items: Vec<Value> = Vec::new();
+    for (node, storage) in &places {
+        let path = ApiPath::lit("/nodes").join(node).join_lit("storage").join(storage).join_lit("content");
+        match api.get::<Vec<Value>>(&path, &query).await {
+            // Entries that are not objects are not backups (and cannot take a node).
+            Ok(list) => items.extend(list.into_iter().filter_map(|mut b| {
+                b.as_object_mut()?.insert("node".into(), json!(node));
+                Some(b)
+            })),
+            // One storage failing does not hide the others.
+            Err(e) if places.len() > 1 => unread.push(format!("{storage} on {node} ({e})")),
+            Err(e) => return Err(e),
+        }
+    }
     items.sort_by_key(|b| std::cmp::Reverse(u64_field(b, "ctime").unwrap_or(0)));
     let whose = vmid.map(|v| format!(" of guest {v}")).unwrap_or_default();
+    let place = match (&storage, places.first()) {
+        (Some(s), Some((n, _))) if places.len() == 1 => format!("on {s} ({n})"),
+        (Some(s), _) => format!("on {s}"),
+        _ => format!("on {} storages", places.len()),
+    };
     let mut text = if items.is_empty() {
-        format!(
-            "No backups{whose} on storage {storage} of {node}. Other storages may hold some: proxmox_get_storage shows \
-             those whose content includes backup."
-        )
+        let mut t = format!("No backups{whose} {place}.");
+        if storage.is_some() {
+            t.push_str(" Other storages may hold some: leave out `storage` to look at all of them.");
+        }
+        t
     } else {
-        format!("💾 **Backups{whose} on {storage} ({node})** ({})", items.len())
+        format!("💾 **Backups{whose} {place}** ({})", items.len())
     };
     let page = page.cut(items);
     text.push_str(&page.lines(|b| {
@@ -273,6 +259,9 @@ async fn proxmox_list_backups(
         if b.get("protected").is_some_and(|p| p.as_bool() == Some(true) || p.as_u64() == Some(1)) {
             facts.push("🔒 protected".into());
         }
+        if places.len() > 1 {
+            facts.push(format!("via {}", str_field(b, "node").unwrap_or("?")));
+        }
         if !facts.is_empty() {
             line.push_str(&format!(" — {}", facts.join(", ")));
         }
@@ -281,7 +270,64 @@ async fn proxmox_list_backups(
         }
         line
     }));
-    Ok(ToolOutput::new(text, page.data("items")))
+    if !unread.is_empty() {
+        text.push_str(&format!("\n\n⚠️ Not read (node offline or storage unavailable): {}", unread.join(", ")));
+    }
+    let mut data = page.data("items");
+    data.insert(
+        "storages".into(),
+        json!(places.iter().map(|(n, s)| json!({ "node": n, "storage": s })).collect::<Vec<_>>()),
+    );
+    data.insert("unread".into(), json!(unread));
+    Ok(ToolOutput::new(text, data))
+}
+
+/// Where to look for backups: `(node, storage)` pairs, and what could not be asked (offline
+/// nodes). Node and storage given: just that. Otherwise each node's storages whose content
+/// includes backup (only `storage`, if given), a shared storage once, from the first node that
+/// sees it.
+async fn backup_storages(
+    api: &Api,
+    node: Option<Node>,
+    storage: Option<&StorageId>,
+) -> Result<(Vec<(Node, StorageId)>, Vec<String>), ToolError> {
+    if let (Some(node), Some(storage)) = (&node, storage) {
+        return Ok((vec![(node.clone(), storage.clone())], Vec::new()));
+    }
+    let single = node.is_some();
+    let (nodes, mut unread) = super::vm_query::target_nodes(api, node).await?;
+    let mut places: Vec<(Node, StorageId)> = Vec::new();
+    let mut shared_seen: Vec<String> = Vec::new();
+    for node in nodes {
+        let path = ApiPath::lit("/nodes").join(&node).join_lit("storage");
+        let list: Vec<Value> = match api.get(&path, json!({ "content": "backup" })).await {
+            Ok(list) => list,
+            Err(e) if !single => {
+                unread.push(format!("{node} ({e})"));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        for s in list {
+            let Some(id) = str_field(&s, "storage").filter(|id| storage.is_none_or(|want| want.as_str() == *id)) else {
+                continue;
+            };
+            if s.get("active").and_then(Value::as_u64) == Some(0) || s.get("enabled").and_then(Value::as_u64) == Some(0)
+            {
+                continue;
+            }
+            if format::flag(&s, "shared") == Some(true) {
+                if shared_seen.iter().any(|seen| seen == id) {
+                    continue;
+                }
+                shared_seen.push(id.to_string());
+            }
+            if let Ok(id) = StorageId::new(id) {
+                places.push((node.clone(), id));
+            }
+        }
+    }
+    Ok((places, unread))
 }
 
 // -------------------------------------------------------------------------------- restore

@@ -26,7 +26,7 @@ pub enum GuestFilter {
 
 /// The nodes to visit: the given one, or every node of the cluster, split into reachable ones
 /// and ones reported offline (which are named in the result, not fatal to it).
-async fn target_nodes(api: &Api, node: Option<Node>) -> Result<(Vec<Node>, Vec<String>), ToolError> {
+pub(super) async fn target_nodes(api: &Api, node: Option<Node>) -> Result<(Vec<Node>, Vec<String>), ToolError> {
     if let Some(node) = node {
         return Ok((vec![node], Vec::new()));
     }
@@ -87,10 +87,12 @@ async fn proxmox_get_vms(
         for kind in kinds {
             let path = ApiPath::lit("/nodes").join(node).join(kind);
             match api.get::<Vec<Value>>(&path, ()).await {
-                Ok(list) => guests.extend(list.into_iter().map(|mut g| {
-                    g["node"] = json!(node);
-                    g["type"] = json!(kind);
-                    g
+                // Entries that are not objects are not guests.
+                Ok(list) => guests.extend(list.into_iter().filter_map(|mut g| {
+                    let fields = g.as_object_mut()?;
+                    fields.insert("node".into(), json!(node));
+                    fields.insert("type".into(), json!(kind));
+                    Some(g)
                 })),
                 // One node failing does not hide the others.
                 Err(e) if nodes.len() > 1 => unreachable.push(format!("{node} ({e})")),
@@ -364,6 +366,10 @@ async fn proxmox_get_storage(
 /// from many nodes: it appears once, with `nodes` naming them (and `node`, the first). A node-local
 /// storage with the same id on two nodes is two storages: one entry per node.
 fn merge_storage(storages: &mut Vec<Value>, mut s: Value, node: &str) {
+    if !s.is_object() {
+        // Not a storage.
+        return;
+    }
     let shared = format::flag(&s, "shared") == Some(true);
     if shared {
         let id = str_field(&s, "storage");
