@@ -6,8 +6,9 @@
 //! The compact one (the default) keeps what an agent needs to call the tool right: the name,
 //! title, the description's first sentence, each parameter's name, a few words on what it does,
 //! type, enum, numeric limits and default, what is required, and the hints. What it leaves out
-//! (`additionalProperties: false` among it: the instructions say it once) is still enforced: a call that breaks a pattern or a length gets an error naming the
-//! argument and the rule, before anything reaches Proxmox.
+//! (`additionalProperties: false` among it: the instructions say it once) is still enforced: a
+//! call that breaks a pattern or a length gets an error naming the argument and the rule, before
+//! anything reaches Proxmox.
 //!
 //! An option few calls need (a tuning knob, a deprecated setting) can be marked
 //! `#[schemars(extend("x-rare" = true))]`: the compact listing then shows its name and type only,

@@ -312,8 +312,7 @@ async fn backup_storages(
             let Some(id) = str_field(&s, "storage").filter(|id| storage.is_none_or(|want| want.as_str() == *id)) else {
                 continue;
             };
-            if s.get("active").and_then(Value::as_u64) == Some(0) || s.get("enabled").and_then(Value::as_u64) == Some(0)
-            {
+            if !super::vm_query::storage_usable(&s) {
                 continue;
             }
             if format::flag(&s, "shared") == Some(true) {

@@ -117,6 +117,13 @@ async fn proxmox_control_node_service(
     api.follow_task(upid, &node, format!("Service {service}: {} requested", command.as_str())).await
 }
 
+/// The `total` Proxmox sends beside `data` for a paged list at `path` with `params` (asked
+/// for with a page of one entry): `None` if it sends none.
+async fn proxmox_total(api: &Api, path: &ApiPath, params: impl Serialize) -> Result<Option<u64>, ToolError> {
+    let raw = api.get_raw(path, params, 1 << 20).await?;
+    Ok(serde_json::from_slice::<Value>(&raw.bytes).ok().and_then(|v| u64_field(&v, "total")))
+}
+
 /// Fetch `{n, t}` lines from `path`: at `start` if given, else the last `limit` lines. The
 /// tail needs the total count, which Proxmox sends beside `data`; if it does not, the first
 /// lines are returned. Gives the lines and the total, if known.
@@ -133,17 +140,13 @@ async fn log_lines(
         p["limit"] = json!(limit);
         p
     };
-    let probe = api.get_raw(path, with(0, 1), 1 << 20).await;
+    let total = proxmox_total(api, path, with(0, 1)).await;
     if let Some(start) = start {
         // The lines asked for; their count is a bonus, where it could be read.
-        let total = probe
-            .ok()
-            .and_then(|p| serde_json::from_slice::<Value>(&p.bytes).ok())
-            .and_then(|v| u64_field(&v, "total"));
         let lines: Vec<Value> = api.get(path, with(start.into(), limit.into())).await?;
-        return Ok((lines, total));
+        return Ok((lines, total.ok().flatten()));
     }
-    let total = serde_json::from_slice::<Value>(&probe?.bytes).ok().and_then(|v| u64_field(&v, "total"));
+    let total = total?;
     let first = total.map_or(0, |t| t.saturating_sub(limit.into()));
     let lines: Vec<Value> = api.get(path, with(first, limit.into())).await?;
     Ok((lines, total))
@@ -325,9 +328,7 @@ async fn proxmox_get_node_tasks(
     // count hidden tasks.
     let total = match api.path() {
         Some(path) if api.scope().is_unrestricted() => {
-            let probe = TaskFilters { limit: Some(1), start: Some(0), ..filters.clone() };
-            let raw = api.get_raw(path, &probe, 1 << 20).await?;
-            serde_json::from_slice::<Value>(&raw.bytes).ok().and_then(|v| u64_field(&v, "total"))
+            proxmox_total(&api, path, TaskFilters { limit: Some(1), start: Some(0), ..filters.clone() }).await?
         }
         _ => None,
     };

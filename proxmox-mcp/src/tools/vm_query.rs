@@ -341,8 +341,7 @@ async fn proxmox_get_storage(
     };
     let page = page.cut(storages);
     text.push_str(&page.lines(|s| {
-        let enabled = s.get("enabled").and_then(Value::as_u64).unwrap_or(1) != 0
-            && s.get("active").and_then(Value::as_u64) != Some(0);
+        let enabled = storage_usable(s);
         format!(
             "• {} **{}** ({}) on {} — {}; {}{}",
             if enabled { "🟢" } else { "🔴" },
@@ -360,6 +359,11 @@ async fn proxmox_get_storage(
     let mut data = page.data("storages");
     data.insert("unreachable_nodes".into(), json!(unreachable));
     Ok(ToolOutput::new(text, data))
+}
+
+/// Whether a node's storage entry is enabled and active (a missing flag counts as yes).
+pub(super) fn storage_usable(s: &Value) -> bool {
+    s.get("enabled").and_then(Value::as_u64) != Some(0) && s.get("active").and_then(Value::as_u64) != Some(0)
 }
 
 /// Adds one node's view of a storage to the cluster list. A shared storage is one storage seen
